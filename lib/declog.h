@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * declog: the decision log, a hash-chained JSON-lines file, and the syslog line.
+ *
+ * Each record is one JSON object on one line; its "prev" member is the hex SHA-256
+ * of the previous line's bytes (without the newline), or of the previous file's last
+ * record after a rotation ("0"*64 for the very first record). Appends take an
+ * exclusive flock on the log file itself, read the last line, and write the new one
+ * with a single write() on an O_APPEND descriptor, so concurrent hooks keep the
+ * chain intact. The hash of the newest line is also written to <state_dir>/
+ * decisions.head, so deleting or editing the last records is detectable too.
+ *
+ * Ownership: strings in sw_record are borrowed.
+ */
+#ifndef SW_DECLOG_H
+#define SW_DECLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decision.h"
+#include "error.h"
+#include "resolve.h"
+
+#define SW_LOG_LINE_MAX (64 * 1024)
+#define SW_LOG_HEAD_NAME "decisions.head"
+
+typedef struct sw_record {
+	int64_t time;
+	const char *container_id;
+	const char *bundle;
+	const char *runtime;         /* "hook", "sigward-runc", ... */
+	const sw_resolution *res;    /* may be NULL */
+	const char *matched;         /* digest that matched, or NULL */
+	const char *scope;           /* list scope, or NULL when no list was loaded */
+	uint64_t serial;
+	const char (*signers)[SW_SHA256_HEX + 1];
+	size_t n_signers;
+	sw_mode mode;
+	const sw_decision *decision;
+} sw_record;
+
+/* Render a record to one JSON line (no newline) with the given prev hash. */
+int sw_record_render(const sw_record *r, const char *prev_hex, char **out, size_t *len, sw_error *err);
+
+/* Append to log_file (created 0640 if missing); state_dir may be NULL (no head file). */
+int sw_declog_append(const char *log_file, const char *state_dir, const sw_record *r, sw_error *err);
+
+/* One line to syslog (LOG_AUTHPRIV). */
+void sw_declog_syslog(const sw_record *r);
+
+/* Verify a log file's chain. first_prev: expected "prev" of the first line (NULL:
+ * 64 zeros). head_hex: expected hash of the last line (NULL: not checked).
+ * On success *n_lines and last_hex (hash of the last line) are set. On a break,
+ * returns SW_EVERIFY with "FILE:LINE: ..." naming the first broken line. */
+int sw_declog_verify(const char *log_file, const char *first_prev, const char *head_hex,
+		     size_t *n_lines, char last_hex[SW_SHA256_HEX + 1], sw_error *err);
+
+#endif

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* OpenSSL 3 deprecates the low-level SHA-256 API, but it is the one that computes a
+ * digest without fetching a provider implementation: on the hook's hot path that
+ * fetch costs more than the hashing itself. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
+int sw_read_fd(int fd, size_t max, const char *what, char **out, size_t *len, sw_error *err)
+{
+	size_t cap = 4096, n = 0;
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > max)
+			return sw_err(err, SW_ETOOBIG, "%s: %lld bytes, more than the limit of %zu",
+				      what, (long long)st.st_size, max);
+		cap = (size_t)st.st_size + 1;
+	}
+	if (cap > max + 1)
+		cap = max + 1;
+	_cleanup_free_ char *buf = malloc(cap + 1);
+	if (!buf)
+		return sw_err_errno(err, ENOMEM, "%s", what);
+	for (;;) {
+		if (n == cap) {
+			if (cap > max)
+				return sw_err(err, SW_ETOOBIG, "%s: more than the limit of %zu bytes", what, max);
+			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			char *nb = realloc(buf, ncap + 1);
+			if (!nb)
+				return sw_err_errno(err, ENOMEM, "%s", what);
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return sw_err_errno(err, errno, "%s: read failed", what);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max)
+			return sw_err(err, SW_ETOOBIG, "%s: more than the limit of %zu bytes", what, max);
+	}
+	buf[n] = '\0';
+	*len = n;
+	*out = TAKE_PTR(buf);
+	return 0;
+}
+
+static int read_opened(int fd, const char *what, size_t max, char **out, size_t *len, sw_error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return sw_err_errno(err, errno, "%s: stat failed", what);
+	if (!S_ISREG(st.st_mode))
+		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
+	/* O_NONBLOCK was only there so that opening a FIFO cannot hang; regular
+	 * files ignore it, but clear it anyway for clarity of the reads below. */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return sw_read_fd(fd, max, what, out, len, err);
+}
+
+int sw_read_file_at(int dirfd, const char *name, size_t max, const char *what,
+		    char **out, size_t *len, sw_error *err)
+{
+	if (!what)
+		what = name;
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
+		return sw_err_errno(err, errno, "%s: cannot open", what);
+	}
+	return read_opened(fd, what, max, out, len, err);
+}
+
+int sw_read_file(const char *path, size_t max, char **out, size_t *len, sw_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open", path);
+	return read_opened(fd, path, max, out, len, err);
+}
+
+int sw_open_dir_at(int dirfd, const char *name, bool nofollow, sw_error *err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open directory", name);
+	return fd;
+}
+
+int sw_write_file_atomic_at(int dirfd, const char *dirpath, const char *name,
+			    const void *data, size_t len, mode_t mode, sw_error *err)
+{
+	char tmp[NAME_MAX + 1];
+	int n = snprintf(tmp, sizeof tmp, ".%s.tmp.%ld", name, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		return sw_err(err, SW_EINVAL, "%s/%s: name too long", dirpath, name);
+	(void)unlinkat(dirfd, tmp, 0);
+	_cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return sw_err_errno(err, errno, "%s/%s: cannot create", dirpath, tmp);
+	const char *p = data;
+	size_t left = len;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			(void)unlinkat(dirfd, tmp, 0);
+			return sw_err_errno(err, e, "%s/%s: write failed", dirpath, tmp);
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		(void)unlinkat(dirfd, tmp, 0);
+		return sw_err_errno(err, e, "%s/%s: cannot sync", dirpath, tmp);
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		int e = errno;
+		(void)unlinkat(dirfd, tmp, 0);
+		return sw_err_errno(err, e, "%s/%s: cannot rename into place", dirpath, name);
+	}
+	(void)fsync(dirfd);
+	return 0;
+}
+
+void sw_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[in[i] >> 4];
+		out[2 * i + 1] = d[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int sw_unhex(const char *in, size_t n, unsigned char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+bool sw_is_hex64(const char *s, size_t len)
+{
+	if (len != SW_SHA256_HEX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+void sw_sha256(const void *data, size_t len, unsigned char out[SW_SHA256_LEN])
+{
+	SHA256(data, len, out);
+}
+
+void sw_sha256_hex(const void *data, size_t len, char out[SW_SHA256_HEX + 1])
+{
+	unsigned char md[SW_SHA256_LEN];
+	SHA256(data, len, md);
+	sw_hex(md, sizeof md, out);
+}
+
+int sw_digest_normalize(const char *in, size_t len, char out[SW_DIGEST_STR])
+{
+	if (len == 7 + SW_SHA256_HEX && memcmp(in, "sha256:", 7) == 0) {
+		in += 7;
+		len -= 7;
+	}
+	if (!sw_is_hex64(in, len))
+		return -1;
+	memcpy(out, "sha256:", 7);
+	memcpy(out + 7, in, SW_SHA256_HEX);
+	out[7 + SW_SHA256_HEX] = '\0';
+	return 0;
+}
+
+static int digits(const char *s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	const int64_t era = (y >= 0 ? y : y - 399) / 400;
+	const unsigned yoe = (unsigned)(y - era * 400);
+	const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+int sw_parse_rfc3339(const char *s, size_t len, int64_t *out)
+{
+	int Y, M, D, h, m, sec;
+	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	    s[13] != ':' || s[16] != ':')
+		return -1;
+	if (digits(s, 4, &Y) || digits(s + 5, 2, &M) || digits(s + 8, 2, &D) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &m) || digits(s + 17, 2, &sec))
+		return -1;
+	size_t i = 19;
+	if (i < len && s[i] == '.') {
+		i++;
+		size_t start = i;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == start || i - start > 9)
+			return -1;
+	}
+	if (i + 1 != len || (s[i] != 'Z' && s[i] != 'z'))
+		return -1;
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 60)
+		return -1;
+	bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+	if (M == 2 && D == 29 && !leap)
+		return -1;
+	if (sec == 60)
+		sec = 59;
+	*out = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec;
+	return 0;
+}
+
+void sw_format_rfc3339(int64_t t, char out[32])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "@%lld", (long long)t);
+}
+
+int sw_parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		unsigned dgt = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - dgt) / 10)
+			return -1;
+		v = v * 10 + dgt;
+	}
+	*out = v;
+	return 0;
+}
+
+int sw_parse_duration(const char *s, int64_t *out)
+{
+	size_t len = strlen(s), nlen = len;
+	int64_t mult = 1;
+	if (len && (s[len - 1] < '0' || s[len - 1] > '9')) {
+		nlen = len - 1;
+		switch (s[len - 1]) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		case 'w': mult = 7 * 86400; break;
+		default: return -1;
+		}
+	}
+	uint64_t v;
+	if (sw_parse_u64(s, nlen, &v) < 0 || v > (uint64_t)(INT64_MAX / mult) / 2)
+		return -1;
+	*out = (int64_t)v * mult;
+	return 0;
+}
+
+int64_t sw_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+char *sw_strndup_or_null(const char *s, size_t n)
+{
+	return s ? strndup(s, n) : NULL;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * util: cleanup attributes, bounded file reads, hex, SHA-256 and RFC 3339 time.
+ *
+ * Ownership: buffers returned through `char **out` are malloc'ed, NUL-terminated
+ * (one byte past *len) and owned by the caller. File descriptors returned are
+ * O_CLOEXEC and owned by the caller.
+ * Failure: negative return, `err` filled with a one-line message naming the path.
+ */
+#ifndef SW_UTIL_H
+#define SW_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+
+/* ---- cleanup: every owned resource is declared with one of these ---- */
+static inline void sw_freep(void *p) { free(*(void **)p); }
+static inline void sw_closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void sw_fclosep(FILE **f) { if (*f) fclose(*f); }
+#define _cleanup_free_ __attribute__((cleanup(sw_freep)))
+#define _cleanup_close_ __attribute__((cleanup(sw_closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(sw_fclosep)))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+/* Hand ownership on: returns the value and leaves NULL (or -1) behind. */
+#define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
+#define TAKE_FD(fd) ({ int _fd = (fd); (fd) = -1; _fd; })
+
+#define SW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- bounded reads ---- */
+
+/* Read all of fd (a regular file or a pipe) up to max bytes. More than max
+ * bytes is an error (SW_ETOOBIG) naming `what`. */
+int sw_read_fd(int fd, size_t max, const char *what, char **out, size_t *len, sw_error *err);
+
+/* openat(dirfd, name, O_RDONLY|O_CLOEXEC|O_NOFOLLOW|O_NONBLOCK), require a regular
+ * file (a FIFO, device or link is refused: it could block or redirect the read),
+ * then read it bounded. `what` names the file in errors (NULL: use name). */
+int sw_read_file_at(int dirfd, const char *name, size_t max, const char *what,
+		    char **out, size_t *len, sw_error *err);
+
+/* Same, but following links (for operator-supplied paths such as --config). */
+int sw_read_file(const char *path, size_t max, char **out, size_t *len, sw_error *err);
+
+/* open a directory as an O_PATH-less read fd (O_DIRECTORY|O_CLOEXEC); nofollow
+ * refuses a symlink as the final component. */
+int sw_open_dir_at(int dirfd, const char *name, bool nofollow, sw_error *err);
+
+/* Write data to dir/name atomically: temp file in dir, fsync, rename, fsync dir. */
+int sw_write_file_atomic_at(int dirfd, const char *dirpath, const char *name,
+			    const void *data, size_t len, mode_t mode, sw_error *err);
+
+/* ---- hex, digests ---- */
+#define SW_SHA256_LEN 32
+#define SW_SHA256_HEX 64
+/* "sha256:" + 64 hex + NUL */
+#define SW_DIGEST_STR (7 + SW_SHA256_HEX + 1)
+
+void sw_hex(const unsigned char *in, size_t n, char *out /* 2n+1 */);
+/* Decode exactly 2n lowercase/uppercase hex chars. Returns 0 or -1. */
+int sw_unhex(const char *in, size_t n, unsigned char *out);
+bool sw_is_hex64(const char *s, size_t len);  /* exactly 64 lowercase hex */
+
+/* SHA-256 of a buffer (OpenSSL's one-shot digest, no provider fetch on the hot path). */
+void sw_sha256(const void *data, size_t len, unsigned char out[SW_SHA256_LEN]);
+void sw_sha256_hex(const void *data, size_t len, char out[SW_SHA256_HEX + 1]);
+
+/* Normalise a digest written as "sha256:<hex>" or bare 64 hex into
+ * "sha256:<hex>" (lowercase only). Returns 0, or -1 when it is neither. */
+int sw_digest_normalize(const char *in, size_t len, char out[SW_DIGEST_STR]);
+
+/* ---- time ---- */
+/* Strict RFC 3339 UTC: "YYYY-MM-DDTHH:MM:SSZ" (fractional seconds accepted and
+ * dropped). Returns 0 or -1. */
+int sw_parse_rfc3339(const char *s, size_t len, int64_t *out);
+void sw_format_rfc3339(int64_t t, char out[32]);
+/* Durations: "90s", "15m", "12h", "30d", "2w", or a bare number of seconds. */
+int sw_parse_duration(const char *s, int64_t *out);
+/* Current wall-clock time in seconds since the epoch. No override: tests build
+ * lists that expired in the past instead. */
+int64_t sw_now(void);
+
+/* ---- misc ---- */
+/* Bounded decimal parse of an unsigned 64-bit integer (no sign, no spaces). */
+int sw_parse_u64(const char *s, size_t len, uint64_t *out);
+char *sw_strndup_or_null(const char *s, size_t n);
+
+#endif
