@@ -1,2 +1,83 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-int main(void) { return 1; }
+/*
+ * sigward-hook: the OCI hook (prestart or createRuntime).
+ *
+ * The runtime passes the container state on stdin. Exit 0 allows the start; a
+ * non-zero exit aborts it, and the one line on stderr is what the user sees in the
+ * runtime's error. Any failure on the way denies (fail closed), except in warn mode.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "enforce.h"
+#include "oci.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: sigward-hook [--config FILE]\n"
+	      "OCI prestart/createRuntime hook: reads the container state on stdin,\n"
+	      "exits 0 to allow the start, 1 to deny it (reason on stderr).\n", f);
+}
+
+static int deny_early(const char *id, const sw_error *e)
+{
+	fprintf(stderr, "sigward: denied container %s: %s\n", id ? id : "(unknown)", e->msg);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_file = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_file = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			config_file = argv[i] + 9;
+		else if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			puts("sigward-hook " SIGWARD_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "sigward: denied container (unknown): sigward-hook: unknown argument '%s'\n", argv[i]);
+			return 1;
+		}
+	}
+
+	/* 1. The state on stdin and the configuration. */
+	sw_error e = { 0 };
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	sw_state st = { 0 };
+	if (sw_read_fd(STDIN_FILENO, SW_STATE_MAX, "state (stdin)", &text, &len, &e) < 0 ||
+	    sw_state_parse(text, len, "state (stdin)", &st, &e) < 0)
+		return deny_early(NULL, &e);
+
+	sw_config cfg = { 0 };
+	if (sw_config_load(&cfg, config_file, &e) < 0) {
+		int r = deny_early(st.id, &e);
+		sw_config_free(&cfg);
+		sw_state_free(&st);
+		return r;
+	}
+
+	/* 2-5. Resolve, verify, decide, record. */
+	sw_enforce_req req = { .config = &cfg, .container_id = st.id, .bundle = st.bundle, .runtime = "hook" };
+	sw_enforce_result res;
+	sw_enforce(&req, &res);
+
+	int rc = 0;
+	if (res.decision.verdict != SW_ALLOW) {
+		char line[2048];
+		sw_enforce_format(&req, &res, line, sizeof line);
+		fprintf(stderr, "%s\n", line);
+		rc = res.decision.verdict == SW_DENY ? 1 : 0;
+	}
+	sw_config_free(&cfg);
+	sw_state_free(&st);
+	return rc;
+}

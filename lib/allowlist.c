@@ -1,2 +1,803 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "allowlist.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#define MANIFEST_MAGIC "sigward-allowlist"
+#define CACHE_NAME "verified"
+#define CACHE_MAGIC "sigward-verified 1"
+#define SERIALS_NAME "serials"
+#define SERIALS_LOCK ".serials.lock"
+#define SERIALS_MAX (64 * 1024)
+/* A bin holds a fraction of the list; a bin this large means a hostile manifest. */
+#define BIN_MAX ((uint64_t)256 * 1024 * 1024)
+
+/* ---------------------------------------------------------------- manifest */
+
+/* Cursor over the manifest text: one "key value" line at a time. */
+typedef struct cursor {
+	const char *p, *end, *what;
+	unsigned line;
+} cursor;
+
+static int next_line(cursor *c, const char *key, const char **val, size_t *vlen, sw_error *err)
+{
+	c->line++;
+	if (c->p >= c->end)
+		return sw_err(err, SW_EINVAL, "%s:%u: unexpected end, expected '%s'", c->what, c->line, key);
+	const char *nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
+	if (!nl)
+		return sw_err(err, SW_EINVAL, "%s:%u: line is not terminated (truncated file?)", c->what, c->line);
+	size_t klen = strlen(key);
+	if ((size_t)(nl - c->p) <= klen + 1 || memcmp(c->p, key, klen) != 0 || c->p[klen] != ' ')
+		return sw_err(err, SW_EINVAL, "%s:%u: expected '%s <value>'", c->what, c->line, key);
+	*val = c->p + klen + 1;
+	*vlen = (size_t)(nl - *val);
+	c->p = nl + 1;
+	return 0;
+}
+
+static int field_u64(cursor *c, const char *key, uint64_t *out, sw_error *err)
+{
+	const char *v;
+	size_t n;
+	int r = next_line(c, key, &v, &n, err);
+	if (r < 0)
+		return r;
+	if (sw_parse_u64(v, n, out) < 0)
+		return sw_err(err, SW_EINVAL, "%s:%u: %s is not an unsigned decimal number", c->what, c->line, key);
+	return 0;
+}
+
+static int field_time(cursor *c, const char *key, int64_t *out, sw_error *err)
+{
+	const char *v;
+	size_t n;
+	int r = next_line(c, key, &v, &n, err);
+	if (r < 0)
+		return r;
+	if (sw_parse_rfc3339(v, n, out) < 0)
+		return sw_err(err, SW_EINVAL, "%s:%u: %s is not an RFC 3339 UTC time", c->what, c->line, key);
+	return 0;
+}
+
+static bool scope_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > SW_SCOPE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Split "a b c" at single spaces into exactly n fields. */
+static int split_fields(const char *v, size_t vlen, const char **f, size_t *fl, size_t n)
+{
+	size_t k = 0;
+	const char *s = v, *end = v + vlen;
+	while (k < n) {
+		const char *sp = memchr(s, ' ', (size_t)(end - s));
+		const char *e = sp ? sp : end;
+		if (e == s)
+			return -1;
+		f[k] = s;
+		fl[k] = (size_t)(e - s);
+		k++;
+		if (!sp)
+			break;
+		s = sp + 1;
+	}
+	return k == n && f[n - 1] + fl[n - 1] == end ? 0 : -1;
+}
+
+int sw_manifest_parse(const char *text, size_t len, const char *what, sw_list *l, sw_error *err)
+{
+	cursor c = { .p = text, .end = text + len, .what = what, .line = 0 };
+	const char *v;
+	size_t n;
+	uint64_t u;
+	int r;
+
+	if (memchr(text, '\0', len))
+		return sw_err(err, SW_EINVAL, "%s: contains a NUL byte", what);
+	if ((r = next_line(&c, MANIFEST_MAGIC, &v, &n, err)) < 0)
+		return sw_err(err, SW_EINVAL, "%s: not a sigward allowlist manifest", what);
+	if (sw_parse_u64(v, n, &u) < 0 || u != SW_LIST_FORMAT)
+		return sw_err(err, SW_EINVAL, "%s:1: unsupported format version '%.*s' (this sigward reads %d)",
+			      what, (int)(n > 16 ? 16 : n), v, SW_LIST_FORMAT);
+	l->format = (unsigned)u;
+	if ((r = next_line(&c, "scope", &v, &n, err)) < 0)
+		return r;
+	if (!scope_ok(v, n))
+		return sw_err(err, SW_EINVAL, "%s:%u: scope must be 1-%d of [A-Za-z0-9._-]", what, c.line, SW_SCOPE_MAX);
+	memcpy(l->scope, v, n);
+	l->scope[n] = '\0';
+	if ((r = field_u64(&c, "serial", &l->serial, err)) < 0 ||
+	    (r = field_time(&c, "issued", &l->issued, err)) < 0 ||
+	    (r = field_time(&c, "expires", &l->expires, err)) < 0 ||
+	    (r = field_u64(&c, "entries", &l->n_entries, err)) < 0 ||
+	    (r = field_u64(&c, "bins", &u, err)) < 0)
+		return r;
+	if (l->expires <= l->issued)
+		return sw_err(err, SW_EINVAL, "%s: expires is not after issued", what);
+	if (u == 0 || u > SW_MAX_BINS || (u & (u - 1)) != 0)
+		return sw_err(err, SW_EINVAL, "%s:%u: bins must be a power of two from 1 to %d", what, c.line, SW_MAX_BINS);
+	l->n_bins = (uint32_t)u;
+	l->bin_bits = 0;
+	while ((1u << l->bin_bits) < l->n_bins)
+		l->bin_bits++;
+
+	free(l->bins);
+	l->bins = calloc(l->n_bins, sizeof *l->bins);
+	if (!l->bins)
+		return sw_err_errno(err, ENOMEM, "%s", what);
+	uint64_t offset = 0, total = 0;
+	for (uint32_t i = 0; i < l->n_bins; i++) {
+		const char *f[5];
+		size_t fl[5];
+		uint64_t idx;
+		sw_bin *b = &l->bins[i];
+		if ((r = next_line(&c, "bin", &v, &n, err)) < 0)
+			return r;
+		if (split_fields(v, n, f, fl, 5) < 0 || sw_parse_u64(f[0], fl[0], &idx) < 0 ||
+		    sw_parse_u64(f[1], fl[1], &b->offset) < 0 || sw_parse_u64(f[2], fl[2], &b->length) < 0 ||
+		    sw_parse_u64(f[3], fl[3], &b->count) < 0 || !sw_is_hex64(f[4], fl[4]))
+			return sw_err(err, SW_EINVAL, "%s:%u: expected 'bin <index> <offset> <length> <count> <sha256>'",
+				      what, c.line);
+		/* Bins are listed in order and tile the entries file exactly: nothing in
+		 * the entries file escapes the signed hashes. */
+		if (idx != i || b->offset != offset)
+			return sw_err(err, SW_EINVAL, "%s:%u: bin %u is out of order or not contiguous", what, c.line, i);
+		if (b->length > BIN_MAX || b->count > b->length / (7 + SW_SHA256_HEX + 1) ||
+		    (b->count == 0) != (b->length == 0))
+			return sw_err(err, SW_EINVAL, "%s:%u: bin %u has an impossible size", what, c.line, i);
+		(void)sw_unhex(f[4], SW_SHA256_LEN, b->sha256);
+		offset += b->length;
+		total += b->count;
+		if (offset > SW_ENTRIES_MAX)
+			return sw_err(err, SW_ETOOBIG, "%s: entries file would exceed %llu bytes", what,
+				      (unsigned long long)SW_ENTRIES_MAX);
+	}
+	if (c.p != c.end)
+		return sw_err(err, SW_EINVAL, "%s:%u: unexpected content after the last bin", what, c.line + 1);
+	if (total != l->n_entries)
+		return sw_err(err, SW_EINVAL, "%s: bins hold %llu entries, header says %llu", what,
+			      (unsigned long long)total, (unsigned long long)l->n_entries);
+	return 0;
+}
+
+/* ------------------------------------------------------------------- open */
+
+int sw_list_open_fd(int dirfd, const char *path, sw_list *l, sw_error *err)
+{
+	memset(l, 0, sizeof *l);
+	l->dirfd = dirfd;
+	l->path = strdup(path);
+	if (!l->path)
+		return sw_err_errno(err, ENOMEM, "%s", path);
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", path, SW_MANIFEST_NAME);
+	int r = sw_read_file_at(dirfd, SW_MANIFEST_NAME, SW_MANIFEST_MAX, what, &l->manifest, &l->manifest_len, err);
+	if (r < 0)
+		return r;
+	sw_sha256(l->manifest, l->manifest_len, l->manifest_sha256);
+	return sw_manifest_parse(l->manifest, l->manifest_len, what, l, err);
+}
+
+int sw_list_open_dir(const char *dir, sw_list *l, sw_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		memset(l, 0, sizeof *l);
+		l->dirfd = -1;
+		return sw_err_errno(err, errno, "%s: cannot open allowlist directory", dir);
+	}
+	return sw_list_open_fd(fd, dir, l, err);
+}
+
+int sw_list_open_current(const char *lists_dir, sw_list *l, sw_error *err)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/current", lists_dir);
+	/* `current` is a symlink by design (the atomic switch); everything below it
+	 * is read through this one directory fd, so a switch between two reads
+	 * cannot mix generations. */
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		memset(l, 0, sizeof *l);
+		l->dirfd = -1;
+		if (errno == ENOENT)
+			return sw_err(err, SW_ENOTFOUND, "%s: no allowlist installed", path);
+		return sw_err_errno(err, errno, "%s: cannot open allowlist", path);
+	}
+	return sw_list_open_fd(fd, path, l, err);
+}
+
+void sw_list_close(sw_list *l)
+{
+	if (l->dirfd >= 0)
+		close(l->dirfd);
+	l->dirfd = -1;
+	free(l->path);
+	free(l->manifest);
+	free(l->bins);
+	l->path = NULL;
+	l->manifest = NULL;
+	l->bins = NULL;
+}
+
+/* ------------------------------------------------------------- signatures */
+
+typedef struct sigset {
+	unsigned char *sig[SW_MAX_SIGS];
+	size_t len[SW_MAX_SIGS];
+	size_t n;
+	unsigned char file_sha256[SW_SHA256_LEN];
+} sigset;
+
+static void sigset_free(sigset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->sig[i]);
+	s->n = 0;
+}
+
+static int read_sigs(const sw_list *l, sigset *s, sw_error *err)
+{
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", l->path, SW_SIGS_NAME);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	memset(s, 0, sizeof *s);
+	int r = sw_read_file_at(l->dirfd, SW_SIGS_NAME, SW_SIGS_MAX, what, &text, &len, err);
+	if (r < 0) {
+		if (-r == ENOENT)
+			return sw_err(err, SW_EVERIFY, "%s: missing: the list is not signed", what);
+		return r;
+	}
+	sw_sha256(text, len, s->file_sha256);
+	unsigned line = 0;
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		line++;
+		size_t n = (size_t)(e - p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n) {
+			if (s->n == SW_MAX_SIGS) {
+				sigset_free(s);
+				return sw_err(err, SW_ETOOBIG, "%s: more than %d signatures", what, SW_MAX_SIGS);
+			}
+			if (sw_base64_decode(p, n, &s->sig[s->n], &s->len[s->n]) < 0) {
+				sigset_free(s);
+				return sw_err(err, SW_EVERIFY, "%s:%u: not a base64 signature", what, line);
+			}
+			s->n++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (s->n == 0)
+		return sw_err(err, SW_EVERIFY, "%s: no signatures", what);
+	return 0;
+}
+
+static int count_signers(sw_list *l, const sigset *s, const sw_keyring *kr, sw_error *err)
+{
+	bool used[SW_MAX_KEYS] = { false };
+	l->n_signers = 0;
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t k = 0; k < kr->n; k++) {
+			if (used[k])
+				continue;
+			int r = sw_key_verify(&kr->keys[k], s->sig[i], s->len[i], l->manifest, l->manifest_len, err);
+			if (r < 0)
+				return r;
+			if (r == 1) {
+				/* Each key counts once, however many lines it signed. */
+				used[k] = true;
+				memcpy(l->signers[l->n_signers++], kr->keys[k].id, SW_KEYID_HEX);
+				break;
+			}
+		}
+	return (int)l->n_signers;
+}
+
+int sw_list_count_signers(sw_list *l, const sw_keyring *kr, sw_error *err)
+{
+	sigset s;
+	int r = read_sigs(l, &s, err);
+	if (r < 0)
+		return r;
+	r = count_signers(l, &s, kr, err);
+	sigset_free(&s);
+	return r;
+}
+
+/* The verification cache: one root-only file remembering that the manifest with
+ * hash M and the signature file with hash S were verified against the trusted key
+ * set with digest K, and by which keys. It lets the hook skip OpenSSL's key
+ * decoding and signature checks (milliseconds) on every start after the first; it
+ * is trusted like every other file in the root-owned state directory, and any
+ * change to the manifest, the signatures or the key set misses it. */
+static int cache_lookup(const sw_list *l, const sw_verify_opts *o, const unsigned char sigs_sha[SW_SHA256_LEN],
+			const sw_keyring *ids)
+{
+	_cleanup_close_ int dfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (sw_read_file_at(dfd, CACHE_NAME, 4096 + SW_MAX_KEYS * (SW_SHA256_HEX + 1), NULL, &text, &len, NULL) < 0)
+		return 0;
+	char m[SW_SHA256_HEX + 1], s[SW_SHA256_HEX + 1];
+	sw_hex(l->manifest_sha256, SW_SHA256_LEN, m);
+	sw_hex(sigs_sha, SW_SHA256_LEN, s);
+	char want[256];
+	int wn = snprintf(want, sizeof want, CACHE_MAGIC " %s %s %s ", m, s, ids->set_digest);
+	if (wn < 0 || len <= (size_t)wn || memcmp(text, want, (size_t)wn) != 0 || text[len - 1] != '\n')
+		return 0;
+	sw_list *ml = (sw_list *)l;
+	ml->n_signers = 0;
+	for (const char *p = text + wn, *end = text + len - 1; p < end;) {
+		if (end - p < SW_SHA256_HEX || !sw_is_hex64(p, SW_SHA256_HEX))
+			return 0;
+		/* Count only keys still in the trusted set (the set digest matched, so
+		 * this is a consistency check, not the security boundary). */
+		bool trusted = false;
+		for (size_t k = 0; k < ids->n; k++)
+			if (memcmp(ids->keys[k].id, p, SW_SHA256_HEX) == 0)
+				trusted = true;
+		if (!trusted || ml->n_signers == SW_MAX_KEYS)
+			return 0;
+		memcpy(ml->signers[ml->n_signers], p, SW_SHA256_HEX);
+		ml->signers[ml->n_signers++][SW_SHA256_HEX] = '\0';
+		p += SW_SHA256_HEX;
+		if (p < end && *p++ != ',')
+			return 0;
+	}
+	ml->from_cache = true;
+	return 1;
+}
+
+static void cache_store(const sw_list *l, const sw_verify_opts *o, const unsigned char sigs_sha[SW_SHA256_LEN],
+			const char *set_digest)
+{
+	char m[SW_SHA256_HEX + 1], s[SW_SHA256_HEX + 1];
+	char buf[4096 + SW_MAX_KEYS * (SW_SHA256_HEX + 1)];
+	sw_hex(l->manifest_sha256, SW_SHA256_LEN, m);
+	sw_hex(sigs_sha, SW_SHA256_LEN, s);
+	int n = snprintf(buf, sizeof buf, CACHE_MAGIC " %s %s %s ", m, s, set_digest);
+	for (size_t i = 0; i < l->n_signers && n > 0; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%s", i ? "," : "", l->signers[i]);
+	if (n <= 0 || (size_t)n + 1 >= sizeof buf)
+		return;
+	buf[n++] = '\n';
+	_cleanup_close_ int dfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		(void)sw_write_file_atomic_at(dfd, o->state_dir, CACHE_NAME, buf, (size_t)n, 0600, NULL);
+}
+
+static int verify_signatures(sw_list *l, const sw_verify_opts *o, sw_error *err)
+{
+	sigset s;
+	int r = read_sigs(l, &s, err);
+	if (r < 0)
+		return r;
+	bool cache = o->use_cache && o->state_dir;
+	sw_keyring ids = { 0 };
+	if (cache) {
+		r = sw_keyids_load(o->keys_dir, &ids, err);
+		if (r < 0)
+			goto out;
+		if (cache_lookup(l, o, s.file_sha256, &ids)) {
+			r = (int)l->n_signers;
+			goto out;
+		}
+	}
+	sw_keyring kr;
+	r = sw_keyring_load(o->keys_dir, &kr, err);
+	if (r < 0)
+		goto out;
+	r = count_signers(l, &s, &kr, err);
+	if (r >= (int)o->threshold && cache && o->update_state)
+		cache_store(l, o, s.file_sha256, kr.set_digest);
+	sw_keyring_free(&kr);
+out:
+	sw_keyring_free(&ids);
+	sigset_free(&s);
+	return r;
+}
+
+/* ----------------------------------------------------------------- verify */
+
+int sw_list_verify(sw_list *l, const sw_verify_opts *o, sw_error *err)
+{
+	char name[SW_SCOPE_MAX + 32];
+	snprintf(name, sizeof name, "%s#%llu", l->scope, (unsigned long long)l->serial);
+
+	/* Authenticity first: nothing the manifest claims (scope, times, serial)
+	 * means anything before the signatures are checked. */
+	int r = verify_signatures(l, o, err);
+	if (r < 0)
+		return r;
+	if ((unsigned)r < o->threshold)
+		return sw_err(err, SW_EVERIFY, "allowlist %s: %d valid signature%s by trusted keys, %u required",
+			      l->path, r, r == 1 ? "" : "s", o->threshold);
+	if (!o->scope || strcmp(o->scope, l->scope) != 0)
+		return sw_err(err, SW_EPOLICY, "allowlist %s is for scope '%s', this node is configured for '%s'",
+			      name, l->scope, o->scope ? o->scope : "(none)");
+	char t[32];
+	sw_format_rfc3339(l->expires, t);
+	if (o->now >= l->expires + o->grace)
+		return sw_err(err, SW_EPOLICY, "allowlist %s expired at %s%s", name, t,
+			      o->grace ? " (grace period over)" : "");
+	if (o->state_dir) {
+		uint64_t highest = 0;
+		r = sw_serial_get(o->state_dir, l->scope, &highest, err);
+		if (r < 0)
+			return r;
+		if (l->serial < highest)
+			return sw_err(err, SW_EPOLICY, "allowlist %s is older than serial %llu already accepted (rollback refused)",
+				      name, (unsigned long long)highest);
+		if (o->update_state && l->serial > highest) {
+			r = sw_serial_raise(o->state_dir, l->scope, l->serial, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------------- serial */
+
+static int serial_parse(const char *text, size_t len, const char *what, const char *scope,
+			uint64_t *out, sw_error *err)
+{
+	*out = 0;
+	unsigned line = 0;
+	size_t sl = strlen(scope);
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		line++;
+		if (!nl)
+			return sw_err(err, SW_EINVAL, "%s:%u: line is not terminated", what, line);
+		const char *sp = memchr(p, ' ', (size_t)(nl - p));
+		uint64_t v;
+		if (!sp || !scope_ok(p, (size_t)(sp - p)) || sw_parse_u64(sp + 1, (size_t)(nl - sp - 1), &v) < 0)
+			return sw_err(err, SW_EINVAL, "%s:%u: expected '<scope> <serial>'", what, line);
+		if ((size_t)(sp - p) == sl && memcmp(p, scope, sl) == 0)
+			*out = v;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+static int serial_read(int dfd, const char *state_dir, char **text, size_t *len, sw_error *err)
+{
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", state_dir, SERIALS_NAME);
+	int r = sw_read_file_at(dfd, SERIALS_NAME, SERIALS_MAX, what, text, len, err);
+	if (r < 0 && -r == ENOENT) {
+		*text = strdup("");
+		*len = 0;
+		return *text ? 0 : sw_err_errno(err, ENOMEM, "%s", what);
+	}
+	return r;
+}
+
+int sw_serial_get(const char *state_dir, const char *scope, uint64_t *serial, sw_error *err)
+{
+	_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open state directory", state_dir);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = serial_read(dfd, state_dir, &text, &len, err);
+	if (r < 0)
+		return r;
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", state_dir, SERIALS_NAME);
+	return serial_parse(text, len, what, scope, serial, err);
+}
+
+int sw_serial_raise(const char *state_dir, const char *scope, uint64_t serial, sw_error *err)
+{
+	_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open state directory", state_dir);
+	/* Concurrent hooks serialise on a lock file so that no raise is lost and the
+	 * file never goes backwards. */
+	_cleanup_close_ int lfd = openat(dfd, SERIALS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lfd < 0)
+		return sw_err_errno(err, errno, "%s/%s: cannot open", state_dir, SERIALS_LOCK);
+	if (flock(lfd, LOCK_EX) < 0)
+		return sw_err_errno(err, errno, "%s/%s: cannot lock", state_dir, SERIALS_LOCK);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = serial_read(dfd, state_dir, &text, &len, err);
+	if (r < 0)
+		return r;
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", state_dir, SERIALS_NAME);
+	uint64_t cur;
+	r = serial_parse(text, len, what, scope, &cur, err);
+	if (r < 0 || cur >= serial)
+		return r;
+	/* Rewrite: every other scope's line, then this scope's new serial. */
+	_cleanup_free_ char *out = malloc(len + SW_SCOPE_MAX + 32);
+	if (!out)
+		return sw_err_errno(err, ENOMEM, "%s", what);
+	size_t o = 0, sl = strlen(scope);
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *sp = memchr(p, ' ', (size_t)(nl - p));
+		if (!((size_t)(sp - p) == sl && memcmp(p, scope, sl) == 0)) {
+			memcpy(out + o, p, (size_t)(nl - p + 1));
+			o += (size_t)(nl - p + 1);
+		}
+		p = nl + 1;
+	}
+	o += (size_t)sprintf(out + o, "%s %llu\n", scope, (unsigned long long)serial);
+	return sw_write_file_atomic_at(dfd, state_dir, SERIALS_NAME, out, o, 0644, err);
+}
+
+/* ----------------------------------------------------------------- lookup */
+
+static uint32_t bin_of(const unsigned char d[SW_SHA256_LEN], uint32_t bits)
+{
+	if (bits == 0)
+		return 0;
+	uint32_t top = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+	return top >> (32 - bits);
+}
+
+/* Parse the entry line starting at p; returns its length including '\n', or 0
+ * when malformed. */
+static size_t entry_line(const char *p, const char *end)
+{
+	size_t avail = (size_t)(end - p);
+	if (avail < 7 + SW_SHA256_HEX + 1 || memcmp(p, "sha256:", 7) != 0 || !sw_is_hex64(p + 7, SW_SHA256_HEX))
+		return 0;
+	size_t lim = avail < SW_ENTRY_LINE_MAX ? avail : SW_ENTRY_LINE_MAX;
+	const char *nl = memchr(p + 7 + SW_SHA256_HEX, '\n', lim - 7 - SW_SHA256_HEX);
+	if (!nl)
+		return 0;
+	char after = p[7 + SW_SHA256_HEX];
+	if (after != '\n' && after != ' ')
+		return 0;
+	return (size_t)(nl - p) + 1;
+}
+
+int sw_list_lookup(const sw_list *l, const char *digest, char *ref_out, size_t ref_out_len, sw_error *err)
+{
+	unsigned char d[SW_SHA256_LEN];
+	if (strlen(digest) != 7 + SW_SHA256_HEX || memcmp(digest, "sha256:", 7) != 0 ||
+	    sw_unhex(digest + 7, SW_SHA256_LEN, d) < 0)
+		return sw_err(err, SW_EINVAL, "'%s' is not a sha256 digest", digest);
+	if (!l->bins)
+		return sw_err(err, SW_EINVAL, "allowlist %s is not loaded", l->path ? l->path : "?");
+	const sw_bin *b = &l->bins[bin_of(d, l->bin_bits)];
+	if (b->length == 0)
+		return 0;
+
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", l->path, SW_ENTRIES_NAME);
+	_cleanup_close_ int fd = openat(l->dirfd, SW_ENTRIES_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open", what);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
+	const sw_bin *last = &l->bins[l->n_bins - 1];
+	/* The manifest fixes the entries file's exact size: a file from another
+	 * generation (mix-and-match) or a truncated one is caught here already. */
+	if ((uint64_t)st.st_size != last->offset + last->length)
+		return sw_err(err, SW_EVERIFY, "%s: %lld bytes, the manifest says %llu", what, (long long)st.st_size,
+			      (unsigned long long)(last->offset + last->length));
+	_cleanup_free_ char *buf = malloc(b->length);
+	if (!buf)
+		return sw_err_errno(err, ENOMEM, "%s", what);
+	size_t got = 0;
+	while (got < b->length) {
+		ssize_t n = pread(fd, buf + got, b->length - got, (off_t)(b->offset + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return sw_err_errno(err, n < 0 ? errno : EIO, "%s: read failed", what);
+		got += (size_t)n;
+	}
+	unsigned char md[SW_SHA256_LEN];
+	sw_sha256(buf, b->length, md);
+	if (memcmp(md, b->sha256, SW_SHA256_LEN) != 0)
+		return sw_err(err, SW_EVERIFY, "%s: bin %u does not match its hash in the signed manifest", what,
+			      bin_of(d, l->bin_bits));
+
+	/* Binary search over lines: lo and hi are always line starts. */
+	const char *hex = digest + 7;
+	const char *base = buf, *end = buf + b->length;
+	size_t lo = 0, hi = b->length;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		while (mid > lo && base[mid - 1] != '\n')
+			mid--;
+		size_t ll = entry_line(base + mid, end);
+		if (!ll)
+			return sw_err(err, SW_EINVAL, "%s: malformed entry at byte %llu", what,
+				      (unsigned long long)(b->offset + mid));
+		int c = memcmp(hex, base + mid + 7, SW_SHA256_HEX);
+		if (c == 0) {
+			if (ref_out && ref_out_len) {
+				const char *rp = base + mid + 7 + SW_SHA256_HEX;
+				size_t rl = rp[0] == ' ' ? ll - 7 - SW_SHA256_HEX - 2 : 0;
+				if (rl >= ref_out_len)
+					rl = ref_out_len - 1;
+				memcpy(ref_out, rp + (rl ? 1 : 0), rl);
+				ref_out[rl] = '\0';
+			}
+			return 1;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + ll;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ build */
+
+static bool ref_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > SW_REF_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+int sw_build_parse_input(const char *text, size_t len, const char *what,
+			 sw_build_entry **entries, size_t *n, size_t *cap, sw_error *err)
+{
+	unsigned line = 0;
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		line++;
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *t = e;
+		while (t > p && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r'))
+			t--;
+		size_t l = (size_t)(t - p);
+		if (l && *p != '#') {
+			if (memchr(p, '\0', l))
+				return sw_err(err, SW_EINVAL, "%s:%u: NUL byte", what, line);
+			const char *at = memchr(p, '@', l);
+			const char *dg = at ? at + 1 : p;
+			size_t dl = (size_t)(t - dg);
+			char norm[SW_DIGEST_STR];
+			if (dl != 7 + SW_SHA256_HEX || memcmp(dg, "sha256:", 7) != 0 ||
+			    sw_digest_normalize(dg, dl, norm) < 0)
+				return sw_err(err, SW_EINVAL, "%s:%u: expected 'sha256:<64 hex>' or '<reference>@sha256:<64 hex>'",
+					      what, line);
+			if (at && !ref_ok(p, (size_t)(at - p)))
+				return sw_err(err, SW_EINVAL, "%s:%u: reference must be 1-%d printable characters without spaces",
+					      what, line, SW_REF_MAX);
+			if (*n == *cap) {
+				size_t nc = *cap ? *cap * 2 : 1024;
+				sw_build_entry *ne = realloc(*entries, nc * sizeof *ne);
+				if (!ne)
+					return sw_err_errno(err, ENOMEM, "%s", what);
+				*entries = ne;
+				*cap = nc;
+			}
+			sw_build_entry *be = &(*entries)[*n];
+			memcpy(be->digest, norm, sizeof norm);
+			be->ref = at ? strndup(p, (size_t)(at - p)) : NULL;
+			if (at && !be->ref)
+				return sw_err_errno(err, ENOMEM, "%s", what);
+			(*n)++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const sw_build_entry *)a)->digest, ((const sw_build_entry *)b)->digest);
+}
+
+void sw_build_entries_free(sw_build_entry *entries, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(entries[i].ref);
+	free(entries);
+}
+
+int sw_build_write(sw_build_entry *e, size_t n, const sw_build_opts *o, const char *out_dir, sw_error *err)
+{
+	if (!o->scope || !scope_ok(o->scope, strlen(o->scope)))
+		return sw_err(err, SW_EINVAL, "scope must be 1-%d of [A-Za-z0-9._-]", SW_SCOPE_MAX);
+	if (o->expires <= o->issued)
+		return sw_err(err, SW_EINVAL, "expires must be after issued");
+	qsort(e, n, sizeof *e, cmp_entry);
+	/* Deduplicate, keeping the first reference given for a digest. */
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && strcmp(e[m - 1].digest, e[i].digest) == 0) {
+			if (!e[m - 1].ref)
+				e[m - 1].ref = TAKE_PTR(e[i].ref);
+			free(e[i].ref);
+			e[i].ref = NULL;
+			continue;
+		}
+		e[m++] = e[i];
+		if (m - 1 != i)
+			e[i].ref = NULL;
+	}
+	/* Per start the hook hashes the manifest (~100 bytes a bin) and one bin
+	 * (~72 bytes an entry): about sqrt(n) bins balances the two. */
+	uint32_t bins = o->bins;
+	if (!bins) {
+		bins = 1;
+		while (bins < SW_MAX_BINS && (uint64_t)bins * bins < m)
+			bins <<= 1;
+	}
+	if (bins == 0 || bins > SW_MAX_BINS || (bins & (bins - 1)))
+		return sw_err(err, SW_EINVAL, "bins must be a power of two from 1 to %d", SW_MAX_BINS);
+	uint32_t bits = 0;
+	while ((1u << bits) < bins)
+		bits++;
+
+	size_t esize = 0;
+	for (size_t i = 0; i < m; i++)
+		esize += 7 + SW_SHA256_HEX + 1 + (e[i].ref ? strlen(e[i].ref) + 1 : 0);
+	_cleanup_free_ char *ebuf = malloc(esize + 1);
+	_cleanup_free_ char *mbuf = malloc(512 + (size_t)bins * (32 + 3 * 21 + SW_SHA256_HEX));
+	if (!ebuf || !mbuf)
+		return sw_err_errno(err, ENOMEM, "%s", out_dir);
+	char it[32], ex[32];
+	sw_format_rfc3339(o->issued, it);
+	sw_format_rfc3339(o->expires, ex);
+	size_t mo = (size_t)sprintf(mbuf, MANIFEST_MAGIC " %d\nscope %s\nserial %llu\nissued %s\nexpires %s\nentries %zu\nbins %u\n",
+				    SW_LIST_FORMAT, o->scope, (unsigned long long)o->serial, it, ex, m, bins);
+	size_t eo = 0, i = 0;
+	for (uint32_t bi = 0; bi < bins; bi++) {
+		size_t start = eo, count = 0;
+		for (; i < m; i++) {
+			unsigned char d[SW_SHA256_LEN];
+			(void)sw_unhex(e[i].digest + 7, SW_SHA256_LEN, d);
+			if (bin_of(d, bits) != bi)
+				break;
+			eo += (size_t)sprintf(ebuf + eo, "%s%s%s\n", e[i].digest, e[i].ref ? " " : "", e[i].ref ? e[i].ref : "");
+			count++;
+		}
+		char h[SW_SHA256_HEX + 1];
+		sw_sha256_hex(ebuf + start, eo - start, h);
+		mo += (size_t)sprintf(mbuf + mo, "bin %u %zu %zu %zu %s\n", bi, start, eo - start, count, h);
+	}
+
+	if (mkdir(out_dir, 0755) < 0 && errno != EEXIST)
+		return sw_err_errno(err, errno, "%s: cannot create", out_dir);
+	_cleanup_close_ int dfd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open", out_dir);
+	/* Old signatures belong to an old manifest. */
+	if (unlinkat(dfd, SW_SIGS_NAME, 0) < 0 && errno != ENOENT)
+		return sw_err_errno(err, errno, "%s/%s: cannot remove", out_dir, SW_SIGS_NAME);
+	int r = sw_write_file_atomic_at(dfd, out_dir, SW_ENTRIES_NAME, ebuf, eo, 0644, err);
+	if (r < 0)
+		return r;
+	return sw_write_file_atomic_at(dfd, out_dir, SW_MANIFEST_NAME, mbuf, mo, 0644, err);
+}

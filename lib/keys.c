@@ -1,2 +1,365 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "keys.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int sw_base64_decode(const char *in, size_t len, unsigned char **out, size_t *out_len)
+{
+	if (len == 0 || len % 4 != 0)
+		return -1;
+	size_t pad = 0;
+	if (in[len - 1] == '=')
+		pad++;
+	if (in[len - 2] == '=')
+		pad++;
+	_cleanup_free_ unsigned char *buf = malloc(len / 4 * 3 + 1);
+	if (!buf)
+		return -1;
+	size_t o = 0;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4];
+		for (int j = 0; j < 4; j++) {
+			bool is_pad = in[i + j] == '=';
+			/* Padding only in the last one or two positions of the last quantum. */
+			if (is_pad && (i + 4 != len || j < 4 - (int)pad))
+				return -1;
+			v[j] = is_pad ? 0 : b64val((unsigned char)in[i + j]);
+			if (v[j] < 0)
+				return -1;
+		}
+		uint32_t q = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		buf[o++] = (unsigned char)(q >> 16);
+		if (i + 4 != len || pad < 2)
+			buf[o++] = (unsigned char)(q >> 8);
+		if (i + 4 != len || pad < 1)
+			buf[o++] = (unsigned char)q;
+		/* Non-canonical encodings (bits set under the padding) are refused so one
+		 * signature has exactly one textual form. */
+		if (i + 4 == len && ((pad == 1 && (v[2] & 3)) || (pad == 2 && (v[1] & 15))))
+			return -1;
+	}
+	*out = TAKE_PTR(buf);
+	*out_len = o;
+	return 0;
+}
+
+int sw_pem_pubkey_to_der(const char *pem, size_t len, const char *what,
+			 unsigned char **der, size_t *der_len, sw_error *err)
+{
+	static const char begin[] = "-----BEGIN PUBLIC KEY-----";
+	static const char end[] = "-----END PUBLIC KEY-----";
+
+	if (memmem(pem, len, "PRIVATE KEY-----", 16))
+		return sw_err(err, SW_EINVAL, "%s: holds a private key; trusted keys must be public keys", what);
+	const char *b = memmem(pem, len, begin, sizeof begin - 1);
+	if (!b)
+		return sw_err(err, SW_EINVAL, "%s: no PEM 'PUBLIC KEY' block", what);
+	const char *body = b + sizeof begin - 1;
+	const char *e = memmem(body, len - (size_t)(body - pem), end, sizeof end - 1);
+	if (!e)
+		return sw_err(err, SW_EINVAL, "%s: PEM block is not terminated", what);
+	const char *after = e + sizeof end - 1;
+	if (memmem(after, len - (size_t)(after - pem), "-----BEGIN", 10))
+		return sw_err(err, SW_EINVAL, "%s: more than one PEM block; put one key per file", what);
+
+	_cleanup_free_ char *b64 = malloc((size_t)(e - body) + 1);
+	if (!b64)
+		return sw_err_errno(err, ENOMEM, "%s", what);
+	size_t n = 0;
+	for (const char *p = body; p < e; p++) {
+		if (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')
+			continue;
+		b64[n++] = *p;
+	}
+	if (sw_base64_decode(b64, n, der, der_len) < 0)
+		return sw_err(err, SW_EINVAL, "%s: PEM body is not valid base64", what);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_key_id(const void *a, const void *b)
+{
+	return strcmp(((const sw_key *)a)->id, ((const sw_key *)b)->id);
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+}
+
+/* Read the key file into DER and compute its id. */
+static int load_der(int dirfd, const char *dir, const char *name, sw_key *k,
+		    unsigned char **der, size_t *der_len, sw_error *err)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	_cleanup_free_ char *pem = NULL;
+	size_t len;
+	/* keys.d is root-owned configuration: a symlink placed there by root (as
+	 * configuration management often does) is followed; a FIFO is still refused. */
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return sw_err(err, SW_EINVAL, "%s: not a regular file", path);
+	int r = sw_read_fd(fd, SW_KEY_FILE_MAX, path, &pem, &len, err);
+	if (r < 0)
+		return r;
+	r = sw_pem_pubkey_to_der(pem, len, path, der, der_len, err);
+	if (r < 0)
+		return r;
+	unsigned char md[SW_SHA256_LEN];
+	sw_sha256(*der, *der_len, md);
+	sw_hex(md, sizeof md, k->id);
+	k->file = strdup(path);
+	if (!k->file)
+		return sw_err_errno(err, ENOMEM, "%s", path);
+	return 0;
+}
+
+/* Decode with OpenSSL and apply the algorithm policy. */
+static int decode_key(sw_key *k, const unsigned char *der, size_t der_len, sw_error *err)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)der_len);
+	if (!pkey || p != der + der_len) {
+		EVP_PKEY_free(pkey);
+		ERR_clear_error();
+		return sw_err(err, SW_EINVAL, "%s: not a valid public key", k->file);
+	}
+	int id = EVP_PKEY_get_base_id(pkey);
+	if (id == EVP_PKEY_ED25519) {
+		snprintf(k->alg, sizeof k->alg, "ed25519");
+	} else if (id == EVP_PKEY_EC) {
+		char group[64] = "";
+		size_t gl = 0;
+		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &gl))
+			group[0] = '\0';
+		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0) {
+			snprintf(k->alg, sizeof k->alg, "ecdsa-p256");
+		} else if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0) {
+			snprintf(k->alg, sizeof k->alg, "ecdsa-p384");
+		} else {
+			EVP_PKEY_free(pkey);
+			return sw_err(err, SW_EINVAL, "%s: EC curve '%s' is not accepted (P-256 or P-384)",
+				      k->file, group[0] ? group : "unknown");
+		}
+	} else if (id == EVP_PKEY_RSA) {
+		int bits = EVP_PKEY_get_bits(pkey);
+		if (bits < 2048) {
+			EVP_PKEY_free(pkey);
+			return sw_err(err, SW_EINVAL, "%s: RSA key of %d bits is too weak (2048 or more)", k->file, bits);
+		}
+		snprintf(k->alg, sizeof k->alg, "rsa-%d", bits);
+	} else {
+		EVP_PKEY_free(pkey);
+		return sw_err(err, SW_EINVAL, "%s: unsupported key type (Ed25519, ECDSA P-256/P-384 or RSA >= 2048)",
+			      k->file);
+	}
+	k->pkey = pkey;
+	return 0;
+}
+
+static int load_dir(const char *dir, bool decode, sw_keyring *kr, sw_error *err)
+{
+	memset(kr, 0, sizeof *kr);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open keys directory", dir);
+	int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0)
+		return sw_err_errno(err, errno, "%s", dir);
+	DIR *d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return sw_err_errno(err, errno, "%s: cannot read keys directory", dir);
+	}
+	char *names[SW_MAX_KEYS];
+	size_t n = 0;
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".pub") != 0)
+			continue;
+		if (n == SW_MAX_KEYS) {
+			r = sw_err(err, SW_ETOOBIG, "%s: more than %d keys", dir, SW_MAX_KEYS);
+			break;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			r = sw_err_errno(err, ENOMEM, "%s", dir);
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (r < 0) {
+		free_names(names, n);
+		return r;
+	}
+	if (n == 0)
+		return sw_err(err, SW_ENOTFOUND, "%s: no trusted keys (*.pub)", dir);
+	qsort(names, n, sizeof *names, cmp_str);
+
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		_cleanup_free_ unsigned char *der = NULL;
+		size_t der_len = 0;
+		sw_key *k = &kr->keys[kr->n];
+		r = load_der(dfd, dir, names[i], k, &der, &der_len, err);
+		if (r >= 0) {
+			kr->n++;
+			if (decode)
+				r = decode_key(k, der, der_len, err);
+		}
+	}
+	free_names(names, n);
+	if (r < 0) {
+		sw_keyring_free(kr);
+		return r;
+	}
+
+	/* Two files holding the same key must not count twice towards a threshold. */
+	qsort(kr->keys, kr->n, sizeof kr->keys[0], cmp_key_id);
+	for (size_t i = 1; i < kr->n; i++)
+		if (strcmp(kr->keys[i].id, kr->keys[i - 1].id) == 0) {
+			r = sw_err(err, SW_EINVAL, "%s and %s hold the same key", kr->keys[i - 1].file, kr->keys[i].file);
+			sw_keyring_free(kr);
+			return r;
+		}
+	char ids[SW_MAX_KEYS * SW_SHA256_HEX + 1];
+	size_t o = 0;
+	for (size_t i = 0; i < kr->n; i++) {
+		memcpy(ids + o, kr->keys[i].id, SW_SHA256_HEX);
+		o += SW_SHA256_HEX;
+	}
+	sw_sha256_hex(ids, o, kr->set_digest);
+	return 0;
+}
+
+int sw_keyids_load(const char *dir, sw_keyring *kr, sw_error *err)
+{
+	return load_dir(dir, false, kr, err);
+}
+
+int sw_keyring_load(const char *dir, sw_keyring *kr, sw_error *err)
+{
+	return load_dir(dir, true, kr, err);
+}
+
+int sw_key_load_file(const char *path, sw_key *k, sw_error *err)
+{
+	memset(k, 0, sizeof *k);
+	_cleanup_free_ char *pem = NULL;
+	size_t len;
+	int r = sw_read_file(path, SW_KEY_FILE_MAX, &pem, &len, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ unsigned char *der = NULL;
+	size_t der_len;
+	r = sw_pem_pubkey_to_der(pem, len, path, &der, &der_len, err);
+	if (r < 0)
+		return r;
+	unsigned char md[SW_SHA256_LEN];
+	sw_sha256(der, der_len, md);
+	sw_hex(md, sizeof md, k->id);
+	k->file = strdup(path);
+	if (!k->file)
+		return sw_err_errno(err, ENOMEM, "%s", path);
+	r = decode_key(k, der, der_len, err);
+	if (r < 0) {
+		free(k->file);
+		k->file = NULL;
+	}
+	return r;
+}
+
+void sw_keyring_free(sw_keyring *kr)
+{
+	for (size_t i = 0; i < kr->n; i++) {
+		free(kr->keys[i].file);
+		EVP_PKEY_free(kr->keys[i].pkey);
+		kr->keys[i].file = NULL;
+		kr->keys[i].pkey = NULL;
+	}
+	kr->n = 0;
+}
+
+static int verify_with(EVP_PKEY *pkey, const EVP_MD *md, int padding,
+		       const unsigned char *sig, size_t sig_len, const void *msg, size_t msg_len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok = 0;
+	if (!ctx)
+		return -1;
+	if (EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) != 1)
+		goto out;
+	if (padding == RSA_PKCS1_PSS_PADDING) {
+		/* Accept any salt length: producers' tools differ (openssl uses the
+		 * digest length or the maximum, cosign and KMS the digest length). */
+		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1 ||
+		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1)
+			goto out;
+	}
+	ok = EVP_DigestVerify(ctx, sig, sig_len, msg, msg_len) == 1;
+out:
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
+}
+
+int sw_key_verify(const sw_key *k, const unsigned char *sig, size_t sig_len,
+		  const void *msg, size_t msg_len, sw_error *err)
+{
+	EVP_PKEY *pkey = k->pkey;
+	if (!pkey)
+		return sw_err(err, SW_EINVAL, "%s: key not decoded", k->file ? k->file : "key");
+	int id = EVP_PKEY_get_base_id(pkey);
+	int r;
+	if (id == EVP_PKEY_ED25519)
+		r = verify_with(pkey, NULL, 0, sig, sig_len, msg, msg_len);
+	else if (id == EVP_PKEY_EC)
+		r = verify_with(pkey, EVP_sha256(), 0, sig, sig_len, msg, msg_len);
+	else if (id == EVP_PKEY_RSA) {
+		r = verify_with(pkey, EVP_sha256(), RSA_PKCS1_PADDING, sig, sig_len, msg, msg_len);
+		if (r == 0)
+			r = verify_with(pkey, EVP_sha256(), RSA_PKCS1_PSS_PADDING, sig, sig_len, msg, msg_len);
+	} else
+		return sw_err(err, SW_EINVAL, "%s: unsupported key type", k->file);
+	if (r < 0)
+		return sw_err_errno(err, ENOMEM, "%s: verification", k->file);
+	return r;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sigward: sign, inspect, explain and audit allowlists and decisions. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} commands[] = {
+	{ "allowlist", cmd_allowlist, "build, sign, verify, show, diff and install allowlists" },
+	{ "check", cmd_check, "explain the decision the hook would take" },
+	{ "log", cmd_log, "verify and read the decision log" },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: sigward COMMAND [ARGS...]\n\ncommands:\n", f);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fputs("\nRun 'sigward COMMAND --help' for a command's options.\n", f);
+}
+
+int cli_fail(const sw_error *e)
+{
+	fprintf(stderr, "sigward: %s\n", e->msg);
+	return EXIT_USAGE;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "sigward %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'sigward %s --help')\n", cmd);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		puts("sigward " SIGWARD_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "sigward: unknown command '%s' (see 'sigward --help')\n", argv[1]);
+	return EXIT_USAGE;
+}
