@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "allowlist.h"
+
+#define NOW 1900000000LL    /* 2030-03-17 */
+
+typedef struct fixture {
+	char *root, *list, *keys, *state;
+	EVP_PKEY *key;
+} fixture;
+
+static void digest_of(unsigned i, char out[SW_DIGEST_STR])
+{
+	char s[32];
+	snprintf(s, sizeof s, "entry-%u", i);
+	char hex[65];
+	sw_sha256_hex(s, strlen(s), hex);
+	snprintf(out, SW_DIGEST_STR, "sha256:%s", hex);
+}
+
+/* Build a list of n entries (entry-0 .. entry-n-1, every third with a reference). */
+static void build(const char *dir, unsigned n, const char *scope, uint64_t serial, int64_t expires, uint32_t bins)
+{
+	size_t cap = n + 1;
+	sw_build_entry *e = calloc(cap, sizeof *e);
+	for (unsigned i = 0; i < n; i++) {
+		digest_of(i, e[i].digest);
+		if (i % 3 == 0) {
+			e[i].ref = malloc(64);
+			snprintf(e[i].ref, 64, "registry.example/app%u:v1", i);
+		}
+	}
+	sw_build_opts o = { .scope = scope, .serial = serial, .issued = NOW - 3600, .expires = expires, .bins = bins };
+	sw_error err = { 0 };
+	if (sw_build_write(e, n, &o, dir, &err) < 0)
+		fail_msg("build: %s", err.msg);
+	sw_build_entries_free(e, n);
+}
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof *f);
+	f->root = tu_tmpdir();
+	f->list = tu_path(f->root, "list");
+	f->keys = tu_path(f->root, "keys");
+	f->state = tu_path(f->root, "state");
+	mkdir(f->keys, 0755);
+	mkdir(f->state, 0700);
+	f->key = tu_keygen("ed25519");
+	tu_write_pub(f->key, f->keys, "k1.pub");
+	build(f->list, 1000, "test", 5, NOW + 86400, 0);
+	tu_sign_list(f->key, f->list, 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	tu_rmrf(f->root);
+	EVP_PKEY_free(f->key);
+	free(f->root);
+	free(f->list);
+	free(f->keys);
+	free(f->state);
+	free(f);
+	return 0;
+}
+
+static sw_verify_opts opts(fixture *f)
+{
+	return (sw_verify_opts){ .scope = "test", .threshold = 1, .now = NOW, .grace = 0, .keys_dir = f->keys,
+				 .state_dir = f->state, .use_cache = true, .update_state = true };
+}
+
+static int verify(fixture *f, const sw_verify_opts *o, sw_error *e)
+{
+	sw_list l;
+	int r = sw_list_open_dir(f->list, &l, e);
+	if (r >= 0)
+		r = sw_list_verify(&l, o, e);
+	sw_list_close(&l);
+	return r;
+}
+
+static void expect_fail(fixture *f, const sw_verify_opts *o, const char *needle)
+{
+	sw_error e = { 0 };
+	int r = verify(f, o, &e);
+	if (r >= 0)
+		fail_msg("expected failure containing '%s'", needle);
+	if (!strstr(e.msg, needle))
+		fail_msg("message '%s' lacks '%s'", e.msg, needle);
+}
+
+static void test_verify_and_lookup(void **state)
+{
+	fixture *f = *state;
+	sw_verify_opts o = opts(f);
+	sw_list l;
+	sw_error e = { 0 };
+	assert_int_equal(sw_list_open_dir(f->list, &l, &e), 0);
+	assert_int_equal(sw_list_verify(&l, &o, &e), 0);
+	assert_int_equal(l.n_signers, 1);
+	assert_string_equal(l.scope, "test");
+	assert_int_equal(l.serial, 5);
+	assert_int_equal(l.n_entries, 1000);
+	assert_int_equal(l.n_bins, 32);
+	for (unsigned i = 0; i < 1000; i++) {
+		char d[SW_DIGEST_STR], ref[SW_REF_MAX + 1];
+		digest_of(i, d);
+		int r = sw_list_lookup(&l, d, ref, sizeof ref, &e);
+		if (r != 1)
+			fail_msg("entry %u not found (%d: %s)", i, r, e.msg);
+		if (i % 3 == 0) {
+			char want[64];
+			snprintf(want, sizeof want, "registry.example/app%u:v1", i);
+			assert_string_equal(ref, want);
+		} else {
+			assert_string_equal(ref, "");
+		}
+	}
+	for (unsigned i = 1000; i < 3000; i++) {
+		char d[SW_DIGEST_STR];
+		digest_of(i, d);
+		assert_int_equal(sw_list_lookup(&l, d, NULL, 0, &e), 0);
+	}
+	assert_true(sw_list_lookup(&l, "sha256:xyz", NULL, 0, &e) < 0);
+	sw_list_close(&l);
+}
+
+static void test_single_bin_and_empty(void **state)
+{
+	fixture *f = *state;
+	char *d1 = tu_path(f->root, "one");
+	build(d1, 7, "test", 1, NOW + 10, 1);
+	sw_list l;
+	sw_error e = { 0 };
+	assert_int_equal(sw_list_open_dir(d1, &l, &e), 0);
+	assert_int_equal(l.n_bins, 1);
+	for (unsigned i = 0; i < 7; i++) {
+		char d[SW_DIGEST_STR];
+		digest_of(i, d);
+		assert_int_equal(sw_list_lookup(&l, d, NULL, 0, &e), 1);
+	}
+	sw_list_close(&l);
+	char *d0 = tu_path(f->root, "empty");
+	build(d0, 0, "test", 1, NOW + 10, 0);
+	assert_int_equal(sw_list_open_dir(d0, &l, &e), 0);
+	char d[SW_DIGEST_STR];
+	digest_of(0, d);
+	assert_int_equal(sw_list_lookup(&l, d, NULL, 0, &e), 0);
+	sw_list_close(&l);
+	free(d1);
+	free(d0);
+}
+
+static void flip(const char *dir, const char *name, size_t at)
+{
+	size_t len;
+	char *b = tu_read(dir, name, &len);
+	assert_true(at < len);
+	b[at] ^= 0x01;
+	tu_write(dir, name, b, len);
+	free(b);
+}
+
+/* Change one base64 character to another valid one, so the line still decodes. */
+static void flip_b64(const char *dir, const char *name, size_t at)
+{
+	size_t len;
+	char *b = tu_read(dir, name, &len);
+	assert_true(at < len);
+	b[at] = b[at] == 'A' ? 'B' : 'A';
+	tu_write(dir, name, b, len);
+	free(b);
+}
+
+static void replace_in(const char *dir, const char *name, const char *from, const char *to)
+{
+	size_t len;
+	char *b = tu_read(dir, name, &len);
+	char *p = strstr(b, from);
+	assert_non_null(p);
+	assert_int_equal(strlen(from), strlen(to));
+	memcpy(p, to, strlen(to));
+	tu_write(dir, name, b, len);
+	free(b);
+}
+
+static void test_tampering(void **state)
+{
+	fixture *f = *state;
+	sw_verify_opts o = opts(f);
+	o.use_cache = false;
+	sw_error e = { 0 };
+	/* a changed claim in the manifest: the signature no longer verifies */
+	replace_in(f->list, "manifest", "serial 5\n", "serial 7\n");
+	expect_fail(f, &o, "0 valid signatures");
+	replace_in(f->list, "manifest", "serial 7\n", "serial 5\n");
+	assert_int_equal(verify(f, &o, &e), 0);
+	/* a structural flip is refused too, before anything is believed */
+	flip(f->list, "manifest", 40);
+	assert_true(verify(f, &o, &e) < 0);
+	flip(f->list, "manifest", 40);
+
+	/* changed byte in the signature */
+	size_t slen;
+	char *sig = tu_read(f->list, "manifest.sig", &slen);
+	flip_b64(f->list, "manifest.sig", 10);
+	expect_fail(f, &o, "0 valid signatures");
+	tu_write(f->list, "manifest.sig", sig, slen);
+	free(sig);
+
+	/* flipped byte in the entries: the bin's hash catches it at lookup */
+	flip(f->list, "entries", 100);
+	sw_list l;
+	assert_int_equal(sw_list_open_dir(f->list, &l, &e), 0);
+	assert_int_equal(sw_list_verify(&l, &o, &e), 0);
+	int errors = 0;
+	for (unsigned i = 0; i < 1000; i++) {
+		char d[SW_DIGEST_STR];
+		digest_of(i, d);
+		if (sw_list_lookup(&l, d, NULL, 0, &e) < 0) {
+			errors++;
+			assert_non_null(strstr(e.msg, "does not match its hash"));
+		}
+	}
+	assert_true(errors > 0);
+	sw_list_close(&l);
+	flip(f->list, "entries", 100);
+
+	/* entries of another size (mix-and-match / truncation) */
+	size_t len;
+	char *b = tu_read(f->list, "entries", &len);
+	tu_write(f->list, "entries", b, len - 1);
+	assert_int_equal(sw_list_open_dir(f->list, &l, &e), 0);
+	char d[SW_DIGEST_STR];
+	digest_of(0, d);
+	assert_true(sw_list_lookup(&l, d, NULL, 0, &e) < 0);
+	assert_non_null(strstr(e.msg, "the manifest says"));
+	sw_list_close(&l);
+	tu_write(f->list, "entries", b, len);
+	free(b);
+
+	/* garbage signature line, missing signature file */
+	tu_writes(f->list, "manifest.sig", "not*base64\n");
+	expect_fail(f, &o, "not a base64 signature");
+	char *p = tu_path(f->list, "manifest.sig");
+	unlink(p);
+	free(p);
+	expect_fail(f, &o, "not signed");
+}
+
+static void test_keys_and_threshold(void **state)
+{
+	fixture *f = *state;
+	sw_verify_opts o = opts(f);
+	o.use_cache = false;
+	/* signature by an untrusted key only */
+	EVP_PKEY *other = tu_keygen("p256");
+	tu_writes(f->list, "manifest.sig", "");
+	tu_sign_list(other, f->list, 0);
+	expect_fail(f, &o, "0 valid signatures");
+
+	/* threshold 2: one trusted signature is not enough, the same key twice neither */
+	tu_writes(f->list, "manifest.sig", "");
+	tu_sign_list(f->key, f->list, 0);
+	tu_sign_list(f->key, f->list, 0);
+	o.threshold = 2;
+	expect_fail(f, &o, "1 valid signature by trusted keys, 2 required");
+	/* trust the second key and add its signature: accepted */
+	tu_write_pub(other, f->keys, "k2.pub");
+	tu_sign_list(other, f->list, 0);
+	sw_error e = { 0 };
+	assert_int_equal(verify(f, &o, &e), 0);
+	EVP_PKEY_free(other);
+
+	/* RSA PSS and PKCS#1 v1.5, ECDSA P-384 */
+	const char *algs[] = { "rsa3072", "rsa3072", "p384" };
+	for (int i = 0; i < 3; i++) {
+		EVP_PKEY *k = tu_keygen(algs[i]);
+		char name[16];
+		snprintf(name, sizeof name, "x%d.pub", i);
+		char *kd = tu_path(f->root, name);
+		mkdir(kd, 0755);
+		tu_write_pub(k, kd, "k.pub");
+		tu_writes(f->list, "manifest.sig", "");
+		tu_sign_list(k, f->list, i == 0);
+		sw_verify_opts o2 = opts(f);
+		o2.keys_dir = kd;
+		o2.use_cache = false;
+		assert_int_equal(verify(f, &o2, &e), 0);
+		EVP_PKEY_free(k);
+		free(kd);
+	}
+}
+
+static void test_policy(void **state)
+{
+	fixture *f = *state;
+	sw_verify_opts o = opts(f);
+	sw_error e = { 0 };
+	o.scope = "prod";
+	expect_fail(f, &o, "is for scope 'test', this node is configured for 'prod'");
+	o = opts(f);
+	o.now = NOW + 86400;
+	expect_fail(f, &o, "expired at");
+	o.grace = 60;
+	assert_int_equal(verify(f, &o, &e), 0);
+	o.now = NOW + 86400 + 60;
+	expect_fail(f, &o, "grace period over");
+
+	/* rollback: serial 5 accepted, then serial 4 refused; serial 6 raises */
+	o = opts(f);
+	assert_int_equal(verify(f, &o, &e), 0);
+	uint64_t s = 0;
+	assert_int_equal(sw_serial_get(f->state, "test", &s, &e), 0);
+	assert_int_equal(s, 5);
+	build(f->list, 10, "test", 4, NOW + 86400, 0);
+	tu_sign_list(f->key, f->list, 0);
+	expect_fail(f, &o, "older than serial 5");
+	build(f->list, 10, "test", 6, NOW + 86400, 0);
+	tu_sign_list(f->key, f->list, 0);
+	assert_int_equal(verify(f, &o, &e), 0);
+	assert_int_equal(sw_serial_get(f->state, "test", &s, &e), 0);
+	assert_int_equal(s, 6);
+	/* other scopes are independent and kept */
+	assert_int_equal(sw_serial_raise(f->state, "prod", 9, &e), 0);
+	assert_int_equal(sw_serial_get(f->state, "test", &s, &e), 0);
+	assert_int_equal(s, 6);
+	assert_int_equal(sw_serial_get(f->state, "prod", &s, &e), 0);
+	assert_int_equal(s, 9);
+	/* never lowered */
+	assert_int_equal(sw_serial_raise(f->state, "prod", 3, &e), 0);
+	assert_int_equal(sw_serial_get(f->state, "prod", &s, &e), 0);
+	assert_int_equal(s, 9);
+	/* dry run does not raise */
+	build(f->list, 10, "test", 7, NOW + 86400, 0);
+	tu_sign_list(f->key, f->list, 0);
+	o.update_state = false;
+	assert_int_equal(verify(f, &o, &e), 0);
+	assert_int_equal(sw_serial_get(f->state, "test", &s, &e), 0);
+	assert_int_equal(s, 6);
+	/* a corrupt serial file denies */
+	tu_writes(f->state, "serials", "test five\n");
+	expect_fail(f, &o, "expected '<scope> <serial>'");
+}
+
+static void test_cache(void **state)
+{
+	fixture *f = *state;
+	sw_verify_opts o = opts(f);
+	sw_list l;
+	sw_error e = { 0 };
+	assert_int_equal(sw_list_open_dir(f->list, &l, &e), 0);
+	assert_int_equal(sw_list_verify(&l, &o, &e), 0);
+	assert_false(l.from_cache);
+	sw_list_close(&l);
+	assert_int_equal(sw_list_open_dir(f->list, &l, &e), 0);
+	assert_int_equal(sw_list_verify(&l, &o, &e), 0);
+	assert_true(l.from_cache);
+	assert_int_equal(l.n_signers, 1);
+	sw_list_close(&l);
+
+	/* a changed signature file misses the cache and is checked for real */
+	size_t slen;
+	char *sig = tu_read(f->list, "manifest.sig", &slen);
+	flip_b64(f->list, "manifest.sig", 10);
+	expect_fail(f, &o, "0 valid signatures");
+	tu_write(f->list, "manifest.sig", sig, slen);
+	free(sig);
+	/* a changed key set misses the cache: the signer's key removed */
+	EVP_PKEY *other = tu_keygen("ed25519");
+	char *k1 = tu_path(f->keys, "k1.pub");
+	unlink(k1);
+	tu_write_pub(other, f->keys, "k2.pub");
+	expect_fail(f, &o, "0 valid signatures");
+	/* restoring the signer's key: a new key set, checked for real, accepted */
+	tu_write_pub(f->key, f->keys, "k1.pub");
+	assert_int_equal(verify(f, &o, &e), 0);
+	EVP_PKEY_free(other);
+	free(k1);
+}
+
+static void expect_parse_fail(const char *text, const char *needle)
+{
+	sw_list l = { .dirfd = -1 };
+	sw_error e = { 0 };
+	if (sw_manifest_parse(text, strlen(text), "m", &l, &e) >= 0)
+		fail_msg("parsed: %s", text);
+	if (!strstr(e.msg, needle))
+		fail_msg("message '%s' lacks '%s'", e.msg, needle);
+	free(l.bins);
+}
+
+#define HDR "sigward-allowlist 1\nscope test\nserial 1\nissued 2026-01-01T00:00:00Z\nexpires 2027-01-01T00:00:00Z\n"
+#define H64 "0000000000000000000000000000000000000000000000000000000000000000"
+
+static void test_manifest_parse(void **state)
+{
+	(void)state;
+	sw_list l = { .dirfd = -1 };
+	sw_error e = { 0 };
+	const char *ok = HDR "entries 1\nbins 2\nbin 0 0 72 1 " H64 "\nbin 1 72 0 0 " H64 "\n";
+	assert_int_equal(sw_manifest_parse(ok, strlen(ok), "m", &l, &e), 0);
+	assert_int_equal(l.bin_bits, 1);
+	free(l.bins);
+	expect_parse_fail("", "not a sigward allowlist");
+	expect_parse_fail("sigward-allowlist 2\n", "unsupported format version");
+	expect_parse_fail(HDR "entries 1\nbins 3\n", "power of two");
+	expect_parse_fail(HDR "entries 1\nbins 1\nbin 0 0 72 1 " H64, "not terminated");
+	expect_parse_fail(HDR "entries 1\nbins 1\n", "unexpected end");
+	expect_parse_fail(HDR "entries 2\nbins 1\nbin 0 0 72 1 " H64 "\n", "header says 2");
+	expect_parse_fail(HDR "entries 1\nbins 2\nbin 0 0 72 1 " H64 "\nbin 1 80 0 0 " H64 "\n", "not contiguous");
+	expect_parse_fail(HDR "entries 1\nbins 2\nbin 1 0 72 1 " H64 "\nbin 0 72 0 0 " H64 "\n", "out of order");
+	expect_parse_fail(HDR "entries 1\nbins 1\nbin 0 0 72 1 " H64 "\nextra\n", "after the last bin");
+	expect_parse_fail(HDR "entries 1\nbins 1\nbin 0 0 72 1 xyz\n", "expected 'bin");
+	expect_parse_fail(HDR "entries 1\nbins 1\nbin 0 0 10 5 " H64 "\n", "impossible size");
+	expect_parse_fail("sigward-allowlist 1\nscope a/b\n", "scope must be");
+	expect_parse_fail("sigward-allowlist 1\nscope test\nserial -1\n", "serial is not");
+	expect_parse_fail("sigward-allowlist 1\nscope test\nserial 1\nissued yesterday\n", "RFC 3339");
+	expect_parse_fail("sigward-allowlist 1\nscope test\nserial 1\nissued 2027-01-01T00:00:00Z\n"
+			  "expires 2026-01-01T00:00:00Z\nentries 0\nbins 1\nbin 0 0 0 0 " H64 "\n", "not after issued");
+	expect_parse_fail("sigward-allowlist 1\nscope test\nserial 99999999999999999999999\n", "serial is not");
+	char nul[] = HDR "entries 0\nbins 1\nbin 0 0 0 0 " H64 "\n";
+	sw_list l2 = { .dirfd = -1 };
+	nul[30] = '\0';
+	assert_true(sw_manifest_parse(nul, sizeof nul - 1, "m", &l2, &e) < 0);
+	assert_non_null(strstr(e.msg, "NUL"));
+	free(l2.bins);
+}
+
+static void test_build_input(void **state)
+{
+	(void)state;
+	sw_build_entry *e = NULL;
+	size_t n = 0, cap = 0;
+	sw_error err = { 0 };
+	const char *in = "# comment\n\n sha256:" H64 " \nreg.example/a:v1@sha256:" H64 "\r\n";
+	assert_int_equal(sw_build_parse_input(in, strlen(in), "in", &e, &n, &cap, &err), 0);
+	assert_int_equal(n, 2);
+	assert_null(e[0].ref);
+	assert_string_equal(e[1].ref, "reg.example/a:v1");
+	const char *bad[] = { "sha256:abc\n", "sha512:" H64 "\n", "a b@sha256:" H64 "\n", "@sha256:" H64 "\n",
+			      H64 "\n", "sha256:" H64 "0\n" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		size_t n2 = 0, cap2 = 0;
+		sw_build_entry *e2 = NULL;
+		assert_true(sw_build_parse_input(bad[i], strlen(bad[i]), "in", &e2, &n2, &cap2, &err) < 0);
+		assert_non_null(strstr(err.msg, "in:1:"));
+		sw_build_entries_free(e2, n2);
+	}
+	sw_build_entries_free(e, n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_verify_and_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_single_bin_and_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tampering, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_and_threshold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test(test_manifest_parse),
+		cmocka_unit_test(test_build_input),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
