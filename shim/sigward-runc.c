@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sigward-runc: a runtime wrapper for callers that do not read hooks.d
+ * (containerd's runc `BinaryName`, Docker's `runtimes`).
+ *
+ * `create` and `run` are decided exactly like sigward-hook decides (lib/enforce.c)
+ * before the real runtime is exec'ed with argv, environment and file descriptors
+ * untouched; every other subcommand is exec'ed straight away. A refusal exits 1
+ * with the reason on stderr and, because containerd's shim shows only the runtime's
+ * log, also in the file given by --log, in the format given by --log-format.
+ *
+ * Configuration: $SIGWARD_CONFIG, else /etc/sigward/sigward.conf and its drop-ins
+ * (containerd's BinaryName cannot carry arguments). `[runtime] path` names the
+ * real runtime.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "enforce.h"
+#include "util.h"
+
+#define DEFAULT_RUNTIME "/usr/sbin/runc"
+
+typedef struct call {
+	const char *log, *log_format;
+	int sub;                 /* index of the subcommand in argv, -1 if none */
+	bool decides;            /* create or run */
+	const char *bundle, *id;
+	char bad[256];           /* why the arguments cannot be decided on */
+} call;
+
+/* Global options of runc 1.1 and crun 1.8 that take a value. */
+static const char *const global_value_opts[] = { "log", "log-format", "log-level", "root", "criu", "rootless",
+						  "cgroup-manager", NULL };
+static const char *const global_flag_opts[] = { "debug", "systemd-cgroup", NULL };
+/* create/run options that take a value, and flags. */
+static const char *const sub_value_opts[] = { "bundle", "b", "console-socket", "pid-file", "preserve-fds", NULL };
+static const char *const sub_flag_opts[] = { "detach", "d", "keep", "no-subreaper", "no-pivot", "no-new-keyring", NULL };
+
+static bool in(const char *const *list, const char *s, size_t n)
+{
+	for (; *list; list++)
+		if (strlen(*list) == n && strncmp(*list, s, n) == 0)
+			return true;
+	return false;
+}
+
+/* Split "-x", "--name" or "--name=value" into name and inline value. */
+static void opt_name(const char *arg, const char **name, size_t *n, const char **inline_val)
+{
+	const char *s = arg + (arg[1] == '-' ? 2 : 1);
+	const char *eq = strchr(s, '=');
+	*name = s;
+	*n = eq ? (size_t)(eq - s) : strlen(s);
+	*inline_val = eq ? eq + 1 : NULL;
+}
+
+static void parse(int argc, char **argv, call *c)
+{
+	int i = 1;
+	memset(c, 0, sizeof *c);
+	c->sub = -1;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *name, *val;
+		size_t n;
+		opt_name(argv[i], &name, &n, &val);
+		if (in(global_value_opts, name, n)) {
+			if (!val && i + 1 < argc)
+				val = argv[++i];
+			if (n == 3 && strncmp(name, "log", 3) == 0)
+				c->log = val;
+			else if (n == 10 && strncmp(name, "log-format", 10) == 0)
+				c->log_format = val;
+		} else if (!in(global_flag_opts, name, n)) {
+			/* Unknown global option: we cannot tell where the subcommand is.
+			 * Fail closed if this could be a create or run. */
+			for (int j = i; j < argc; j++)
+				if (strcmp(argv[j], "create") == 0 || strcmp(argv[j], "run") == 0) {
+					c->decides = true;
+					snprintf(c->bad, sizeof c->bad, "unknown runtime option '%.100s'", argv[i]);
+				}
+			return;
+		}
+	}
+	if (i >= argc)
+		return;
+	c->sub = i;
+	if (strcmp(argv[i], "create") != 0 && strcmp(argv[i], "run") != 0)
+		return;
+	c->decides = true;
+	for (i++; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1]) {
+			const char *name, *val;
+			size_t n;
+			opt_name(argv[i], &name, &n, &val);
+			if (in(sub_value_opts, name, n)) {
+				if (!val) {
+					if (i + 1 >= argc) {
+						snprintf(c->bad, sizeof c->bad, "option '%.100s' needs a value", argv[i]);
+						return;
+					}
+					val = argv[++i];
+				}
+				if ((n == 6 && strncmp(name, "bundle", 6) == 0) || (n == 1 && name[0] == 'b'))
+					c->bundle = val;
+			} else if (!in(sub_flag_opts, name, n)) {
+				/* e.g. crun's --config/-f, which would run another file than
+				 * the bundle's config.json that sigward judged. */
+				snprintf(c->bad, sizeof c->bad, "option '%.100s' is not supported by sigward-runc", argv[i]);
+				return;
+			}
+		} else if (!c->id) {
+			c->id = argv[i];
+		} else {
+			snprintf(c->bad, sizeof c->bad, "unexpected argument '%.100s'", argv[i]);
+			return;
+		}
+	}
+	if (!c->id)
+		snprintf(c->bad, sizeof c->bad, "no container id");
+}
+
+/* Write the refusal where runc writes its own errors, so that containerd and
+ * Docker show it ("OCI runtime create failed: <msg>"). */
+static void runtime_log(const call *c, const char *msg)
+{
+	if (!c->log || strcmp(c->log, "/dev/stderr") == 0)
+		return;
+	int fd = open(c->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0)
+		return;
+	char t[32];
+	sw_format_rfc3339(sw_now(), t);
+	char esc[2048];
+	size_t o = 0;
+	for (const char *p = msg; *p && o + 7 < sizeof esc; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\') {
+			esc[o++] = '\\';
+			esc[o++] = (char)ch;
+		} else if (ch < 0x20) {
+			o += (size_t)snprintf(esc + o, sizeof esc - o, "\\u%04x", ch);
+		} else {
+			esc[o++] = (char)ch;
+		}
+	}
+	esc[o] = '\0';
+	char line[2300];
+	int n;
+	if (c->log_format && strcmp(c->log_format, "json") == 0)
+		n = snprintf(line, sizeof line, "{\"level\":\"error\",\"msg\":\"%s\",\"time\":\"%s\"}\n", esc, t);
+	else
+		n = snprintf(line, sizeof line, "time=\"%s\" level=error msg=\"%s\"\n", t, esc);
+	if (n > 0)
+		(void)!write(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	close(fd);
+}
+
+static int refuse(const call *c, const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+	runtime_log(c, line);
+	return 1;
+}
+
+static int exec_runtime(const char *path, char **argv)
+{
+	/* Never exec ourselves: a runtime path pointing back at the wrapper would
+	 * loop forever. */
+	char self[PATH_MAX], target[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if (realpath(path, target) && strcmp(self, target) == 0) {
+			fprintf(stderr, "sigward-runc: [runtime] path %s is sigward-runc itself\n", path);
+			return 1;
+		}
+	}
+	execv(path, argv);
+	fprintf(stderr, "sigward-runc: cannot exec %s: %s\n", path, strerror(errno));
+	return 127;
+}
+
+int main(int argc, char **argv)
+{
+	call c;
+	parse(argc, argv, &c);
+
+	const char *config_file = getenv("SIGWARD_CONFIG");
+	sw_config cfg = { 0 };
+	sw_error e = { 0 };
+	int r = sw_config_load(&cfg, config_file && *config_file ? config_file : NULL, &e);
+
+	if (!c.decides) {
+		/* Pass-through: delete, kill, state, start, exec... must keep working
+		 * even with a broken configuration, or containers could not be stopped. */
+		const char *path = r >= 0 && cfg.runtime_path ? cfg.runtime_path : DEFAULT_RUNTIME;
+		if (r < 0)
+			fprintf(stderr, "sigward-runc: warning: %s; using %s\n", e.msg, path);
+		return exec_runtime(path, argv);
+	}
+
+	char line[2048];
+	const char *id = c.id ? c.id : "(unknown)";
+	if (r < 0) {
+		snprintf(line, sizeof line, "sigward: denied container %s: %s", id, e.msg);
+		sw_config_free(&cfg);
+		return refuse(&c, line);
+	}
+	if (c.bad[0]) {
+		snprintf(line, sizeof line, "sigward: denied container %s: sigward-runc: %s", id, c.bad);
+		sw_config_free(&cfg);
+		return refuse(&c, line);
+	}
+
+	char cwd[PATH_MAX], bundle[PATH_MAX];
+	if (!c.bundle) {
+		if (!getcwd(cwd, sizeof cwd)) {
+			snprintf(line, sizeof line, "sigward: denied container %s: cannot get the working directory", id);
+			sw_config_free(&cfg);
+			return refuse(&c, line);
+		}
+		c.bundle = cwd;
+	}
+	/* The log records an absolute bundle path, as the hook's state carries. */
+	if (!realpath(c.bundle, bundle))
+		snprintf(bundle, sizeof bundle, "%s", c.bundle);
+
+	sw_enforce_req req = { .config = &cfg, .container_id = id, .bundle = bundle, .runtime = "sigward-runc" };
+	sw_enforce_result res;
+	sw_enforce(&req, &res);
+	if (res.decision.verdict != SW_ALLOW) {
+		sw_enforce_format(&req, &res, line, sizeof line);
+		if (res.decision.verdict == SW_DENY) {
+			sw_config_free(&cfg);
+			return refuse(&c, line);
+		}
+		fprintf(stderr, "%s\n", line);
+	}
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s", cfg.runtime_path ? cfg.runtime_path : DEFAULT_RUNTIME);
+	sw_config_free(&cfg);
+	return exec_runtime(path, argv);
+}
