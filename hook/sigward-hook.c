@@ -6,6 +6,7 @@
  * non-zero exit aborts it, and the one line on stderr is what the user sees in the
  * runtime's error. Any failure on the way denies (fail closed), except in warn mode.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,13 +14,16 @@
 #include "config.h"
 #include "enforce.h"
 #include "oci.h"
+#include "sandbox.h"
 #include "util.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: sigward-hook [--config FILE]\n"
 	      "OCI prestart/createRuntime hook: reads the container state on stdin,\n"
-	      "exits 0 to allow the start, 1 to deny it (reason on stderr).\n", f);
+	      "exits 0 to allow the start, 1 to deny it (reason on stderr).\n"
+	      "  --sandbox-selftest  enter the sandbox and try execve(2): being killed by\n"
+	      "                      SIGSYS shows the seccomp filter is active\n", f);
 }
 
 static int deny_early(const char *id, const sw_error *e)
@@ -31,6 +35,7 @@ static int deny_early(const char *id, const sw_error *e)
 int main(int argc, char **argv)
 {
 	const char *config_file = NULL;
+	bool selftest = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			config_file = argv[++i];
@@ -39,6 +44,8 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
+		} else if (strcmp(argv[i], "--sandbox-selftest") == 0) {
+			selftest = true;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			puts("sigward-hook " SIGWARD_VERSION);
 			return 0;
@@ -48,8 +55,19 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* 1. The state on stdin and the configuration. */
+	/* Everything from here on parses input that workloads and the network
+	 * influence: do it without capabilities and with a syscall allow-list. */
 	sw_error e = { 0 };
+	if (sw_sandbox_enter(SW_SANDBOX_DECIDE, &e) < 0)
+		return deny_early(NULL, &e);
+	if (selftest) {
+		char *const args[] = { (char *)"/bin/true", NULL };
+		execv(args[0], args);
+		fprintf(stderr, "sigward-hook: execve was not stopped by the sandbox\n");
+		return 3;
+	}
+
+	/* 1. The state on stdin and the configuration. */
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	sw_state st = { 0 };
