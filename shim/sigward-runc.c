@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "enforce.h"
+#include "sandbox.h"
 #include "util.h"
 
 #define DEFAULT_RUNTIME "/usr/sbin/runc"
@@ -188,6 +189,22 @@ static int exec_runtime(const char *path, char **argv)
 	return 127;
 }
 
+/* The decision runs in a sandboxed child: seccomp filters survive execve, and the
+ * real runtime must not inherit ours. The child reports the verdict as its exit
+ * status and the one-line reason through the pipe. */
+static int decide_child(void *arg, int out_fd)
+{
+	const sw_enforce_req *req = arg;
+	sw_enforce_result res;
+	sw_enforce(req, &res);
+	if (res.decision.verdict != SW_ALLOW) {
+		char line[2048];
+		sw_enforce_format(req, &res, line, sizeof line);
+		(void)!write(out_fd, line, strlen(line));
+	}
+	return (int)res.decision.verdict;
+}
+
 int main(int argc, char **argv)
 {
 	call c;
@@ -234,16 +251,21 @@ int main(int argc, char **argv)
 		snprintf(bundle, sizeof bundle, "%s", c.bundle);
 
 	sw_enforce_req req = { .config = &cfg, .container_id = id, .bundle = bundle, .runtime = "sigward-runc" };
-	sw_enforce_result res;
-	sw_enforce(&req, &res);
-	if (res.decision.verdict != SW_ALLOW) {
-		sw_enforce_format(&req, &res, line, sizeof line);
-		if (res.decision.verdict == SW_DENY) {
-			sw_config_free(&cfg);
-			return refuse(&c, line);
-		}
-		fprintf(stderr, "%s\n", line);
+	r = sw_sandbox_run(SW_SANDBOX_DECIDE, decide_child, &req, line, sizeof line, &e);
+	if (r < 0 || (r != SW_ALLOW && r != SW_DENY && r != SW_WARN)) {
+		/* Killed, or the sandbox could not be set up: deny. */
+		char why[2048];
+		snprintf(why, sizeof why, "%s", r < 0 ? e.msg : line[0] ? line : "decision failed");
+		snprintf(line, sizeof line, "sigward: denied container %.200s: %.1700s", id, why);
+		sw_config_free(&cfg);
+		return refuse(&c, line);
 	}
+	if (r == SW_DENY) {
+		sw_config_free(&cfg);
+		return refuse(&c, line);
+	}
+	if (r == SW_WARN)
+		fprintf(stderr, "%s\n", line);
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s", cfg.runtime_path ? cfg.runtime_path : DEFAULT_RUNTIME);
 	sw_config_free(&cfg);
