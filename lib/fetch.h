@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fetch: bring a signed allowlist from its source into a local directory.
+ * Nothing here trusts what it downloads: the caller verifies (lib/install.c)
+ * before anything is installed. Fetch only bounds, checks transport-level
+ * digests and keeps polling cheap.
+ *
+ * Sources:
+ *   file:///dir          the three files copied from a directory (config management)
+ *   https://host/path/   GET path/manifest.sig with If-None-Match/If-Modified-Since;
+ *                        a 304 means unchanged (a new manifest always comes with new
+ *                        signatures), else GET manifest, entries and manifest.sig
+ *   oci://host[:port]/repository:tag   (oci+http:// for a plain-HTTP registry)
+ *                        the list as an OCI artifact: HEAD the manifest, an unchanged
+ *                        digest means no download; else GET the manifest and the three
+ *                        layers (named by org.opencontainers.image.title), each checked
+ *                        against its digest. Anonymous, Basic, or Bearer token auth
+ *                        with credentials "user:password" from [refresh] credentials.
+ *
+ * Limits: every body is bounded by [refresh] max_size; connect and low-speed
+ * timeouts come from [refresh] timeout; only https (or http for oci+http) and no
+ * redirects to other protocols.
+ *
+ * Ownership: sw_fetch_state is a plain value the caller keeps between polls.
+ */
+#ifndef SW_FETCH_H
+#define SW_FETCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+
+#define SW_ARTIFACT_CONFIG_TYPE "application/vnd.sigward.allowlist.config.v1+json"
+#define SW_ARTIFACT_LAYER_TYPE "application/vnd.sigward.allowlist.file.v1"
+#define SW_ARTIFACT_TYPE "application/vnd.sigward.allowlist.v1"
+
+typedef struct sw_fetch_state {
+	char etag[256];              /* https: of manifest.sig */
+	char last_modified[64];
+	char digest[80];             /* oci: manifest digest; file: sha256 over the three files */
+	uint64_t requests;           /* HTTP requests made (for tests and metrics) */
+	uint64_t bytes;              /* body bytes received */
+} sw_fetch_state;
+
+/* Fetch into dest_dir (an existing empty directory). prev is what the last
+ * successful install saw; *changed is set false when the source reports no change
+ * (nothing written). next receives the validators to keep once the fetched list was
+ * installed: a failed install keeps prev, so the next poll downloads again. */
+int sw_fetch(const sw_config *c, const char *dest_dir, const sw_fetch_state *prev, sw_fetch_state *next,
+	     bool *changed, sw_error *err);
+
+/* Upload a list directory as an OCI artifact (the producer side). */
+int sw_push(const sw_config *c, const char *src_dir, const char *url, char *digest_out, size_t n, sw_error *err);
+
+#endif
