@@ -13,6 +13,13 @@
 #include "allowlist.h"
 #include "util.h"
 
+/* YAJL_GET_STRING is NULL for a non-string; callers checked the type already. */
+static const char *ystr(yajl_val v)
+{
+	const char *s = YAJL_GET_STRING(v);
+	return s ? s : "";
+}
+
 static const char *const list_files[] = { SW_MANIFEST_NAME, SW_ENTRIES_NAME, SW_SIGS_NAME };
 #define OCI_MANIFEST_TYPE "application/vnd.oci.image.manifest.v1+json"
 #define MANIFEST_MAX (1024 * 1024)
@@ -220,14 +227,14 @@ static void challenge_param(const char *ch, const char *key, char *out, size_t n
 /* Answer a 401: Basic with the credentials, or the registry token flow. */
 static int authenticate(http *h, const resp *r401, sw_error *err)
 {
-	char user[512], pass[1024];
+	char user[400], pass[900];
 	int r = read_credentials(h->c, user, sizeof user, pass, sizeof pass, err);
 	if (r < 0)
 		return r;
 	if (strncasecmp(r401->www_auth, "Basic", 5) == 0) {
 		if (!user[0])
 			return sw_err(err, SW_EVERIFY, "registry asks for credentials and [refresh] credentials is not set");
-		char up[1600], b64[2200];
+		char up[1400], b64[1900];
 		int n = snprintf(up, sizeof up, "%s:%s", user, pass);
 		size_t o = 0;
 		static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -284,11 +291,11 @@ static int authenticate(http *h, const resp *r401, sw_error *err)
 	yajl_val tok = doc ? yajl_tree_get(doc, tok_path, yajl_t_string) : NULL;
 	if (!tok && doc)
 		tok = yajl_tree_get(doc, acc_path, yajl_t_string);
-	if (!tok || strlen(YAJL_GET_STRING(tok)) > 1800 || strpbrk(YAJL_GET_STRING(tok), "\r\n")) {
+	if (!tok || strlen(ystr(tok)) > 1800 || strpbrk(ystr(tok), "\r\n")) {
 		yajl_tree_free(doc);
 		return sw_err(err, SW_EINVAL, "%s: no usable token in the response", realm);
 	}
-	snprintf(h->auth, sizeof h->auth, "Authorization: Bearer %s", YAJL_GET_STRING(tok));
+	snprintf(h->auth, sizeof h->auth, "Authorization: Bearer %s", ystr(tok));
 	yajl_tree_free(doc);
 	return 0;
 }
@@ -523,10 +530,10 @@ static int fetch_oci(const sw_config *c, const char *src, int dfd, const char *d
 			 ti = yajl_tree_get(l, tp, yajl_t_string);
 		int which = -1;
 		for (int k = 0; ti && k < 3; k++)
-			if (strcmp(YAJL_GET_STRING(ti), list_files[k]) == 0)
+			if (strcmp(ystr(ti), list_files[k]) == 0)
 				which = k;
 		char norm[SW_DIGEST_STR];
-		const char *ds = dg ? YAJL_GET_STRING(dg) : "";
+		const char *ds = dg ? ystr(dg) : "";
 		if (which < 0 || seen[which] || !sz || !YAJL_IS_INTEGER(sz) || YAJL_GET_INTEGER(sz) < 0 ||
 		    (uint64_t)YAJL_GET_INTEGER(sz) > c->refresh_max_size || strlen(ds) != 71 ||
 		    sw_digest_normalize(ds, strlen(ds), norm) < 0 || strncmp(ds, "sha256:", 7) != 0) {
