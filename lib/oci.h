@@ -7,7 +7,13 @@
  * a malformed document, a missing required field or a field of the wrong type is an
  * error naming the input ("state (stdin)", "BUNDLE/config.json") and the field.
  *
+ * Stricter than the OCI readers on purpose, so that sigward and the runtime can never
+ * read two different values from one document: duplicate keys among the fields
+ * sigward reads (and among annotation keys), NUL bytes in strings, nesting deeper
+ * than 64 levels and a top level that is not an object are errors.
+ *
  * Ownership: sw_state and sw_bundle own their strings; free with the _free functions.
+ * On failure the output struct is left zeroed (nothing to free).
  */
 #ifndef SW_OCI_H
 #define SW_OCI_H
@@ -20,6 +26,11 @@
 #define SW_CONFIG_JSON_MAX (16 * 1024 * 1024)
 #define SW_MAX_ANNOTATIONS 1024
 #define SW_ID_MAX 1024
+/* An annotation key is at most 317 bytes in Kubernetes; values are larger because
+ * CRI-O copies every pod annotation (last-applied-configuration included) into
+ * io.kubernetes.cri-o.Annotations, and Kubernetes caps all of them at 256 KiB. */
+#define SW_ANNOTATION_KEY_MAX 4096
+#define SW_ANNOTATION_VALUE_MAX (256 * 1024)
 
 typedef struct sw_annotation {
 	char *key;
@@ -52,7 +63,8 @@ void sw_bundle_free(sw_bundle *b);
 const char *sw_bundle_annotation(const sw_bundle *b, const char *key);
 
 /* Container ids come from runtimes; still, an id is used in file names and log
- * lines, so it must be printable, without '/', at most SW_ID_MAX bytes. */
+ * lines, so it must be printable ASCII without space or '/', not "." or "..", at
+ * most SW_ID_MAX bytes. Errors read "<what>: <problem>". */
 int sw_check_id(const char *id, const char *what, sw_error *err);
 
 #endif
