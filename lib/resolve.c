@@ -185,7 +185,7 @@ int sw_resolution_check(const sw_resolution *r, sw_error *err)
 			      r->n, (int)SW_RESOLVE_MAX);
 
 	/* Sources, each with the first of its digests (for the message). */
-	size_t src_of[SW_RESOLVE_MAX], first[SW_RESOLVE_MAX], parent[SW_RESOLVE_MAX];
+	size_t src_of[SW_RESOLVE_MAX] = { 0 }, first[SW_RESOLVE_MAX] = { 0 }, parent[SW_RESOLVE_MAX] = { 0 };
 	size_t ns = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		size_t s = 0;
