@@ -207,6 +207,63 @@ static void write_status(const sw_config *c, const daemon_state *d)
 	}
 }
 
+/* The validators of the installed list survive restarts (and --once runs from cron),
+ * so that polling an unchanged source costs one conditional request. They are
+ * only trusted while `current` still points at the generation they describe. */
+#define FETCH_STATE_NAME "fetch-state"
+
+static void current_target(const sw_config *c, char *out, size_t n)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/current", c->lists_dir);
+	ssize_t l = readlink(path, out, n - 1);
+	out[l > 0 ? l : 0] = '\0';
+}
+
+static void load_fetch_state(const sw_config *c, sw_fetch_state *st)
+{
+	memset(st, 0, sizeof *st);
+	_cleanup_close_ int dfd = open(c->refresh_staging_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (dfd < 0 || sw_read_file_at(dfd, FETCH_STATE_NAME, 8192, NULL, &text, &len, NULL) < 0)
+		return;
+	char cur[512], want[1024] = "", src[2048] = "";
+	current_target(c, cur, sizeof cur);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char *sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp++ = '\0';
+		if (strcmp(line, "generation") == 0)
+			snprintf(want, sizeof want, "%s", sp);
+		else if (strcmp(line, "source") == 0)
+			snprintf(src, sizeof src, "%s", sp);
+		else if (strcmp(line, "etag") == 0)
+			snprintf(st->etag, sizeof st->etag, "%s", sp);
+		else if (strcmp(line, "last-modified") == 0)
+			snprintf(st->last_modified, sizeof st->last_modified, "%s", sp);
+		else if (strcmp(line, "digest") == 0)
+			snprintf(st->digest, sizeof st->digest, "%s", sp);
+	}
+	if (!cur[0] || strcmp(cur, want) != 0 || strcmp(src, c->refresh_source) != 0)
+		memset(st, 0, sizeof *st);
+}
+
+static void save_fetch_state(const sw_config *c, const sw_fetch_state *st)
+{
+	char cur[512], buf[4096];
+	current_target(c, cur, sizeof cur);
+	int n = snprintf(buf, sizeof buf, "source %s\ngeneration %s\netag %s\nlast-modified %s\ndigest %s\n",
+			 c->refresh_source, cur, st->etag, st->last_modified, st->digest);
+	if (n <= 0 || (size_t)n >= sizeof buf)
+		return;
+	_cleanup_close_ int dfd = open(c->refresh_staging_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sw_error e = { 0 };
+	if (dfd < 0 || sw_write_file_atomic_at(dfd, c->refresh_staging_dir, FETCH_STATE_NAME, buf, (size_t)n, 0600, &e) < 0)
+		logmsg("cannot save the fetch state: %s", dfd < 0 ? strerror(errno) : e.msg);
+}
+
 static void rmrf_staging(const char *dir)
 {
 	static const char *const names[] = { SW_MANIFEST_NAME, SW_ENTRIES_NAME, SW_SIGS_NAME };
@@ -251,6 +308,7 @@ static int refresh_once(const sw_config *c, daemon_state *d)
 	/* Keep the validators only once the list they describe is installed, so a
 	 * list that failed to install is fetched again next time. */
 	d->fetch = next;
+	save_fetch_state(c, &d->fetch);
 	d->last_success = sw_now();
 	d->failures = 0;
 	d->last_error[0] = '\0';
@@ -340,6 +398,8 @@ int main(int argc, char **argv)
 	}
 
 	daemon_state d = { 0 };
+	(void)mkdir(cfg.refresh_staging_dir, 0700);
+	load_fetch_state(&cfg, &d.fetch);
 	int rc = 0;
 	bool ready = false;
 	for (;;) {
@@ -381,7 +441,7 @@ int main(int argc, char **argv)
 				} else {
 					sw_config_free(&cfg);
 					cfg = nc;
-					memset(&d.fetch, 0, sizeof d.fetch);
+					load_fetch_state(&cfg, &d.fetch);
 					logmsg("configuration reloaded; refreshing now");
 					notify("RELOADING=0");
 					break;

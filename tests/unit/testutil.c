@@ -14,9 +14,11 @@
 char *tu_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	char *p = malloc(strlen(base) + 32);
-	assert_non_null(p);
-	sprintf(p, "%s/sw-unit-XXXXXX", base);
+	size_t n = strlen(base) + 32;
+	char *p = malloc(n);
+	if (!p)
+		abort();
+	snprintf(p, n, "%s/sw-unit-XXXXXX", base);
 	assert_non_null(mkdtemp(p));
 	return p;
 }
@@ -30,9 +32,11 @@ void tu_rmrf(const char *path)
 
 char *tu_path(const char *dir, const char *name)
 {
-	char *p = malloc(strlen(dir) + strlen(name) + 2);
-	assert_non_null(p);
-	sprintf(p, "%s/%s", dir, name);
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (!p)
+		abort();
+	snprintf(p, n, "%s/%s", dir, name);
 	return p;
 }
 
@@ -60,7 +64,8 @@ char *tu_read(const char *dir, const char *name, size_t *len)
 	long n = ftell(f);
 	fseek(f, 0, SEEK_SET);
 	char *buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
+	if (!buf)
+		abort();
 	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
 	buf[n] = '\0';
 	fclose(f);
