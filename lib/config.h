@@ -13,8 +13,18 @@
  * Syntax: `[section]`, `key = value`, `#` or `;` comments, blank lines. An unknown
  * section or key, a missing '=', or a bad value is an error "FILE:LINE: problem".
  * The parser is table-driven (config.c): one row per (section, key).
+ * Blanks around keys and values are trimmed; values are taken literally (no quotes,
+ * no escapes, no trailing comments). Lines may end in LF or CRLF; a line longer
+ * than SW_CONFIG_MAX_LINE, a NUL or other control byte (tab excepted), or a file
+ * larger than SW_CONFIG_MAX_SIZE is an error. Drop-ins: names ending in ".conf",
+ * not starting with '.'; a same-named entry that is a symlink to /dev/null masks
+ * the name entirely; an entry that is not a regular file is an error.
  *
- * Ownership: sw_config owns its strings; sw_config_free releases them.
+ * Ownership: sw_config owns its strings; sw_config_free releases them and zeroes
+ * the struct (so it is safe twice, and on a zeroed struct).
+ * Failure: sw_config_load and sw_config_load_paths free and zero c before
+ * returning an error, so a half-applied configuration is never handed back;
+ * sw_config_parse may leave the keys before the bad line applied.
  */
 #ifndef SW_CONFIG_H
 #define SW_CONFIG_H
@@ -28,6 +38,7 @@
 #define SW_CONFIG_DEFAULT "/etc/sigward/sigward.conf"
 #define SW_CONFIG_MAX_FILES 128
 #define SW_CONFIG_MAX_SIZE (256 * 1024)
+#define SW_CONFIG_MAX_LINE 4096     /* bytes, without the line ending */
 #define SW_MAX_ANNOTATION_KEYS 16
 
 typedef enum { SW_MODE_ENFORCE = 0, SW_MODE_WARN = 1 } sw_mode;
@@ -77,10 +88,12 @@ typedef struct sw_config {
 	unsigned n_files;
 } sw_config;
 
-/* Fill defaults. Never fails except on memory exhaustion. */
+/* Fill defaults, overwriting c without freeing what it held. Never fails except
+ * on memory exhaustion. */
 int sw_config_defaults(sw_config *c, sw_error *err);
 
-/* Defaults, then the files described above. explicit_file NULL = system paths. */
+/* Defaults, then the files described above. explicit_file NULL = system paths
+ * (a missing main file means defaults); an explicit file must exist. */
 int sw_config_load(sw_config *c, const char *explicit_file, sw_error *err);
 
 /* For tests: main file (may be missing) and drop-in dirs in precedence order,
