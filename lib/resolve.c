@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "resolve.h"
 
+#include "ctrmeta.h"
+
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -223,19 +225,29 @@ int sw_resolution_check(const sw_resolution *r, sw_error *err)
 int sw_resolve(const sw_config *c, const sw_state *st, const sw_bundle *b,
 	       sw_resolution *r, sw_error *err)
 {
-	(void)st;
 	*r = (sw_resolution){ 0 };
 
 	int rc = sw_resolve_annotations(c, b, r, err);
 	if (rc < 0)
 		return rc;
 
-	/* ---- OTHER SOURCES GO HERE ----
-	 * containers/storage (c->containers_storage, st->id), Docker's data root
-	 * (c->docker) and containerd's metadata (c->containerd) each call
-	 * sw_resolution_looked() and sw_resolution_add() with their own source
-	 * name, and return their error unchanged. They must all run before the
-	 * check below, so that an annotation contradicting storage is a conflict. */
+	/* The image stores. Each answers 1 (digests added), 0 (does not know this
+	 * container) or an error, which denies. They all run before the check below,
+	 * so an annotation that contradicts a store is a conflict. */
+	if (c->containerd && st && st->bundle) {
+		char ns[SW_CONTAINERD_NS_MAX + 1];
+		rc = sw_containerd_bundle_namespace(st->bundle, st->id, ns, err);
+		if (rc < 0)
+			return rc;
+		/* Docker's containers live in containerd's "moby" namespace without an
+		 * image record there; Docker's own store (below) answers for them. */
+		if (rc == 1 && strcmp(ns, "moby") != 0) {
+			sw_resolution_looked(r, "containerd");
+			rc = sw_containerd_resolve(c->containerd_root, ns, st->id, r, err);
+			if (rc < 0)
+				return rc;
+		}
+	}
 
 	return sw_resolution_check(r, err);
 }
