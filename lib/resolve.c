@@ -242,7 +242,6 @@ int sw_resolve(const sw_config *c, const sw_state *st, const sw_bundle *b,
 		/* Docker's containers live in containerd's "moby" namespace without an
 		 * image record there; Docker's own store (below) answers for them. */
 		if (rc == 1 && strcmp(ns, "moby") != 0) {
-			sw_resolution_looked(r, "containerd");
 			rc = sw_containerd_resolve(c->containerd_root, ns, st->id, r, err);
 			if (rc < 0)
 				return rc;
