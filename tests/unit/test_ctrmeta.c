@@ -653,6 +653,62 @@ static void test_view_retries(void **state)
 	free(root);
 }
 
+/* Any single flipped bit anywhere in the store: an error, "not found", or the
+ * very same answer; never another digest, never a crash (run under ASan). */
+static bool same(const sw_resolution *a, const sw_resolution *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!has(b, a->d[i].digest, a->d[i].kind, a->d[i].source))
+			return false;
+	return true;
+}
+
+static void test_random_flips(void **state)
+{
+	(void)state;
+	char *root = copy_fixture();
+	char *p = tu_path(root, META);
+	const char *ids[][2] = { { "default", "ctr-v1" }, { "default", "ctr-index" },
+				 { "k8s.io", CRI_BY_TAG }, { "k8s.io", CRI_SANDBOX } };
+	sw_resolution want[4];
+	sw_error e;
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(resolve(root, ids[i][0], ids[i][1], &want[i], &e), 1);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	int fd = open(p, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	unsigned seed = 20261125;
+	unsigned errors = 0, changed_answers = 0;
+	for (int it = 0; it < 4000; it++) {
+		seed = seed * 1103515245u + 12345u;
+		off_t off = (off_t)((seed >> 4) % (unsigned)st.st_size);
+		unsigned char orig, flipped;
+		assert_int_equal(pread(fd, &orig, 1, off), 1);
+		flipped = orig ^ (unsigned char)(1u << ((seed >> 1) & 7));
+		assert_int_equal(pwrite(fd, &flipped, 1, off), 1);
+		size_t which = (size_t)it % 4;
+		sw_resolution r;
+		int rc = resolve(root, ids[which][0], ids[which][1], &r, &e);
+		if (rc < 0) {
+			errors++;
+			assert_int_equal(r.n, 0);
+		} else if (rc == 1 && !same(&r, &want[which])) {
+			changed_answers++;
+			fprintf(stderr, "flip at %lld changed the answer for %s\n", (long long)off, ids[which][1]);
+		}
+		assert_int_equal(pwrite(fd, &orig, 1, off), 1);
+	}
+	close(fd);
+	assert_int_equal(changed_answers, 0);
+	assert_true(errors > 0);
+	tu_rmrf(root);
+	free(p);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_torn_newest_meta),
 		cmocka_unit_test(test_view_retries),
+		cmocka_unit_test(test_random_flips),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
