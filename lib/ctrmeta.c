@@ -1516,6 +1516,14 @@ static int resolve_view(sw_bolt *db, void *ctx, sw_error *err)
 	if ((r = get_str(c, db, cpath, cn, "image", &image, err)) < 0)
 		return r;
 
+	/* Docker's containers (namespace moby) and `ctr run --rootfs` record no image:
+	 * containerd makes no claim about them, so this source says nothing and the
+	 * other sources decide (with none, the start is denied for want of a digest). */
+	if (!cext && !sext && (!image || !*image)) {
+		c->found = false;
+		return 0;
+	}
+
 	char parent[SW_DIGEST_STR];
 	if ((r = snapshot_parent(c, db, cpath, cn, parent, err)) < 0)
 		return r;
@@ -1564,7 +1572,7 @@ static int resolve_view(sw_bolt *db, void *ctx, sw_error *err)
 			return r;
 	}
 	if (!image || !*image)
-		return sw_err(err, SW_ENOTFOUND, "%s: container %s records no image", c->what, c->id);
+		return sw_err(err, SW_ENOTFOUND, "%s: sandbox %s records no image", c->what, c->id);
 	snprintf(c->reference, sizeof c->reference, "%s", image);
 	return resolve_by_name(c, db, image, parent, err);
 }

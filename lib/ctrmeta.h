@@ -118,8 +118,10 @@ int sw_containerd_bundle_namespace(const char *bundle, const char *container_id,
  * A mismatch, an image record that no longer exists, or an ambiguous choice is an
  * error (SW_EVERIFY / SW_ENOTFOUND / SW_ECONFLICT): the start is denied.
  * Returns 1 when the container was found (digests added to r; r->reference set
- * when empty), 0 when the store, the namespace or the container does not exist,
- * <0 on error (nothing added).
+ * when empty), 0 when the store, the namespace or the container does not exist
+ * or the container records no image at all (Docker's containers, `ctr run
+ * --rootfs`: containerd makes no claim, other sources decide), <0 on error
+ * (nothing added).
  */
 int sw_containerd_resolve(const char *containerd_root, const char *ns, const char *container_id,
 			  sw_resolution *r, sw_error *err);
