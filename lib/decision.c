@@ -1,2 +1,69 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "decision.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *sw_verdict_name(sw_verdict v)
+{
+	switch (v) {
+	case SW_ALLOW: return "allow";
+	case SW_DENY: return "deny";
+	case SW_WARN: return "warn";
+	}
+	return "deny";
+}
+
+/* "image sha256:... " naming the first digest, and how many more there were. */
+static void image_of(const sw_decision_input *in, char *buf, size_t n)
+{
+	const sw_resolution *r = in->res;
+	if (!r || r->n == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	if (r->n == 1)
+		snprintf(buf, n, "image %s", r->d[0].digest);
+	else
+		snprintf(buf, n, "image %s (and %zu other digest%s)", r->d[0].digest, r->n - 1, r->n == 2 ? "" : "s");
+}
+
+void sw_decide(const sw_decision_input *in, sw_decision *out)
+{
+	char img[160], why[sizeof out->reason];
+	bool deny = true;
+	image_of(in, img, sizeof img);
+
+	/* The order follows the steps: a failed step is the reason, and later
+	 * steps are not consulted. */
+	if (in->resolve_rc < 0) {
+		snprintf(why, sizeof why, "%s", in->resolve_msg ? in->resolve_msg : "cannot resolve the image digest");
+	} else if (!in->res || in->res->n == 0) {
+		snprintf(why, sizeof why, "no image digest found");
+	} else if (in->list_rc < 0) {
+		snprintf(why, sizeof why, "%s: %s", img, in->list_msg ? in->list_msg : "no valid allowlist");
+	} else if (in->lookup_rc < 0) {
+		snprintf(why, sizeof why, "%s: %s", img, in->lookup_msg ? in->lookup_msg : "allowlist lookup failed");
+	} else if (!in->matched) {
+		snprintf(why, sizeof why, "%s is not in allowlist %s#%llu", img, in->scope ? in->scope : "?",
+			 (unsigned long long)in->serial);
+	} else {
+		snprintf(why, sizeof why, "image %s is in allowlist %s#%llu", in->matched, in->scope ? in->scope : "?",
+			 (unsigned long long)in->serial);
+		deny = false;
+	}
+
+	if (!deny) {
+		out->verdict = SW_ALLOW;
+		snprintf(out->reason, sizeof out->reason, "%s", why);
+	} else if (in->mode == SW_MODE_WARN) {
+		/* Warn mode allows, but the record and the message say what enforce
+		 * mode would have done. */
+		out->verdict = SW_WARN;
+		snprintf(out->reason, sizeof out->reason, "would deny: %.740s", why);
+	} else {
+		/* Enforce, or any mode value we do not know: fail closed. */
+		out->verdict = SW_DENY;
+		snprintf(out->reason, sizeof out->reason, "%s", why);
+	}
+}
