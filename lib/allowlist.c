@@ -98,9 +98,9 @@ static int split_fields(const char *v, size_t vlen, const char **f, size_t *fl, 
 	return k == n && f[n - 1] + fl[n - 1] == end ? 0 : -1;
 }
 
-int sw_manifest_parse(const char *text, size_t len, const char *what, sw_list *l, sw_error *err)
+static int parse_header(cursor *cp, const char *text, size_t len, const char *what, sw_list *l, sw_error *err)
 {
-	cursor c = { .p = text, .end = text + len, .what = what, .line = 0 };
+	cursor c = *cp;
 	const char *v;
 	size_t n;
 	uint64_t u;
@@ -134,6 +134,38 @@ int sw_manifest_parse(const char *text, size_t len, const char *what, sw_list *l
 	l->bin_bits = 0;
 	while ((1u << l->bin_bits) < l->n_bins)
 		l->bin_bits++;
+	*cp = c;
+	return 0;
+}
+
+/* One "bin I OFFSET LENGTH COUNT SHA256" line, I must equal `want`. */
+static int parse_bin_line(const char *v, size_t n, const char *what, unsigned line, uint32_t want, sw_bin *b,
+			  sw_error *err)
+{
+	const char *f[5];
+	size_t fl[5];
+	uint64_t idx;
+	if (split_fields(v, n, f, fl, 5) < 0 || sw_parse_u64(f[0], fl[0], &idx) < 0 ||
+	    sw_parse_u64(f[1], fl[1], &b->offset) < 0 || sw_parse_u64(f[2], fl[2], &b->length) < 0 ||
+	    sw_parse_u64(f[3], fl[3], &b->count) < 0 || !sw_is_hex64(f[4], fl[4]))
+		return sw_err(err, SW_EINVAL, "%s:%u: expected 'bin <index> <offset> <length> <count> <sha256>'", what, line);
+	if (idx != want)
+		return sw_err(err, SW_EINVAL, "%s:%u: bin %u is out of order or not contiguous", what, line, want);
+	if (b->length > BIN_MAX || b->count > b->length / (7 + SW_SHA256_HEX + 1) || (b->count == 0) != (b->length == 0) ||
+	    b->offset > SW_ENTRIES_MAX)
+		return sw_err(err, SW_EINVAL, "%s:%u: bin %u has an impossible size", what, line, want);
+	(void)sw_unhex(f[4], SW_SHA256_LEN, b->sha256);
+	return 0;
+}
+
+int sw_manifest_parse(const char *text, size_t len, const char *what, sw_list *l, sw_error *err)
+{
+	cursor c = { .p = text, .end = text + len, .what = what, .line = 0 };
+	const char *v;
+	size_t n;
+	int r = parse_header(&c, text, len, what, l, err);
+	if (r < 0)
+		return r;
 
 	free(l->bins);
 	l->bins = calloc(l->n_bins, sizeof *l->bins);
@@ -141,25 +173,15 @@ int sw_manifest_parse(const char *text, size_t len, const char *what, sw_list *l
 		return sw_err_errno(err, ENOMEM, "%s", what);
 	uint64_t offset = 0, total = 0;
 	for (uint32_t i = 0; i < l->n_bins; i++) {
-		const char *f[5];
-		size_t fl[5];
-		uint64_t idx;
 		sw_bin *b = &l->bins[i];
 		if ((r = next_line(&c, "bin", &v, &n, err)) < 0)
 			return r;
-		if (split_fields(v, n, f, fl, 5) < 0 || sw_parse_u64(f[0], fl[0], &idx) < 0 ||
-		    sw_parse_u64(f[1], fl[1], &b->offset) < 0 || sw_parse_u64(f[2], fl[2], &b->length) < 0 ||
-		    sw_parse_u64(f[3], fl[3], &b->count) < 0 || !sw_is_hex64(f[4], fl[4]))
-			return sw_err(err, SW_EINVAL, "%s:%u: expected 'bin <index> <offset> <length> <count> <sha256>'",
-				      what, c.line);
+		if ((r = parse_bin_line(v, n, what, c.line, i, b, err)) < 0)
+			return r;
 		/* Bins are listed in order and tile the entries file exactly: nothing in
 		 * the entries file escapes the signed hashes. */
-		if (idx != i || b->offset != offset)
+		if (b->offset != offset)
 			return sw_err(err, SW_EINVAL, "%s:%u: bin %u is out of order or not contiguous", what, c.line, i);
-		if (b->length > BIN_MAX || b->count > b->length / (7 + SW_SHA256_HEX + 1) ||
-		    (b->count == 0) != (b->length == 0))
-			return sw_err(err, SW_EINVAL, "%s:%u: bin %u has an impossible size", what, c.line, i);
-		(void)sw_unhex(f[4], SW_SHA256_LEN, b->sha256);
 		offset += b->length;
 		total += b->count;
 		if (offset > SW_ENTRIES_MAX)
@@ -176,7 +198,7 @@ int sw_manifest_parse(const char *text, size_t len, const char *what, sw_list *l
 
 /* ------------------------------------------------------------------- open */
 
-int sw_list_open_fd(int dirfd, const char *path, sw_list *l, sw_error *err)
+static int open_fd(int dirfd, const char *path, bool lazy, sw_list *l, sw_error *err)
 {
 	memset(l, 0, sizeof *l);
 	l->dirfd = dirfd;
@@ -189,7 +211,24 @@ int sw_list_open_fd(int dirfd, const char *path, sw_list *l, sw_error *err)
 	if (r < 0)
 		return r;
 	sw_sha256(l->manifest, l->manifest_len, l->manifest_sha256);
-	return sw_manifest_parse(l->manifest, l->manifest_len, what, l, err);
+	if (!lazy)
+		return sw_manifest_parse(l->manifest, l->manifest_len, what, l, err);
+	if (memchr(l->manifest, '\0', l->manifest_len))
+		return sw_err(err, SW_EINVAL, "%s: contains a NUL byte", what);
+	cursor c = { .p = l->manifest, .end = l->manifest + l->manifest_len, .what = what, .line = 0 };
+	r = parse_header(&c, l->manifest, l->manifest_len, what, l, err);
+	if (r < 0)
+		return r;
+	l->bins_text = c.p;
+	l->bins_text_len = (size_t)(c.end - c.p);
+	if (l->bins_text_len == 0 || l->bins_text[l->bins_text_len - 1] != '\n')
+		return sw_err(err, SW_EINVAL, "%s: the bin lines are missing or not terminated", what);
+	return 0;
+}
+
+int sw_list_open_fd(int dirfd, const char *path, sw_list *l, sw_error *err)
+{
+	return open_fd(dirfd, path, false, l, err);
 }
 
 int sw_list_open_dir(const char *dir, sw_list *l, sw_error *err)
@@ -203,7 +242,7 @@ int sw_list_open_dir(const char *dir, sw_list *l, sw_error *err)
 	return sw_list_open_fd(fd, dir, l, err);
 }
 
-int sw_list_open_current(const char *lists_dir, sw_list *l, sw_error *err)
+static int open_current(const char *lists_dir, bool lazy, sw_list *l, sw_error *err)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/current", lists_dir);
@@ -218,7 +257,17 @@ int sw_list_open_current(const char *lists_dir, sw_list *l, sw_error *err)
 			return sw_err(err, SW_ENOTFOUND, "%s: no allowlist installed", path);
 		return sw_err_errno(err, errno, "%s: cannot open allowlist", path);
 	}
-	return sw_list_open_fd(fd, path, l, err);
+	return open_fd(fd, path, lazy, l, err);
+}
+
+int sw_list_open_current(const char *lists_dir, sw_list *l, sw_error *err)
+{
+	return open_current(lists_dir, false, l, err);
+}
+
+int sw_list_open_current_lazy(const char *lists_dir, sw_list *l, sw_error *err)
+{
+	return open_current(lists_dir, true, l, err);
 }
 
 void sw_list_close(sw_list *l)
@@ -577,15 +626,57 @@ static size_t entry_line(const char *p, const char *end)
 	return (size_t)(nl - p) + 1;
 }
 
+/* Bin i of a lazily opened list: find its line (line i of the bin lines) and parse
+ * it as strictly as the full parse does, index included. */
+static int lazy_bin(const sw_list *l, uint32_t i, sw_bin *b, sw_error *err)
+{
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", l->path, SW_MANIFEST_NAME);
+	const char *p = l->bins_text, *end = l->bins_text + l->bins_text_len;
+	if (i == l->n_bins - 1) {
+		/* The last line: search backwards, and it must be the file's end. */
+		const char *q = end - 1;
+		while (q > p && q[-1] != '\n')
+			q--;
+		p = q;
+	} else {
+		for (uint32_t k = 0; k < i; k++) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			if (!nl || nl + 1 >= end)
+				return sw_err(err, SW_EINVAL, "%s: fewer bin lines than 'bins' says", what);
+			p = nl + 1;
+		}
+	}
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	if (!nl || (size_t)(nl - p) <= 4 || memcmp(p, "bin ", 4) != 0)
+		return sw_err(err, SW_EINVAL, "%s: expected 'bin <index> <offset> <length> <count> <sha256>' for bin %u", what, i);
+	return parse_bin_line(p + 4, (size_t)(nl - p - 4), what, 8 + i, i, b, err);
+}
+
 int sw_list_lookup(const sw_list *l, const char *digest, char *ref_out, size_t ref_out_len, sw_error *err)
 {
 	unsigned char d[SW_SHA256_LEN];
 	if (strlen(digest) != 7 + SW_SHA256_HEX || memcmp(digest, "sha256:", 7) != 0 ||
 	    sw_unhex(digest + 7, SW_SHA256_LEN, d) < 0)
 		return sw_err(err, SW_EINVAL, "'%s' is not a sha256 digest", digest);
-	if (!l->bins)
+	if (!l->bins && !l->bins_text)
 		return sw_err(err, SW_EINVAL, "allowlist %s is not loaded", l->path ? l->path : "?");
-	const sw_bin *b = &l->bins[bin_of(d, l->bin_bits)];
+	uint32_t bi = bin_of(d, l->bin_bits);
+	sw_bin lb, lastbin;
+	const sw_bin *b, *last;
+	if (l->bins) {
+		b = &l->bins[bi];
+		last = &l->bins[l->n_bins - 1];
+	} else {
+		int r = lazy_bin(l, bi, &lb, err);
+		if (r < 0)
+			return r;
+		r = lazy_bin(l, l->n_bins - 1, &lastbin, err);
+		if (r < 0)
+			return r;
+		b = &lb;
+		last = &lastbin;
+	}
 	if (b->length == 0)
 		return 0;
 
@@ -597,12 +688,13 @@ int sw_list_lookup(const sw_list *l, const char *digest, char *ref_out, size_t r
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
-	const sw_bin *last = &l->bins[l->n_bins - 1];
 	/* The manifest fixes the entries file's exact size: a file from another
 	 * generation (mix-and-match) or a truncated one is caught here already. */
 	if ((uint64_t)st.st_size != last->offset + last->length)
 		return sw_err(err, SW_EVERIFY, "%s: %lld bytes, the manifest says %llu", what, (long long)st.st_size,
 			      (unsigned long long)(last->offset + last->length));
+	if (b->offset + b->length > (uint64_t)st.st_size)
+		return sw_err(err, SW_EVERIFY, "%s: bin %u lies beyond the end of the file", what, bi);
 	_cleanup_free_ char *buf = malloc(b->length);
 	if (!buf)
 		return sw_err_errno(err, ENOMEM, "%s", what);
@@ -618,8 +710,7 @@ int sw_list_lookup(const sw_list *l, const char *digest, char *ref_out, size_t r
 	unsigned char md[SW_SHA256_LEN];
 	sw_sha256(buf, b->length, md);
 	if (memcmp(md, b->sha256, SW_SHA256_LEN) != 0)
-		return sw_err(err, SW_EVERIFY, "%s: bin %u does not match its hash in the signed manifest", what,
-			      bin_of(d, l->bin_bits));
+		return sw_err(err, SW_EVERIFY, "%s: bin %u does not match its hash in the signed manifest", what, bi);
 
 	/* Binary search over lines: lo and hi are always line starts. */
 	const char *hex = digest + 7;

@@ -63,7 +63,9 @@ typedef struct sw_list {
 	int64_t issued, expires;
 	uint64_t n_entries;
 	uint32_t n_bins, bin_bits;
-	sw_bin *bins;
+	sw_bin *bins;               /* every bin, or NULL when opened with sw_list_open_current_lazy */
+	const char *bins_text;      /* lazy: the bin lines inside `manifest`, parsed on lookup */
+	size_t bins_text_len;
 	/* after sw_list_verify */
 	char signers[SW_MAX_KEYS][SW_KEYID_HEX];
 	size_t n_signers;
@@ -82,6 +84,13 @@ typedef struct sw_verify_opts {
 
 /* Open <lists_dir>/current. */
 int sw_list_open_current(const char *lists_dir, sw_list *l, sw_error *err);
+/* The same for the enforcement path: the header is parsed strictly, but of the bin
+ * lines only those a lookup needs (the digest's bin and the last one) are parsed,
+ * when needed. The manifest is still hashed whole (its signature covers it); only
+ * the structural checks across all bins (order, contiguity, counts) are left to
+ * `sigward allowlist install` and `verify`, which parse everything. Per start this
+ * saves parsing ~1 000 lines for a list of 1 000 000 entries. */
+int sw_list_open_current_lazy(const char *lists_dir, sw_list *l, sw_error *err);
 /* Open a list directory given by path (CLI, daemon staging). */
 int sw_list_open_dir(const char *dir, sw_list *l, sw_error *err);
 /* Open from an already open directory fd (takes ownership of dirfd). */

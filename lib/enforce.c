@@ -34,7 +34,7 @@ static void list_step(const sw_enforce_req *req, sw_enforce_result *out, sw_deci
 	const sw_config *c = req->config;
 	sw_error e = { 0 };
 	sw_list l = { .dirfd = -1 };
-	int r = sw_list_open_current(c->lists_dir, &l, &e);
+	int r = sw_list_open_current_lazy(c->lists_dir, &l, &e);
 	if (r >= 0) {
 		sw_verify_opts o = {
 			.scope = c->scope,

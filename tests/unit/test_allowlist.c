@@ -136,6 +136,54 @@ static void test_verify_and_lookup(void **state)
 	sw_list_close(&l);
 }
 
+/* The enforcement path opens `current` lazily: same answers, same refusals. */
+static void test_lazy_current(void **state)
+{
+	fixture *f = *state;
+	char *cur = tu_path(f->root, "current");
+	assert_int_equal(symlink("list", cur), 0);
+	sw_list l;
+	sw_error e = { 0 };
+	assert_int_equal(sw_list_open_current_lazy(f->root, &l, &e), 0);
+	assert_null(l.bins);
+	sw_verify_opts o = opts(f);
+	assert_int_equal(sw_list_verify(&l, &o, &e), 0);
+	for (unsigned i = 0; i < 3000; i++) {
+		char d[SW_DIGEST_STR];
+		digest_of(i, d);
+		assert_int_equal(sw_list_lookup(&l, d, NULL, 0, &e), i < 1000 ? 1 : 0);
+	}
+	sw_list_close(&l);
+	/* a bin line naming the wrong index is refused when that bin is needed */
+	size_t len;
+	char *m = tu_read(f->list, "manifest", &len);
+	char *b3 = strstr(m, "\nbin 3 ");
+	assert_non_null(b3);
+	b3[5] = '4';
+	tu_write(f->list, "manifest", m, len);
+	free(m);
+	assert_int_equal(sw_list_open_current_lazy(f->root, &l, &e), 0);
+	int refused = 0;
+	for (unsigned i = 0; i < 1000; i++) {
+		char d[SW_DIGEST_STR];
+		digest_of(i, d);
+		if (sw_list_lookup(&l, d, NULL, 0, &e) < 0) {
+			refused++;
+			assert_non_null(strstr(e.msg, "out of order"));
+		}
+	}
+	assert_true(refused > 0);
+	sw_list_close(&l);
+	/* a missing last line is refused */
+	m = tu_read(f->list, "manifest", &len);
+	tu_write(f->list, "manifest", m, (size_t)(strrchr(m, 'b') - m));
+	free(m);
+	assert_true(sw_list_open_current_lazy(f->root, &l, &e) < 0 ||
+		    sw_list_lookup(&l, "sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL, 0, &e) < 0);
+	sw_list_close(&l);
+	free(cur);
+}
+
 static void test_single_bin_and_empty(void **state)
 {
 	fixture *f = *state;
@@ -466,6 +514,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_verify_and_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_single_bin_and_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy_current, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_and_threshold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
