@@ -5,8 +5,9 @@
 #
 # usage: bench/hook-bench.sh [BUILD_DIR] [RUNS]
 # Targets (enforcement core issue): hook@10k <= 3x the no-op; hook@1M <= 1.2x hook@10k.
-# Also prints callgrind instruction counts (repeatable, unlike wall time) when
-# valgrind is installed. Exit 1 when a wall-time target is missed.
+# Exit 1 when a target is missed. (Instruction counts with callgrind need a build
+# whose hook does not enter its seccomp sandbox: valgrind's own system calls are
+# outside the allow-list.)
 set -euo pipefail
 BUILD=$(realpath "${1:-build}")
 RUNS=${2:-300}
@@ -83,19 +84,6 @@ SCALE=$(awk -v a="$R1M" -v b="$R10K" 'BEGIN { printf "%.2f", a / b }')
 echo
 echo "hook-10k / noop       = ${R10K}x (target <= 3)"
 echo "hook-1m  / hook-10k   = ${SCALE}x (target <= 1.2)"
-
-if command -v valgrind >/dev/null; then
-	echo
-	echo "instructions (callgrind, repeatable):"
-	for c in noop:"$BUILD/bench/noop-static" 10k:"$HOOK --config $T/10k/sigward.conf" \
-		 1m:"$HOOK --config $T/1m/sigward.conf" 10k-nocache:"$HOOK --config $T/10k/nocache.conf"; do
-		name=${c%%:*}
-		# shellcheck disable=SC2086
-		ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null ${c#*:} < "$T/state.json" 2>&1 |
-			sed -n 's/.*Collected : *\([0-9]*\).*/\1/p')
-		printf '  %-12s %12s\n' "$name" "$ir"
-	done
-fi
 
 fail=0
 awk -v r="$R10K" 'BEGIN { exit !(r <= 3.0) }' || { echo "hook-bench: target missed: hook-10k is ${R10K}x the no-op" >&2; fail=1; }
