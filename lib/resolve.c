@@ -2,6 +2,7 @@
 #include "resolve.h"
 
 #include "ctrmeta.h"
+#include "storage.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -234,6 +235,11 @@ int sw_resolve(const sw_config *c, const sw_state *st, const sw_bundle *b,
 	/* The image stores. Each answers 1 (digests added), 0 (does not know this
 	 * container) or an error, which denies. They all run before the check below,
 	 * so an annotation that contradicts a store is a conflict. */
+	if (c->containers_storage && st && st->id) {
+		rc = sw_storage_resolve(c->storage_root, st->id, r, err);
+		if (rc < 0)
+			return rc;
+	}
 	if (c->containerd && st && st->bundle) {
 		char ns[SW_CONTAINERD_NS_MAX + 1];
 		rc = sw_containerd_bundle_namespace(st->bundle, st->id, ns, err);
