@@ -128,11 +128,15 @@ static int open_subdir(int dirfd, const char *name, const char *what, int *out, 
 		*out = fd;
 		return 1;
 	}
-	if (errno == ENOENT)
+	int e = errno;
+	if (e == ENOENT)
 		return 0;
-	if (errno == ELOOP)
+	/* O_NOFOLLOW|O_DIRECTORY on a link fails with ELOOP or ENOTDIR: say which. */
+	struct stat st;
+	if ((e == ELOOP || e == ENOTDIR) && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
 		return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
-	return sw_err_errno(err, errno, "%s: cannot open directory", what);
+	return sw_err_errno(err, e, "%s: cannot open directory", what);
 }
 
 /* The storage root, following links (it is configuration): 1, 0 missing, <0. */
@@ -152,34 +156,42 @@ static int open_root(const char *root, int *out, sw_error *err)
 	return sw_err_errno(err, errno, "%s: cannot open storage root", root);
 }
 
-/* ---- bounded nesting before yajl_tree ---- */
+/* ---- checks before yajl_tree ---- */
 
 /*
  * yajl_tree_free recurses once per nesting level: a 4 MiB manifest of '[' would
- * overflow the stack. Count the depth first (strings skipped, escapes honoured);
- * yajl itself still judges whether the text is valid JSON.
+ * overflow the stack. And yajl_tree keeps strings as C strings: "\u0000" would
+ * cut one short where Go (containers/image) reads the whole string. So scan
+ * first: nesting depth, and NUL escapes (strings skipped, other escapes
+ * honoured); yajl itself still judges whether the text is valid JSON.
+ * 0 ok, -1 too deep, -2 NUL.
  */
-static bool json_depth_ok(const char *s, size_t len, unsigned max)
+static int json_prescan(const char *s, size_t len, unsigned max)
 {
 	unsigned depth = 0;
 	bool in_str = false;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
+		if (c == '\0')
+			return -2;
 		if (in_str) {
-			if (c == '\\')
+			if (c == '\\') {
+				if (len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
+					return -2;
 				i++;
-			else if (c == '"')
+			} else if (c == '"') {
 				in_str = false;
+			}
 		} else if (c == '"') {
 			in_str = true;
 		} else if (c == '[' || c == '{') {
 			if (++depth > max)
-				return false;
+				return -1;
 		} else if ((c == ']' || c == '}') && depth) {
 			depth--;
 		}
 	}
-	return true;
+	return 0;
 }
 
 /* ---- containers.json / images.json: yajl's event parser ---- */
@@ -689,9 +701,10 @@ static int parse_manifest(const char *buf, size_t len, const char *what, const c
 			  vitem *it, sw_error *err)
 {
 	/* yajl_tree_parse stops at a NUL: the document would be judged by a prefix. */
-	if (memchr(buf, '\0', len))
+	int pre = json_prescan(buf, len, SW_JSON_MAX_DEPTH);
+	if (pre == -2)
 		return sw_err(err, SW_EINVAL, "%s: NUL byte in JSON", what);
-	if (!json_depth_ok(buf, len, SW_JSON_MAX_DEPTH))
+	if (pre < 0)
 		return sw_err(err, SW_EINVAL, "%s: nested deeper than %d levels", what, SW_JSON_MAX_DEPTH);
 	char ebuf[256];
 	_cleanup_yajl_ yajl_val doc = yajl_tree_parse(buf, ebuf, sizeof ebuf);
@@ -1064,7 +1077,7 @@ static bool transient(int code)
 
 static void pause_before(unsigned attempt)
 {
-	struct timespec ts = { 0, 20L * 1000 * 1000 * attempt };
+	struct timespec ts = { 0, 5L * 1000 * 1000 * attempt };
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
