@@ -1060,6 +1060,34 @@ int sw_storage_container_image(const char *storage_root, const char *container_i
 	return r;
 }
 
+int sw_storage_bundle_is_container(const char *bundle, const char *container_id)
+{
+	if (!bundle || !container_id || !*container_id || strchr(container_id, '/'))
+		return 0;
+	size_t blen = strlen(bundle), idlen = strlen(container_id);
+	const char *tail = "/userdata";
+	size_t tlen = strlen(tail);
+	/* ".../<driver>-containers/<id>/userdata", nothing after (a trailing
+	 * slash is the same directory) */
+	while (blen > 1 && bundle[blen - 1] == '/')
+		blen--;
+	if (blen < tlen + idlen + 2 || memcmp(bundle + blen - tlen, tail, tlen) != 0)
+		return 0;
+	const char *id = bundle + blen - tlen - idlen;
+	if (memcmp(id, container_id, idlen) != 0 || id[-1] != '/')
+		return 0;
+	const char *dir_end = id - 1;     /* the '/' before the id */
+	for (size_t d = 0; d < SW_ARRAY_SIZE(drivers); d++) {
+		char want[SW_STORAGE_DRIVER_MAX + 16];
+		int n = snprintf(want, sizeof want, "/%s-containers", drivers[d]);
+		if (n < 0 || (size_t)n >= sizeof want)
+			continue;
+		if ((size_t)(dir_end - bundle) >= (size_t)n && memcmp(dir_end - n, want, (size_t)n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* ---- retries ---- */
 
 /*

@@ -118,6 +118,17 @@ int sw_storage_resolve(const char *storage_root, const char *container_id,
 		       sw_resolution *r, sw_error *err);
 
 /*
+ * Is `bundle` the bundle containers/storage gives container_id, i.e. a path
+ * ".../<driver>-containers/<container_id>/userdata" for one of the drivers above?
+ * Podman's is under the storage root (checked with podman 4.3.1); CRI-O's is the
+ * container's run directory under the run root. A caller consults this source
+ * only for such bundles, so that a container of another runtime given the same id
+ * (`ctr run ... ID` lets its user pick one) cannot borrow a podman container's
+ * answer. 1 yes, 0 no.
+ */
+int sw_storage_bundle_is_container(const char *bundle, const char *container_id);
+
+/*
  * The file name containers/storage stores a big-data item under: the key itself
  * when it is made of '.', '0'-'9' and 'a'-'z' only, else '=' and the key in
  * standard base64 with padding. 0, or -1 when the result would not be a safe

@@ -13,7 +13,8 @@
 #    for the existing container, and a container created from the moved name
 #    resolves to the other image's digests;
 #  - at prestart, from a real OCI hook (state on stdin, podman holding its own
-#    locks), the container already resolves;
+#    locks), the container already resolves, and its bundle is recognised as
+#    containers/storage's bundle of that container;
 #  - the probe opens no lock file and takes no lock (strace);
 #  - reading in a loop never blocks podman: podman keeps pulling, tagging,
 #    creating and removing while the probe reads, and the answer never changes;
@@ -149,6 +150,10 @@ C3=$(timeout 120 $P run -d $U --hooks-dir "$T/hooks" --name c3 "$IMG_V1" /bin/sl
 	fail "podman run with the probe as prestart hook: $(cat "$T/hook.err" 2>/dev/null)"
 grep -qx "manifest $V1 containers-storage" "$T/hook.out" || fail "prestart: $(cat "$T/hook.out" "$T/hook.err")"
 [ "$(cat "$T/hook.bundle")" = "$ROOT/overlay-containers/$C3/userdata" ] || fail "prestart bundle: $(cat "$T/hook.bundle")"
+"$PROBE" bundle "$(cat "$T/hook.bundle")" "$C3" || fail "the prestart bundle is not recognised as containers/storage's"
+rc=0
+"$PROBE" bundle "$(cat "$T/hook.bundle")" "$C1" || rc=$?
+[ $rc = 3 ] || fail "the prestart bundle was taken for another container's"
 echo "ok: at prestart the running container $C3 resolves to $V1 (bundle $ROOT/overlay-containers/<id>/userdata)"
 
 # ---- no lock taken ----

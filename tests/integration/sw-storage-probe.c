@@ -8,6 +8,8 @@
  *   sw-storage-probe image ROOT IMAGE-ID      "driver <d>", "name <n>", "<kind> <digest>"
  *   sw-storage-probe loop ROOT ID SECONDS     resolve again and again for SECONDS,
  *                                             fail on any error or changed answer
+ *   sw-storage-probe bundle BUNDLE ID         exit 0 when BUNDLE is containers/storage's
+ *                                             bundle of container ID, 3 when not
  *
  * Exit: 0 ok, 3 not found, 1 error (the error on stderr), 2 usage.
  */
@@ -21,7 +23,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: sw-storage-probe resolve ROOT ID | container ROOT ID |\n"
-			"       image ROOT IMAGE-ID | loop ROOT ID SECONDS\n");
+			"       image ROOT IMAGE-ID | loop ROOT ID SECONDS | bundle BUNDLE ID\n");
 	return 2;
 }
 
@@ -56,6 +58,9 @@ int main(int argc, char **argv)
 		print_resolution(&r);
 		return 0;
 	}
+
+	if (strcmp(cmd, "bundle") == 0 && argc == 4)
+		return sw_storage_bundle_is_container(argv[2], argv[3]) ? 0 : 3;
 
 	if (strcmp(cmd, "container") == 0 && argc == 4) {
 		char driver[SW_STORAGE_DRIVER_MAX], image[SW_SHA256_HEX + 1];

@@ -403,6 +403,27 @@ static void test_bigdata_name(void **state)
 	assert_int_equal(strlen(out), 253);
 }
 
+static void test_bundle_is_container(void **state)
+{
+	(void)state;
+	/* podman 4.3.1's bundle (seen by a real prestart hook), CRI-O's run directory */
+	assert_int_equal(sw_storage_bundle_is_container("/var/lib/containers/storage/overlay-containers/" C_V1 "/userdata", C_V1), 1);
+	assert_int_equal(sw_storage_bundle_is_container("/run/containers/storage/overlay-containers/" C_V1 "/userdata/", C_V1), 1);
+	assert_int_equal(sw_storage_bundle_is_container("/x/vfs-containers/" C_V1 "/userdata", C_V1), 1);
+	/* another runtime's bundle, another id, another layout */
+	assert_int_equal(sw_storage_bundle_is_container("/run/containerd/io.containerd.runtime.v2.task/default/" C_V1, C_V1), 0);
+	assert_int_equal(sw_storage_bundle_is_container("/var/lib/containers/storage/overlay-containers/" C_BASE "/userdata", C_V1), 0);
+	assert_int_equal(sw_storage_bundle_is_container("/var/lib/containers/storage/overlay-containers/x" C_V1 "/userdata", C_V1), 0);
+	assert_int_equal(sw_storage_bundle_is_container("/var/lib/containers/storage/overlay-containers/" C_V1 "/userdata/x", C_V1), 0);
+	assert_int_equal(sw_storage_bundle_is_container("/var/lib/containers/storage/aufs-containers/" C_V1 "/userdata", C_V1), 0);
+	assert_int_equal(sw_storage_bundle_is_container("/var/lib/docker/containers/" C_V1 "/userdata", C_V1), 0);
+	assert_int_equal(sw_storage_bundle_is_container("overlay-containers/" C_V1 "/userdata", C_V1), 0);
+	assert_int_equal(sw_storage_bundle_is_container("/overlay-containers/" C_V1 "/userdata", C_V1), 1);
+	assert_int_equal(sw_storage_bundle_is_container("/userdata", ""), 0);
+	assert_int_equal(sw_storage_bundle_is_container("/a/overlay-containers/x/y/userdata", "x/y"), 0);
+	assert_int_equal(sw_storage_bundle_is_container(NULL, C_V1), 0);
+}
+
 /* ---- "not mine": 0, nothing added ---- */
 
 static void test_not_found(void **state)
@@ -1169,6 +1190,7 @@ int main(void)
 		cmocka_unit_test(test_fixture_found),
 		cmocka_unit_test(test_lower_level),
 		cmocka_unit_test(test_bigdata_name),
+		cmocka_unit_test(test_bundle_is_container),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_no_image),
 		cmocka_unit_test(test_synthetic_and_drivers),
