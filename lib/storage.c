@@ -103,7 +103,11 @@ static void msgpath(char *out, size_t n, const char *fmt, ...)
 }
 
 /* 1 read, 0 the file does not exist, <0 error. Regular files only, no links
- * (sw_read_file_at), bounded. */
+ * (sw_read_file_at), bounded. No lock is taken, and none is needed for one
+ * file: containers/storage replaces each of its files whole (ioutils.
+ * AtomicWriteFile: write ".tmp-<name>N" in the same directory, then rename(2)),
+ * so this one open+read sees one complete version. Across files, see
+ * "retries" below. */
 static int read_optional(int dirfd, const char *name, size_t max, const char *what,
 			 char **buf, size_t *len, sw_error *err)
 {
