@@ -235,7 +235,9 @@ int sw_resolve(const sw_config *c, const sw_state *st, const sw_bundle *b,
 	/* The image stores. Each answers 1 (digests added), 0 (does not know this
 	 * container) or an error, which denies. They all run before the check below,
 	 * so an annotation that contradicts a store is a conflict. */
-	if (c->containers_storage && st && st->id) {
+	/* Container ids are unique per runtime only: ask containers/storage about
+	 * a container only when its bundle is that store's. */
+	if (c->containers_storage && st && st->id && st->bundle && sw_storage_bundle_is_container(st->bundle, st->id)) {
 		rc = sw_storage_resolve(c->storage_root, st->id, r, err);
 		if (rc < 0)
 			return rc;
