@@ -1,0 +1,172 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The Debian package, installed for real: build the .deb from this tree, install it
+# with apt-get, put a key and a signed list in place with the installed `sigward`,
+# and check that the installed files enforce: podman through the installed hooks.d
+# file, runc through the installed sigward-runc. Then `apt-get remove` leaves no
+# runtime wired to a missing binary, and `purge` removes what the package created.
+# Changes the machine (that is the point); restores it in the trap.
+set -uo pipefail
+SRC=${SIGWARD_SRC:?}
+pass=0 fail=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+nok() { echo "not ok - $1${2:+: $2}"; fail=$((fail + 1)); }
+skip() {
+	echo "SKIP: $1"
+	[ "${SIGWARD_REQUIRE_ALL:-}" = 1 ] && exit 1
+	exit 77
+}
+[ "$(id -u)" = 0 ] || skip "installing a package needs root"
+for t in dpkg-buildpackage apt-get podman runc umoci jq openssl git; do
+	command -v "$t" >/dev/null || skip "$t not installed"
+done
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] || skip "busybox not installed"
+if dpkg -s sigward >/dev/null 2>&1; then
+	skip "a sigward package is already installed on this machine; not touching it"
+fi
+
+T=$(mktemp -d /tmp/sw-pkg.XXXXXX)
+ID=sw-pkg-$$-$RANDOM
+DOCKER_JSON=/etc/docker/daemon.json
+cleanup() {
+	runc --root "$T/runc" delete --force "$ID-s" >/dev/null 2>&1
+	runc --root "$T/runc" delete --force "$ID-u" >/dev/null 2>&1
+	podman --root "$T/storage" --runroot "$T/run" rm -af >/dev/null 2>&1
+	[ -f "$T/daemon.json.orig" ] && cp "$T/daemon.json.orig" "$DOCKER_JSON"
+	[ -f "$T/no-daemon.json" ] && rm -f "$DOCKER_JSON"
+	rm -f /etc/sigward/keys.d/pkgtest.pub /etc/sigward/sigward.conf.d/50-pkgtest.conf
+	if dpkg -s sigward >/dev/null 2>&1; then
+		DEBIAN_FRONTEND=noninteractive apt-get purge -y sigward >/dev/null 2>&1
+	fi
+	umount -R "$T/storage" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+echo "# building the package"
+if ! timeout 900 bash "$SRC/packaging/build-deb.sh" "$T/out" > "$T/build.log" 2>&1; then
+	tail -20 "$T/build.log"
+	nok "dpkg-buildpackage builds the package"
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+ok "dpkg-buildpackage builds the package"
+DEB=$(ls "$T"/out/sigward_*.deb)
+if command -v lintian >/dev/null; then
+	if lintian "$DEB" 2>/dev/null | grep -q '^E:'; then nok "lintian: no errors" "$(lintian "$DEB" 2>/dev/null | grep '^E:' | head -3)"; else ok "lintian: no errors"; fi
+fi
+
+if DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y "$DEB" > "$T/install.log" 2>&1; then
+	ok "apt-get install ./sigward_*.deb"
+else
+	tail -5 "$T/install.log"; nok "apt-get install ./sigward_*.deb"
+fi
+for f in /usr/bin/sigward /usr/bin/sigward-runc /usr/sbin/sigwardd /usr/libexec/sigward/sigward-hook \
+	 /usr/share/containers/oci/hooks.d/sigward.json /etc/sigward/sigward.conf /lib/systemd/system/sigwardd.service; do
+	[ -e "$f" ] || nok "installed: $f"
+done
+getent passwd sigward >/dev/null && [ "$(stat -c %U /var/lib/sigward/lists)" = sigward ] &&
+	[ "$(stat -c %U:%a /var/lib/sigward)" = root:755 ] && ok "system user and state directories created" ||
+	nok "system user and state directories created"
+HOOKPATH=$(jq -r .hook.path /usr/share/containers/oci/hooks.d/sigward.json)
+[ "$HOOKPATH" = /usr/libexec/sigward/sigward-hook ] && ok "hooks.d names the installed hook" || nok "hooks.d names the installed hook" "$HOOKPATH"
+
+# Two images; the first is signed off.
+cd "$T"
+umoci init --layout img >/dev/null && umoci new --image img:base >/dev/null
+mk() {
+	umoci unpack --image img:base "u-$1" >/dev/null
+	mkdir -p "u-$1/rootfs/bin" && cp "$BUSYBOX" "u-$1/rootfs/bin/busybox"
+	for t in sh echo cat true; do ln -sf busybox "u-$1/rootfs/bin/$t"; done
+	echo "$1" > "u-$1/rootfs/which"
+	umoci repack --image "img:$1" "u-$1" >/dev/null
+	umoci unpack --image "img:$1" "b-$1" >/dev/null
+}
+mk signed && mk unsigned
+dg() { jq -r --arg t "$1" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' img/index.json; }
+SIGNED=$(dg signed)
+UNSIGNED=$(dg unsigned)
+
+# Default after install: warn mode (the first install must not break a node).
+mode=$(/usr/bin/sigward check --bundle "$T/b-unsigned" 2>/dev/null | sed -n 's/^mode: *//p')
+[ "$mode" = warn ] && ok "installs in warn mode" || nok "installs in warn mode" "mode=$mode"
+
+# The operator's steps, with the installed tools.
+openssl genpkey -algorithm ed25519 -out "$T/org.key" 2>/dev/null
+openssl pkey -in "$T/org.key" -pubout -out /etc/sigward/keys.d/pkgtest.pub
+cat > /etc/sigward/sigward.conf.d/50-pkgtest.conf <<CONF
+[sigward]
+mode = enforce
+scope = pkgtest
+syslog = no
+[resolve]
+storage_root = $T/storage
+CONF
+echo "localhost/pkg/app:signed@$SIGNED" | /usr/bin/sigward allowlist build --scope pkgtest --serial 1 --expires 1d --out "$T/list"
+if /usr/bin/sigward allowlist sign --key "$T/org.key" "$T/list" >/dev/null &&
+	/usr/bin/sigward allowlist install "$T/list" >/dev/null; then
+	ok "sigward allowlist sign + install"
+else
+	nok "sigward allowlist sign + install"
+fi
+[ -d /var/lib/sigward/lists/current ] && ok "a generation is current" || nok "a generation is current"
+
+# podman through the installed hooks.d file (podman's default hooks directory).
+P=(podman --root "$T/storage" --runroot "$T/run" --storage-driver overlay)
+U=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none)
+ID_S=$("${P[@]}" pull -q "oci:$T/img:signed" 2>/dev/null | tail -1)
+ID_U=$("${P[@]}" pull -q "oci:$T/img:unsigned" 2>/dev/null | tail -1)
+out=$(timeout 120 "${P[@]}" run --rm "${U[@]}" "$ID_S" /bin/cat /which 2>&1)
+[ "$out" = signed ] && ok "podman: the signed image runs" || nok "podman: the signed image runs" "$out"
+out=$(timeout 120 "${P[@]}" run --rm "${U[@]}" "$ID_U" /bin/cat /which 2>&1)
+if [ $? -ne 0 ] && grep -q "sigward: denied container" <<<"$out" && grep -q "not in allowlist pkgtest#1" <<<"$out"; then
+	ok "podman: the unsigned image is refused with sigward's reason"
+else
+	nok "podman: the unsigned image is refused with sigward's reason" "$out"
+fi
+
+# runc through the installed wrapper (its default config: /etc/sigward).
+wire() {
+	jq --arg ref "localhost/pkg/app@$2" '.process.terminal = false | .process.args = ["/bin/cat", "/which"] |
+		.annotations["io.kubernetes.cri.image-name"] = $ref' "b-$1/config.json" > "b-$1/c.json" && mv "b-$1/c.json" "b-$1/config.json"
+}
+wire signed "$SIGNED" && wire unsigned "$UNSIGNED"
+out=$(timeout 60 /usr/bin/sigward-runc --root "$T/runc" run -b "$T/b-signed" "$ID-s" 2>&1)
+[ "$out" = signed ] && ok "sigward-runc: the signed image runs" || nok "sigward-runc: the signed image runs" "$out"
+out=$(timeout 60 /usr/bin/sigward-runc --root "$T/runc" run -b "$T/b-unsigned" "$ID-u" 2>&1)
+if [ $? -ne 0 ] && grep -q "image $UNSIGNED is not in allowlist pkgtest#1" <<<"$out"; then
+	ok "sigward-runc: the unsigned image is refused"
+else
+	nok "sigward-runc: the unsigned image is refused" "$out"
+fi
+grep -q '"decision":"deny"' /var/log/sigward/decisions.jsonl && /usr/bin/sigward log verify >/dev/null &&
+	ok "decisions logged in /var/log/sigward and the chain verifies" || nok "decisions logged in /var/log/sigward and the chain verifies"
+
+# Removal must not leave Docker pointing at a missing sigward-runc.
+if [ -f "$DOCKER_JSON" ]; then cp "$DOCKER_JSON" "$T/daemon.json.orig"; else mkdir -p /etc/docker && touch "$T/no-daemon.json"; fi
+echo '{"runtimes":{"sigward":{"path":"/usr/bin/sigward-runc"}}}' > "$DOCKER_JSON"
+if DEBIAN_FRONTEND=noninteractive apt-get remove -y sigward > "$T/remove.log" 2>&1; then
+	nok "remove is refused while Docker is wired to sigward-runc"
+else
+	grep -q "still configured in" "$T/remove.log" && ok "remove is refused while Docker is wired to sigward-runc" ||
+		nok "remove is refused while Docker is wired to sigward-runc" "$(tail -3 "$T/remove.log")"
+fi
+if [ -f "$T/daemon.json.orig" ]; then cp "$T/daemon.json.orig" "$DOCKER_JSON"; else rm -f "$DOCKER_JSON"; rm -f "$T/no-daemon.json"; fi
+rm -f "$T/daemon.json.orig"
+
+if DEBIAN_FRONTEND=noninteractive apt-get remove -y sigward > "$T/remove.log" 2>&1; then ok "apt-get remove"; else nok "apt-get remove" "$(tail -3 "$T/remove.log")"; fi
+[ ! -e /usr/share/containers/oci/hooks.d/sigward.json ] && [ ! -e /usr/bin/sigward-runc ] &&
+	ok "after remove: no hooks.d file, no wrapper" || nok "after remove: no hooks.d file, no wrapper"
+out=$(timeout 120 "${P[@]}" run --rm "${U[@]}" "$ID_S" /bin/cat /which 2>&1)
+[ "$out" = signed ] && ok "after remove: podman runs without a dangling hook" || nok "after remove: podman runs without a dangling hook" "$out"
+
+rm -f /etc/sigward/keys.d/pkgtest.pub /etc/sigward/sigward.conf.d/50-pkgtest.conf
+if DEBIAN_FRONTEND=noninteractive apt-get purge -y sigward > "$T/purge.log" 2>&1; then ok "apt-get purge"; else nok "apt-get purge"; fi
+left=""
+for p in /var/lib/sigward /var/log/sigward /etc/sigward; do [ -e "$p" ] && left="$left $p"; done
+getent passwd sigward >/dev/null && left="$left user:sigward"
+[ -z "$left" ] && ok "purge removes what the package created" || nok "purge removes what the package created" "left:$left"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
