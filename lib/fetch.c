@@ -224,6 +224,24 @@ static void challenge_param(const char *ch, const char *key, char *out, size_t n
 	}
 }
 
+int sw_registry_token(const char *json, size_t len, const char *what, char token[SW_TOKEN_MAX + 1], sw_error *err)
+{
+	(void)len;
+	char ebuf[128];
+	yajl_val doc = yajl_tree_parse(json, ebuf, sizeof ebuf);
+	const char *tok_path[] = { "token", NULL }, *acc_path[] = { "access_token", NULL };
+	yajl_val tok = doc ? yajl_tree_get(doc, tok_path, yajl_t_string) : NULL;
+	if (!tok && doc)
+		tok = yajl_tree_get(doc, acc_path, yajl_t_string);
+	if (!tok || strlen(ystr(tok)) > SW_TOKEN_MAX || strpbrk(ystr(tok), "\r\n")) {
+		yajl_tree_free(doc);
+		return sw_err(err, SW_EINVAL, "%s: no usable token in the response", what);
+	}
+	snprintf(token, SW_TOKEN_MAX + 1, "%s", ystr(tok));
+	yajl_tree_free(doc);
+	return 0;
+}
+
 /* Answer a 401: Basic with the credentials, or the registry token flow. */
 static int authenticate(http *h, const resp *r401, sw_error *err)
 {
@@ -284,19 +302,12 @@ static int authenticate(http *h, const resp *r401, sw_error *err)
 		resp_free(&tr);
 		return sw_err(err, SW_EVERIFY, "%s: token request answered %ld", realm, st);
 	}
-	char ebuf[128];
-	yajl_val doc = yajl_tree_parse(tr.body ? tr.body : "", ebuf, sizeof ebuf);
+	char token[SW_TOKEN_MAX + 1];
+	r = sw_registry_token(tr.body ? tr.body : "", tr.len, realm, token, err);
 	resp_free(&tr);
-	const char *tok_path[] = { "token", NULL }, *acc_path[] = { "access_token", NULL };
-	yajl_val tok = doc ? yajl_tree_get(doc, tok_path, yajl_t_string) : NULL;
-	if (!tok && doc)
-		tok = yajl_tree_get(doc, acc_path, yajl_t_string);
-	if (!tok || strlen(ystr(tok)) > 1800 || strpbrk(ystr(tok), "\r\n")) {
-		yajl_tree_free(doc);
-		return sw_err(err, SW_EINVAL, "%s: no usable token in the response", realm);
-	}
-	snprintf(h->auth, sizeof h->auth, "Authorization: Bearer %s", ystr(tok));
-	yajl_tree_free(doc);
+	if (r < 0)
+		return r;
+	snprintf(h->auth, sizeof h->auth, "Authorization: Bearer %s", token);
 	return 0;
 }
 
@@ -476,6 +487,47 @@ static int parse_oci(const char *url, oci_ref *o, sw_error *err)
 	return 0;
 }
 
+int sw_oci_manifest_layers(const char *json, size_t len, const char *what, uint64_t max_size,
+			   sw_oci_layer layers[3], sw_error *err)
+{
+	(void)len;
+	char ebuf[128];
+	yajl_val doc = yajl_tree_parse(json, ebuf, sizeof ebuf);
+	const char *layers_path[] = { "layers", NULL };
+	yajl_val ls = doc ? yajl_tree_get(doc, layers_path, yajl_t_array) : NULL;
+	int r = 0;
+	if (!ls || YAJL_GET_ARRAY(ls)->len != 3) {
+		yajl_tree_free(doc);
+		return sw_err(err, SW_EINVAL, "%s: not a sigward allowlist artifact (expected 3 layers)", what);
+	}
+	bool seen[3] = { false, false, false };
+	for (size_t i = 0; i < 3; i++) {
+		yajl_val l = YAJL_GET_ARRAY(ls)->values[i];
+		const char *dp[] = { "digest", NULL }, *sp[] = { "size", NULL },
+			   *tp[] = { "annotations", "org.opencontainers.image.title", NULL };
+		yajl_val dg = yajl_tree_get(l, dp, yajl_t_string), sz = yajl_tree_get(l, sp, yajl_t_number),
+			 ti = yajl_tree_get(l, tp, yajl_t_string);
+		int which = -1;
+		for (int k = 0; ti && k < 3; k++)
+			if (strcmp(ystr(ti), list_files[k]) == 0)
+				which = k;
+		char norm[SW_DIGEST_STR];
+		const char *ds = dg ? ystr(dg) : "";
+		if (which < 0 || seen[which] || !sz || !YAJL_IS_INTEGER(sz) || YAJL_GET_INTEGER(sz) < 0 ||
+		    (uint64_t)YAJL_GET_INTEGER(sz) > max_size || strlen(ds) != 71 ||
+		    sw_digest_normalize(ds, strlen(ds), norm) < 0 || strncmp(ds, "sha256:", 7) != 0) {
+			r = sw_err(err, SW_EINVAL, "%s: layer %zu is not a valid allowlist file", what, i);
+			break;
+		}
+		seen[which] = true;
+		layers[i].file = which;
+		memcpy(layers[i].digest, ds, SW_DIGEST_STR);
+		layers[i].size = (uint64_t)YAJL_GET_INTEGER(sz);
+	}
+	yajl_tree_free(doc);
+	return r;
+}
+
 static int fetch_oci(const sw_config *c, const char *src, int dfd, const char *dest, const sw_fetch_state *prev,
 		     sw_fetch_state *next, bool *changed, sw_error *err)
 {
@@ -490,7 +542,6 @@ static int fetch_oci(const sw_config *c, const char *src, int dfd, const char *d
 	static const char *const accept[] = { "Accept: " OCI_MANIFEST_TYPE, NULL };
 	snprintf(url, sizeof url, "%s/v2/%s/manifests/%s", o.base, o.repo, o.ref);
 	resp m = { 0 };
-	yajl_val doc = NULL;
 	/* An unchanged manifest digest means an unchanged list: one HEAD request. */
 	if ((r = http_auth_req(&h, "HEAD", url, accept, NULL, 0, MANIFEST_MAX, &m, err)) < 0)
 		goto out;
@@ -513,53 +564,29 @@ static int fetch_oci(const sw_config *c, const char *src, int dfd, const char *d
 		r = sw_err(err, SW_EVERIFY, "%s: manifest does not match its digest", url);
 		goto out;
 	}
-	char ebuf[128];
-	doc = yajl_tree_parse(m.body ? m.body : "", ebuf, sizeof ebuf);
-	const char *layers_path[] = { "layers", NULL };
-	yajl_val layers = doc ? yajl_tree_get(doc, layers_path, yajl_t_array) : NULL;
-	if (!layers || YAJL_GET_ARRAY(layers)->len != 3) {
-		r = sw_err(err, SW_EINVAL, "%s: not a sigward allowlist artifact (expected 3 layers)", url);
+	sw_oci_layer layers[3];
+	if ((r = sw_oci_manifest_layers(m.body ? m.body : "", m.len, url, c->refresh_max_size, layers, err)) < 0)
 		goto out;
-	}
-	bool seen[3] = { false, false, false };
 	for (size_t i = 0; i < 3 && r >= 0; i++) {
-		yajl_val l = YAJL_GET_ARRAY(layers)->values[i];
-		const char *dp[] = { "digest", NULL }, *sp[] = { "size", NULL },
-			   *tp[] = { "annotations", "org.opencontainers.image.title", NULL };
-		yajl_val dg = yajl_tree_get(l, dp, yajl_t_string), sz = yajl_tree_get(l, sp, yajl_t_number),
-			 ti = yajl_tree_get(l, tp, yajl_t_string);
-		int which = -1;
-		for (int k = 0; ti && k < 3; k++)
-			if (strcmp(ystr(ti), list_files[k]) == 0)
-				which = k;
-		char norm[SW_DIGEST_STR];
-		const char *ds = dg ? ystr(dg) : "";
-		if (which < 0 || seen[which] || !sz || !YAJL_IS_INTEGER(sz) || YAJL_GET_INTEGER(sz) < 0 ||
-		    (uint64_t)YAJL_GET_INTEGER(sz) > c->refresh_max_size || strlen(ds) != 71 ||
-		    sw_digest_normalize(ds, strlen(ds), norm) < 0 || strncmp(ds, "sha256:", 7) != 0) {
-			r = sw_err(err, SW_EINVAL, "%s: layer %zu is not a valid allowlist file", url, i);
-			break;
-		}
-		seen[which] = true;
+		const char *ds = layers[i].digest;
 		resp b;
 		char burl[2200];
 		snprintf(burl, sizeof burl, "%s/v2/%s/blobs/%s", o.base, o.repo, ds);
-		if ((r = http_auth_req(&h, "GET", burl, NULL, NULL, 0, (size_t)YAJL_GET_INTEGER(sz), &b, err)) < 0)
+		if ((r = http_auth_req(&h, "GET", burl, NULL, NULL, 0, (size_t)layers[i].size, &b, err)) < 0)
 			break;
 		char bh[SW_SHA256_HEX + 1];
 		sw_sha256_hex(b.body ? b.body : "", b.len, bh);
 		if (b.status != 200)
 			r = sw_err(err, SW_EINVAL, "%s: HTTP status %ld", burl, b.status);
-		else if (b.len != (size_t)YAJL_GET_INTEGER(sz) || strcmp(bh, ds + 7) != 0)
+		else if (b.len != (size_t)layers[i].size || strcmp(bh, ds + 7) != 0)
 			r = sw_err(err, SW_EVERIFY, "%s: blob does not match its digest or size", burl);
 		else
-			r = write_file(dfd, dest, list_files[which], b.body ? b.body : "", b.len, err);
+			r = write_file(dfd, dest, list_files[layers[i].file], b.body ? b.body : "", b.len, err);
 		resp_free(&b);
 	}
 	if (r >= 0)
 		*changed = true;
 out:
-	yajl_tree_free(doc);
 	resp_free(&m);
 	http_free(&h);
 	return r;

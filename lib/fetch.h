@@ -31,6 +31,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "util.h"
 
 #define SW_ARTIFACT_CONFIG_TYPE "application/vnd.sigward.allowlist.config.v1+json"
 #define SW_ARTIFACT_LAYER_TYPE "application/vnd.sigward.allowlist.file.v1"
@@ -53,5 +54,29 @@ int sw_fetch(const sw_config *c, const char *dest_dir, const sw_fetch_state *pre
 
 /* Upload a list directory as an OCI artifact (the producer side). */
 int sw_push(const sw_config *c, const char *src_dir, const char *url, char *digest_out, size_t n, sw_error *err);
+
+/* ---- registry responses (parsed here; exposed for the fuzzers) ---- */
+
+#define SW_TOKEN_MAX 1800
+
+/* One file of the allowlist artifact as its OCI manifest lists it. */
+typedef struct sw_oci_layer {
+	int file;                    /* 0 manifest, 1 entries, 2 manifest.sig */
+	char digest[SW_DIGEST_STR];  /* "sha256:<64 hex>" */
+	uint64_t size;               /* <= max_size */
+} sw_oci_layer;
+
+/* The three layers of a sigward allowlist artifact's OCI manifest (json: the
+ * response body, NUL-terminated at len), in manifest order: each titled
+ * (org.opencontainers.image.title) manifest, entries or manifest.sig, once each,
+ * with a sha256 digest and a size of at most max_size. `what` (the URL) names the
+ * document in errors. */
+int sw_oci_manifest_layers(const char *json, size_t len, const char *what, uint64_t max_size,
+			   sw_oci_layer layers[3], sw_error *err);
+
+/* The bearer token of a registry token response ({"token": ...} or
+ * {"access_token": ...}; json NUL-terminated at len): at most SW_TOKEN_MAX bytes,
+ * no line breaks. */
+int sw_registry_token(const char *json, size_t len, const char *what, char token[SW_TOKEN_MAX + 1], sw_error *err);
 
 #endif
