@@ -16,6 +16,7 @@
 int cmd_allowlist(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* Print "sigward: <msg>" to stderr, return EXIT_USAGE. */
 int cli_fail(const sw_error *e);
