@@ -14,6 +14,7 @@ static const struct {
 	{ "allowlist", cmd_allowlist, "build, sign, verify, show, diff and install allowlists" },
 	{ "check", cmd_check, "explain the decision the hook would take" },
 	{ "log", cmd_log, "verify and read the decision log" },
+	{ "audit", cmd_audit, "collect the evidence an auditor asks for" },
 };
 
 static void usage(FILE *f)
