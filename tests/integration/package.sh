@@ -26,7 +26,9 @@ if dpkg -s sigward >/dev/null 2>&1; then
 	skip "a sigward package is already installed on this machine; not touching it"
 fi
 
-T=$(mktemp -d /tmp/sw-pkg.XXXXXX)
+# Lowercase only: podman names an image pulled from an OCI layout after its path.
+T=/tmp/sw-pkg-$$-$RANDOM
+mkdir -m 0700 "$T" || exit 1
 ID=sw-pkg-$$-$RANDOM
 DOCKER_JSON=/etc/docker/daemon.json
 cleanup() {
@@ -37,7 +39,7 @@ cleanup() {
 	[ -f "$T/no-daemon.json" ] && rm -f "$DOCKER_JSON"
 	rm -f /etc/sigward/keys.d/pkgtest.pub /etc/sigward/sigward.conf.d/50-pkgtest.conf
 	if dpkg -s sigward >/dev/null 2>&1; then
-		DEBIAN_FRONTEND=noninteractive apt-get purge -y sigward >/dev/null 2>&1
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y sigward >/dev/null 2>&1
 	fi
 	umount -R "$T/storage" >/dev/null 2>&1
 	rm -rf "$T"
@@ -57,10 +59,12 @@ if command -v lintian >/dev/null; then
 	if lintian "$DEB" 2>/dev/null | grep -q '^E:'; then nok "lintian: no errors" "$(lintian "$DEB" 2>/dev/null | grep '^E:' | head -3)"; else ok "lintian: no errors"; fi
 fi
 
-if DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y "$DEB" > "$T/install.log" 2>&1; then
+if DEBIAN_FRONTEND=noninteractive timeout 300 apt-get -o DPkg::Lock::Timeout=300 install -y "$DEB" > "$T/install.log" 2>&1; then
 	ok "apt-get install ./sigward_*.deb"
 else
 	tail -5 "$T/install.log"; nok "apt-get install ./sigward_*.deb"
+	echo "$pass passed, $fail failed"
+	exit 1
 fi
 for f in /usr/bin/sigward /usr/bin/sigward-runc /usr/sbin/sigwardd /usr/libexec/sigward/sigward-hook \
 	 /usr/share/containers/oci/hooks.d/sigward.json /etc/sigward/sigward.conf /lib/systemd/system/sigwardd.service; do
@@ -146,7 +150,7 @@ grep -q '"decision":"deny"' /var/log/sigward/decisions.jsonl && /usr/bin/sigward
 # Removal must not leave Docker pointing at a missing sigward-runc.
 if [ -f "$DOCKER_JSON" ]; then cp "$DOCKER_JSON" "$T/daemon.json.orig"; else mkdir -p /etc/docker && touch "$T/no-daemon.json"; fi
 echo '{"runtimes":{"sigward":{"path":"/usr/bin/sigward-runc"}}}' > "$DOCKER_JSON"
-if DEBIAN_FRONTEND=noninteractive apt-get remove -y sigward > "$T/remove.log" 2>&1; then
+if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 remove -y sigward > "$T/remove.log" 2>&1; then
 	nok "remove is refused while Docker is wired to sigward-runc"
 else
 	grep -q "still configured in" "$T/remove.log" && ok "remove is refused while Docker is wired to sigward-runc" ||
@@ -155,14 +159,14 @@ fi
 if [ -f "$T/daemon.json.orig" ]; then cp "$T/daemon.json.orig" "$DOCKER_JSON"; else rm -f "$DOCKER_JSON"; rm -f "$T/no-daemon.json"; fi
 rm -f "$T/daemon.json.orig"
 
-if DEBIAN_FRONTEND=noninteractive apt-get remove -y sigward > "$T/remove.log" 2>&1; then ok "apt-get remove"; else nok "apt-get remove" "$(tail -3 "$T/remove.log")"; fi
+if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 remove -y sigward > "$T/remove.log" 2>&1; then ok "apt-get remove"; else nok "apt-get remove" "$(tail -3 "$T/remove.log")"; fi
 [ ! -e /usr/share/containers/oci/hooks.d/sigward.json ] && [ ! -e /usr/bin/sigward-runc ] &&
 	ok "after remove: no hooks.d file, no wrapper" || nok "after remove: no hooks.d file, no wrapper"
 out=$(timeout 120 "${P[@]}" run --rm "${U[@]}" "$ID_S" /bin/cat /which 2>&1)
 [ "$out" = signed ] && ok "after remove: podman runs without a dangling hook" || nok "after remove: podman runs without a dangling hook" "$out"
 
 rm -f /etc/sigward/keys.d/pkgtest.pub /etc/sigward/sigward.conf.d/50-pkgtest.conf
-if DEBIAN_FRONTEND=noninteractive apt-get purge -y sigward > "$T/purge.log" 2>&1; then ok "apt-get purge"; else nok "apt-get purge"; fi
+if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y sigward > "$T/purge.log" 2>&1; then ok "apt-get purge"; else nok "apt-get purge"; fi
 left=""
 for p in /var/lib/sigward /var/log/sigward /etc/sigward; do [ -e "$p" ] && left="$left $p"; done
 getent passwd sigward >/dev/null && left="$left user:sigward"
