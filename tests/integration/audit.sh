@@ -1,0 +1,201 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# audit.sh: `sigward audit` on a node with real runc containers running.
+#
+# Three images built with umoci (no network): A and B listed by allowlist #1, C
+# never listed. Containers started with runc and the sigward hook: ca (A) and cb
+# (B) in enforce mode, cc (C) in warn mode. Allowlist #2 then drops B. The audit
+# must report:
+#  - ca without finding, cb as revoked (allowed at start, not in the current list),
+#    cc as unlisted, and cc's start among the allows in warn mode;
+#  - an intact chain; after one log line is deleted, a broken chain (exit 1);
+#  - a bundle whose SHA256SUMS verifies with sha256sum -c;
+#  - an HTML report that headless Chromium renders (screenshot > 10 KB, kept
+#    under $SIGWARD_ARTIFACTS when set).
+# Exit 0 pass, 77 skipped (a tool missing or not root, a failure with
+# SIGWARD_REQUIRE_ALL=1), anything else fail.
+
+set -u
+
+skip() {
+	if [ "${SIGWARD_REQUIRE_ALL:-0}" = 1 ]; then
+		echo "not ok - $1 (SIGWARD_REQUIRE_ALL=1)"
+		exit 1
+	fi
+	echo "SKIP: $1"
+	exit 77
+}
+
+for tool in runc umoci jq openssl sha256sum busybox chromium; do
+	command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed"
+done
+[ "$(id -u)" = 0 ] || skip "runc containers need root"
+: "${SIGWARD_BUILD:?SIGWARD_BUILD must name the build directory}"
+CLI=$SIGWARD_BUILD/cli/sigward
+HOOK=$SIGWARD_BUILD/hook/sigward-hook
+[ -x "$CLI" ] && [ -x "$HOOK" ] || { echo "not ok - build: $CLI or $HOOK missing"; exit 1; }
+
+T=$(mktemp -d /tmp/sw-audit-it.XXXXXX)
+RUNC="runc --root $T/runc"
+CTRS="ca cb cc"
+cleanup() {
+	for id in $CTRS; do $RUNC delete --force "$id" >/dev/null 2>&1; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+FAILED=0
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1"; FAILED=1; }
+bail() { echo "not ok - $1"; exit 1; }
+check() { # check NAME COMMAND...
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+cd "$T" || bail "setup: cd $T"
+
+# ---- images A, B, C: three rootfs contents, three digests ----
+umoci init --layout img >/dev/null && umoci new --image img:base >/dev/null &&
+	umoci unpack --image img:base base >/dev/null || bail "setup: umoci base"
+mkdir -p base/rootfs/bin && cp "$(command -v busybox)" base/rootfs/bin/busybox &&
+	for l in sh sleep true; do ln -sf busybox "base/rootfs/bin/$l"; done
+for tag in a b c; do
+	echo "$tag" >base/rootfs/marker
+	umoci repack --image "img:$tag" base >/dev/null || bail "setup: umoci repack $tag"
+done
+digest_of() {
+	jq -r --arg t "$1" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' img/index.json
+}
+DA=$(digest_of a) DB=$(digest_of b) DC=$(digest_of c)
+[ -n "$DA" ] && [ -n "$DB" ] && [ -n "$DC" ] || bail "setup: digests from img/index.json"
+
+# ---- sigward: key, configs (enforce and warn), lists, a wired hooks.d ----
+mkdir -p keys lists state hooks.d
+openssl genpkey -algorithm ed25519 -out ed.key 2>/dev/null &&
+	openssl pkey -in ed.key -pubout -out keys/test.pub 2>/dev/null || bail "setup: key"
+write_conf() {
+	cat >"$T/$1.conf" <<EOF
+[sigward]
+mode = $1
+scope = audittest
+keys_dir = $T/keys
+lists_dir = $T/lists
+state_dir = $T/state
+log_file = $T/decisions.jsonl
+syslog = no
+
+[resolve]
+annotations = io.kubernetes.cri.image-name
+containers_storage = no
+docker = no
+containerd = no
+EOF
+}
+write_conf enforce
+write_conf warn
+printf '{"version":"1.0.0","hook":{"path":"%s"},"when":{"always":true},"stages":["prestart"]}\n' "$HOOK" >hooks.d/sigward.json
+
+install_list() { # install_list SERIAL DIGEST...
+	local serial=$1 out=$T/list-$1
+	shift
+	printf 'localhost/img@%s\n' "$@" >"$out.in"
+	"$CLI" allowlist build --scope audittest --serial "$serial" --expires 1d --out "$out" "$out.in" >/dev/null &&
+		openssl pkeyutl -sign -inkey "$T/ed.key" -rawin -in "$out/manifest" | base64 -w0 >"$out/manifest.sig" &&
+		echo >>"$out/manifest.sig" &&
+		cp -r "$out" "$T/lists/gen-$serial" &&
+		ln -sfn "gen-$serial" "$T/lists/current"
+}
+install_list 1 "$DA" "$DB" || bail "setup: allowlist #1"
+
+# ---- containers: runc with the hook in each bundle ----
+start() { # start ID TAG DIGEST MODE
+	local id=$1 b=$T/bundle-$1
+	umoci unpack --image "img:$2" "$b" >/dev/null || return 1
+	jq --arg hook "$HOOK" --arg conf "$T/$4.conf" --arg ref "localhost/img@$3" '
+		.process.terminal = false | .process.args = ["/bin/sleep", "600"] |
+		.hooks.prestart = [{path: $hook, args: ["sigward-hook", "--config", $conf]}] |
+		.annotations["io.kubernetes.cri.image-name"] = $ref' "$b/config.json" >"$b/config.json.new" &&
+		mv "$b/config.json.new" "$b/config.json" &&
+		$RUNC run -d -b "$b" "$id" </dev/null >"$T/run-$id.out" 2>&1
+}
+check "ca (listed image) starts in enforce mode" start ca a "$DA" enforce
+check "cb (listed image) starts in enforce mode" start cb b "$DB" enforce
+check "cc (unlisted image) starts in warn mode" start cc c "$DC" warn
+[ "$($RUNC state cb 2>/dev/null | jq -r .status)" = running ] || bail "setup: cb is not running"
+
+# B is revoked by the next list, while cb keeps running.
+install_list 2 "$DA" || bail "setup: allowlist #2"
+
+# ---- the audit ----
+audit() { # audit OUTDIR: runs the audit, leaves its exit status in $RC
+	RC=0
+	"$CLI" audit --config "$T/enforce.conf" --out "$1" --runc-root "$T/runc" \
+		--hooks-dir "$T/hooks.d" --containerd-config "$T/no-containerd.toml" \
+		--docker-config "$T/no-daemon.json" >"$1.out" 2>&1 || RC=$?
+}
+audit "$T/out1"
+check "audit with a revoked and a warn-mode container exits 1 (findings)" [ "$RC" = 1 ]
+[ -f "$T/out1/report.json" ] || { cat "$T/out1.out"; bail "audit wrote no report.json"; }
+R=$T/out1/report.json
+ctr_field() { # ctr_field ID FIELD
+	jq -r --arg id "$1" --arg f "$2" '.sections[] | select(.step == 4) | .tables.containers[] | select(.container == $id) | .[$f]' "$R"
+}
+check "report: the eight steps in order (6 marked as not run)" \
+	[ "$(jq -c '[.sections[].step]' "$R")" = "[1,2,3,4,5,6,7,8]" ]
+check "report: ca is running, allowed at start by audittest#1, no finding" \
+	[ "$(ctr_field ca state)|$(ctr_field ca 'list at start')|$(ctr_field ca finding)|$(ctr_field ca _finding)" = "running|audittest#1||false" ]
+check "report: ca is in the current list" bash -c '[[ $0 == yes:* ]]' "$(ctr_field ca 'in current list')"
+check "report: cb (digest removed by list #2) is a revoked finding" \
+	bash -c '[[ $0 == revoked:* && $1 == true ]]' "$(ctr_field cb finding)" "$(ctr_field cb _finding)"
+check "report: cc (warn mode, unlisted) is an unlisted finding" \
+	bash -c '[[ $0 == unlisted:* && $1 == true ]]' "$(ctr_field cc finding)" "$(ctr_field cc _finding)"
+check "report: the digests come from the annotation" bash -c '[[ $0 == *"$1"* ]]' "$(ctr_field cb digests)" "$DB"
+check "report: cc's start is listed among the allows in warn mode" \
+	[ "$(jq -r '.sections[] | select(.step == 8) | .tables["every allow in warn mode"][].container' "$R")" = cc ]
+check "report: the chain is intact" \
+	bash -c '[[ $0 == intact* ]]' "$(jq -r '.sections[] | select(.step == 8) | .tables.integrity[] | select(.check == "chain") | .result' "$R")"
+check "report: the current list re-verifies now" \
+	[ "$(jq -r '.sections[] | select(.step == 5) | .tables.verification[1].result' "$R")" = valid ]
+check "report: keys, with their algorithm" [ "$(jq -r '.sections[0].tables["trusted keys"][0].algorithm' "$R")" = ed25519 ]
+check "report: both generations, #2 current" \
+	[ "$(jq -r '.sections[] | select(.step == 7) | .tables["installed generations"] | map(.serial + .current) | join(",")' "$R")" = "1,2yes" ]
+check "evidence: config, key, manifest, manifest.sig, decisions excerpt" \
+	test -s out1/evidence/config/00-enforce.conf -a -s out1/evidence/keys/test.pub -a -s out1/evidence/allowlist/manifest \
+	-a -s out1/evidence/allowlist/manifest.sig -a -s out1/evidence/decisions.jsonl
+check "evidence: the decisions excerpt holds the 3 starts" [ "$(wc -l <out1/evidence/decisions.jsonl)" = 3 ]
+check "report: config file hash matches the copy" \
+	[ "$(jq -r '.sections[] | select(.step == 3) | .tables["configuration files"][0].sha256' "$R")" = "$(sha256sum <"$T/enforce.conf" | cut -d' ' -f1)" ]
+check "SHA256SUMS verifies with sha256sum -c" bash -c 'cd "$0" && sha256sum --quiet -c SHA256SUMS'  "$T/out1"
+check "SHA256SUMS covers every file of the bundle" \
+	[ "$(cd out1 && find . -type f ! -name SHA256SUMS | wc -l)" = "$(wc -l <out1/SHA256SUMS)" ]
+check "report.md and report.html name the revoked container" \
+	bash -c 'grep -q "revoked" "$0/report.md" && grep -q "<tr class=\"finding\"><td>cb</td>" "$0/report.html"' "$T/out1"
+check "report.html is self-contained (no external assets)" \
+	bash -c '! grep -Eiq "(src|href)=|@import|url\(" "$0/report.html"' "$T/out1"
+
+# ---- a tampered log: one line deleted ----
+sed -i 2d decisions.jsonl
+audit "$T/out2"
+check "a deleted log line: exit 1" [ "$RC" = 1 ]
+check "a deleted log line is a finding naming the broken line" \
+	bash -c '[[ $0 == *"chain is broken"*decisions.jsonl:2* ]]' \
+	"$(jq -r '.sections[] | select(.step == 8) | .findings[]' "$T/out2/report.json" 2>/dev/null)"
+
+# ---- the HTML in a browser ----
+SHOT=${SIGWARD_ARTIFACTS:-$T}/audit.png
+[ -n "${SIGWARD_ARTIFACTS:-}" ] && mkdir -p "$SIGWARD_ARTIFACTS"
+timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+	--disable-component-update --no-first-run --user-data-dir="$(mktemp -d "$T/chrome.XXXXXX")" \
+	--window-size=1200,900 --screenshot="$SHOT" "file://$T/out1/report.html" >"$T/chromium.log" 2>&1
+check "headless chromium renders report.html (screenshot > 10 KB)" \
+	bash -c '[ -f "$0" ] && [ "$(stat -c %s "$0")" -gt 10240 ]' "$SHOT"
+
+if [ $FAILED = 0 ]; then
+	echo "audit: all passed"
+	exit 0
+fi
+echo "--- audit output ---"; cat "$T/out1.out" "$T/out2.out" 2>/dev/null
+exit 1
