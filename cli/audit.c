@@ -16,6 +16,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
@@ -171,6 +173,8 @@ typedef struct ctx {
 	sw_list cur;
 	bool have_cur;
 	bool cur_verified;
+	bool negative;
+	const char *hook;
 } ctx;
 
 static int mkdirs(const char *path, sw_error *err)
@@ -231,6 +235,11 @@ static bool exists(const char *p)
 {
 	struct stat st;
 	return stat(p, &st) == 0;
+}
+
+static void gstr(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *)(s ? s : ""), s ? strlen(s) : 0);
 }
 
 /* ------------------------------------------------------------ step 1 + 3 */
@@ -496,6 +505,17 @@ static void log_load(ctx *c, logview *lv)
 		x->digests = xstrdup(buf);
 		yajl_tree_free(v);
 	}
+}
+
+static void log_free(logview *lv)
+{
+	for (size_t i = 0; i < lv->n; i++) {
+		logrec *x = &lv->recs[i];
+		free(x->line); free(x->container); free(x->decision); free(x->mode); free(x->matched);
+		free(x->reason); free(x->scope); free(x->signers); free(x->digests);
+	}
+	free(lv->recs);
+	*lv = (logview){ 0 };
 }
 
 /* The newest start decision recorded for a container, or NULL. */
@@ -796,12 +816,212 @@ static void step_reverify(ctx *c)
 
 /* ------------------------------------------------------------ step 6, 7 */
 
-static void step_negative(ctx *c)
+/* Run argv with stdin /dev/null and stdout+stderr into out_file; the exit status
+ * (128+signal when killed), or -1 when it could not be started. Bounded by
+ * timeout seconds, after which the child is killed. */
+static int run_cmd(char *const argv[], const char *out_file, unsigned timeout)
 {
-	section *s = sec_new(&c->rep, 6, "An unsigned image is refused");
-	s->answer = xstrdup("Not run: --negative-test is not implemented in this version of sigward audit. "
-			    "Run an image that is not in the list through each wired runtime and attach the "
-			    "refusal and its decision-log record.");
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int out = open(out_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st = 0;
+	for (unsigned waited = 0;; waited++) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (waited == timeout * 10) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			break;
+		}
+		usleep(100000);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st; (void)type; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* Step 6: a throwaway image that no list can hold is started through runc with
+ * the sigward hook and must be refused. Its "image" is a manifest made here with
+ * random bytes in it, so its digest was never signed by anyone; the hook only ever
+ * sees that digest, through the first configured annotation, as a CRI runtime
+ * would hand it over. Everything lives in a private directory (bundle, runc root)
+ * that is removed afterwards, whatever happened. */
+static void step_negative(ctx *c, const char *config)
+{
+	report *r = &c->rep;
+	section *s = sec_new(r, 6, "An unsigned image is refused");
+	if (!c->negative) {
+		s->answer = xstrdup("Not run (--negative-test not given).");
+		return;
+	}
+	sw_error e = { 0 };
+	char bin[4096];
+	if (!in_path("runc", bin, sizeof bin)) {
+		finding(r, s, "the negative test could not run: runc is not installed");
+		s->answer = xstrdup("Not run: no runc on this node.");
+		return;
+	}
+	if (access(c->hook, X_OK) != 0) {
+		finding(r, s, "the negative test could not run: %s is not an executable hook", c->hook);
+		s->answer = xasprintf("Not run: no hook at %s (see --hook).", c->hook);
+		return;
+	}
+	char tmp[] = "/tmp/sigward-audit-neg.XXXXXX";
+	if (!mkdtemp(tmp)) {
+		finding(r, s, "the negative test could not run: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	unsigned char nonce[16];
+	char nonce_hex[33], id[64];
+	if (getrandom(nonce, sizeof nonce, 0) != sizeof nonce)
+		memset(nonce, 0x5a, sizeof nonce);
+	sw_hex(nonce, sizeof nonce, nonce_hex);
+	snprintf(id, sizeof id, "sigward-audit-negative-%.12s", nonce_hex);
+	_cleanup_free_ char *manifest = xasprintf(
+		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":0,"
+		"\"digest\":\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"},"
+		"\"layers\":[],\"annotations\":{\"org.sigward.audit.nonce\":\"%s\"}}", nonce_hex);
+	char digest_hex[SW_SHA256_HEX + 1];
+	sw_sha256_hex(manifest, strlen(manifest), digest_hex);
+	const char *key = c->cfg.n_annotations ? c->cfg.annotations[0] : "io.kubernetes.cri.image-name";
+	char ref[256];
+	snprintf(ref, sizeof ref, "localhost/sigward-audit-negative@sha256:%s", digest_hex);
+
+	/* The bundle's config.json, made with yajl so that every string is escaped. */
+	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_map_open(g);
+	gstr(g, "ociVersion"); gstr(g, "1.0.2");
+	gstr(g, "process"); yajl_gen_map_open(g);
+	gstr(g, "terminal"); yajl_gen_bool(g, 0);
+	gstr(g, "user"); yajl_gen_map_open(g);
+	gstr(g, "uid"); yajl_gen_integer(g, 0); gstr(g, "gid"); yajl_gen_integer(g, 0);
+	yajl_gen_map_close(g);
+	gstr(g, "args"); yajl_gen_array_open(g); gstr(g, "/bin/true"); yajl_gen_array_close(g);
+	gstr(g, "cwd"); gstr(g, "/");
+	yajl_gen_map_close(g);
+	gstr(g, "root"); yajl_gen_map_open(g);
+	gstr(g, "path"); gstr(g, "rootfs"); gstr(g, "readonly"); yajl_gen_bool(g, 1);
+	yajl_gen_map_close(g);
+	gstr(g, "hooks"); yajl_gen_map_open(g);
+	gstr(g, "prestart"); yajl_gen_array_open(g); yajl_gen_map_open(g);
+	gstr(g, "path"); gstr(g, c->hook);
+	gstr(g, "args"); yajl_gen_array_open(g);
+	gstr(g, "sigward-hook");
+	if (config) {
+		gstr(g, "--config");
+		gstr(g, config);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g); yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	gstr(g, "annotations"); yajl_gen_map_open(g);
+	gstr(g, key); gstr(g, ref);
+	yajl_gen_map_close(g);
+	gstr(g, "linux"); yajl_gen_map_open(g);
+	gstr(g, "namespaces"); yajl_gen_array_open(g);
+	static const char *const ns[] = { "pid", "ipc", "uts", "mount" };
+	for (size_t i = 0; i < SW_ARRAY_SIZE(ns); i++) {
+		yajl_gen_map_open(g);
+		gstr(g, "type"); gstr(g, ns[i]);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	const unsigned char *cfg_buf;
+	size_t cfg_len;
+	yajl_gen_get_buf(g, &cfg_buf, &cfg_len);
+
+	char path[256], runc_root[256], out_file[256], bundle[128];
+	snprintf(bundle, sizeof bundle, "%s/bundle", tmp);
+	snprintf(path, sizeof path, "%s/rootfs", bundle);
+	snprintf(runc_root, sizeof runc_root, "%s/runc", tmp);
+	snprintf(out_file, sizeof out_file, "%s/output", tmp);
+	int rc = -1;
+	if (mkdirs(path, &e) == 0) {
+		snprintf(path, sizeof path, "%s/config.json", bundle);
+		FILE *f = fopen(path, "we");
+		bool written = f && fwrite(cfg_buf, 1, cfg_len, f) == cfg_len;
+		if (f && fclose(f) != 0)
+			written = false;
+		if (written) {
+			char *run[] = { bin, "--root", runc_root, "run", "-b", bundle, id, NULL };
+			rc = run_cmd(run, out_file, 60);
+		}
+	}
+	/* Nothing is left behind: the container (if runc got that far), then the files. */
+	char del_out[256];
+	snprintf(del_out, sizeof del_out, "%s/delete-output", tmp);
+	char *del[] = { bin, "--root", runc_root, "delete", "--force", id, NULL };
+	run_cmd(del, del_out, 30);
+
+	_cleanup_free_ char *output = NULL;
+	size_t out_len = 0;
+	if (sw_read_file(out_file, 64 * 1024, &output, &out_len, &e) < 0)
+		output = xstrdup("");
+	write_out(c, "evidence/negative-test/config.json", cfg_buf, cfg_len, &e);
+	write_out(c, "evidence/negative-test/manifest.json", manifest, strlen(manifest), &e);
+	write_out(c, "evidence/negative-test/runc-output.txt", output, strlen(output), &e);
+	yajl_gen_free(g);
+	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	bool left = exists(tmp);
+	sec_evidence(s, "evidence/negative-test/manifest.json");
+	sec_evidence(s, "evidence/negative-test/config.json");
+	sec_evidence(s, "evidence/negative-test/runc-output.txt");
+
+	/* The hook's record of this start, read back from the log. */
+	logview lv = { 0 };
+	log_load(c, &lv);
+	const logrec *lr = log_find(&lv, id);
+	if (lr) {
+		_cleanup_free_ char *line = xasprintf("%s\n", lr->line);
+		write_out(c, "evidence/negative-test/decision.jsonl", line, strlen(line), &e);
+		sec_evidence(s, "evidence/negative-test/decision.jsonl");
+	}
+	bool refused = rc > 0 && rc != 127 && strstr(output, "sigward") != NULL;
+	bool denied = lr && strcmp(lr->decision, "deny") == 0;
+	char num[32];
+	snprintf(num, sizeof num, "%d", rc);
+	table *t = tab_new(s, "negative test", "check", "result", NULL);
+	tab_row(t, false, "runtime", bin);
+	tab_row(t, false, "container", id);
+	tab_row(t, false, "image digest (never listed)", ref + strlen("localhost/sigward-audit-negative@"));
+	tab_row(t, !refused, "runc exit status", num);
+	tab_row(t, !refused, "refusal", output);
+	tab_row(t, !denied, "decision log record", lr ? xasprintf("%s: %s", lr->decision, lr->reason) : "none");
+	tab_row(t, left, "left behind", left ? tmp : "nothing");
+	if (!refused)
+		finding(r, s, "an unsigned image was NOT refused by sigward through runc (exit %d)", rc);
+	if (!denied)
+		finding(r, s, "no deny record for the unsigned image's start %s in the decision log", id);
+	if (left)
+		finding(r, s, "the negative test left %s behind", tmp);
+	s->answer = xasprintf("An image whose digest was never listed was started through runc with the sigward hook: %s.",
+			      refused && denied ? "refused, and the refusal is in the decision log" : "NOT refused as expected");
+	log_free(&lv);
+}
+
+static int cmp_step(const void *a, const void *b)
+{
+	return ((const section *)a)->step - ((const section *)b)->step;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -989,11 +1209,6 @@ static void step_log(ctx *c, const logview *lv)
 }
 
 /* ------------------------------------------------------------ renderings */
-
-static void gstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)(s ? s : ""), s ? strlen(s) : 0);
-}
 
 static int render_json(ctx *c, sw_error *err)
 {
@@ -1271,9 +1486,11 @@ static int parse_time(const char *s, int64_t now, int64_t *out)
 static const char usage_text[] =
 	"usage: sigward audit --out DIR [--config FILE] [--since T] [--until T] [--sample N]\n"
 	"                     [--hooks-dir DIR]... [--containerd-config FILE] [--docker-config FILE]\n"
-	"                     [--runc-root DIR]...\n"
+	"                     [--runc-root DIR]... [--negative-test [--hook PATH]]\n"
 	"Writes an evidence bundle for an auditor into DIR: report.html, report.md, report.json,\n"
 	"evidence/ (configuration, keys, installed lists, decision log excerpt) and SHA256SUMS.\n"
+	"--negative-test starts a never-listed image through runc with the sigward hook (default\n"
+	"/usr/libexec/sigward/sigward-hook) and requires its refusal.\n"
 	"T is RFC 3339 UTC or a duration back from now (90d). The sample is 20 containers by default.\n"
 	"Exit 0 no finding, 1 findings, 2 error.";
 
@@ -1290,6 +1507,7 @@ int cmd_audit(int argc, char **argv)
 		{ "docker-config", required_argument, NULL, 'D' },
 		{ "runc-root", required_argument, NULL, 'R' },
 		{ "negative-test", no_argument, NULL, 'N' },
+		{ "hook", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1301,6 +1519,7 @@ int cmd_audit(int argc, char **argv)
 	c.until = c.now;
 	c.containerd_config = "/etc/containerd/config.toml";
 	c.docker_config = "/etc/docker/daemon.json";
+	c.hook = "/usr/libexec/sigward/sigward-hook";
 	const char *config = NULL, *since = NULL, *until = NULL;
 	bool hooks_given = false, runc_given = false;
 	int opt;
@@ -1332,9 +1551,8 @@ int cmd_audit(int argc, char **argv)
 			if (c.n_runc_roots < SW_ARRAY_SIZE(c.runc_roots))
 				c.runc_roots[c.n_runc_roots++] = optarg;
 			break;
-		case 'N':
-			fputs("sigward audit: --negative-test is not implemented yet\n", stderr);
-			return EXIT_USAGE;
+		case 'N': c.negative = true; break;
+		case 'K': c.hook = optarg; break;
 		case 'h':
 			puts(usage_text);
 			return 0;
@@ -1388,6 +1606,10 @@ int cmd_audit(int argc, char **argv)
 		snprintf(src, sizeof src, "%s/current/manifest.sig", c.cfg.lists_dir);
 		copy_in(&c, src, "evidence/allowlist/manifest.sig", NULL, &e);
 	}
+	/* First, so that its refusal is in the log read for step 8. */
+	step_negative(&c, config);
+	if (!until)
+		c.until = sw_now();
 	logview lv = { 0 };
 	log_load(&c, &lv);
 
@@ -1396,10 +1618,10 @@ int cmd_audit(int argc, char **argv)
 	step_config(&c, sec_new(&c.rep, 3, "The enforcement configuration, exported"));
 	step_containers(&c, &lv);
 	step_reverify(&c);
-	step_negative(&c);
 	step_history(&c, &lv);
 	step_log(&c, &lv);
 
+	qsort(c.rep.s, c.rep.n, sizeof c.rep.s[0], cmp_step);
 	int rv = 0;
 	if (render_json(&c, &e) < 0 || render_md(&c, &e) < 0 || render_html(&c, &e) < 0 || write_sums(&c, &e) < 0)
 		rv = cli_fail(&e);
@@ -1410,12 +1632,7 @@ int cmd_audit(int argc, char **argv)
 		sw_list_close(&c.cur);
 	sw_keyring_free(&c.kr);
 	sw_config_free(&c.cfg);
-	for (size_t i = 0; i < lv.n; i++) {
-		logrec *x = &lv.recs[i];
-		free(x->line); free(x->container); free(x->decision); free(x->mode); free(x->matched);
-		free(x->reason); free(x->scope); free(x->signers); free(x->digests);
-	}
-	free(lv.recs);
+	log_free(&lv);
 	if (rv)
 		return rv;
 	return c.rep.n_findings ? 1 : 0;

@@ -9,6 +9,8 @@
 # must report:
 #  - ca without finding, cb as revoked (allowed at start, not in the current list),
 #    cc as unlisted, and cc's start among the allows in warn mode;
+#  - with --negative-test: a never-listed image started through runc with the
+#    hook is refused, the deny record is evidence, nothing is left behind;
 #  - an intact chain; after one log line is deleted, a broken chain (exit 1);
 #  - a bundle whose SHA256SUMS verifies with sha256sum -c;
 #  - an HTML report that headless Chromium renders (screenshot > 10 KB, kept
@@ -175,6 +177,24 @@ check "report.md and report.html name the revoked container" \
 	bash -c 'grep -q "revoked" "$0/report.md" && grep -q "<tr class=\"finding\"><td>cb</td>" "$0/report.html"' "$T/out1"
 check "report.html is self-contained (no external assets)" \
 	bash -c '! grep -Eiq "(src|href)=|@import|url\(" "$0/report.html"' "$T/out1"
+
+# ---- step 6: an unsigned image started through runc with the hook ----
+RC=0
+"$CLI" audit --config "$T/enforce.conf" --out "$T/out3" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
+	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" \
+	--negative-test --hook "$HOOK" >"$T/out3.out" 2>&1 || RC=$?
+R3=$T/out3/report.json
+neg() { jq -r --arg c "$1" '.sections[] | select(.step == 6) | .tables["negative test"][] | select(.check == $c) | .result' "$R3"; }
+check "--negative-test: runc's start is refused by the hook" bash -c '[[ $0 == *"sigward: denied container sigward-audit-negative-"* ]]' "$(neg refusal)"
+check "--negative-test: the refusal is a deny record in the log" bash -c '[[ $0 == deny:* ]]' "$(neg 'decision log record')"
+check "--negative-test: no finding in step 6, nothing left behind" \
+	[ "$(jq -r '.sections[] | select(.step == 6) | .findings | length' "$R3")|$(neg 'left behind')" = "0|nothing" ]
+check "--negative-test: the record and the runc output are evidence" \
+	test -s out3/evidence/negative-test/decision.jsonl -a -s out3/evidence/negative-test/runc-output.txt
+check "--negative-test: its record is in the period's excerpt, chain intact" \
+	bash -c '[ "$(wc -l <"$0/evidence/decisions.jsonl")" = 4 ] && jq -e ".sections[7].tables.integrity[2].result | startswith(\"intact\")" "$0/report.json" >/dev/null' "$T/out3"
+check "--negative-test: the throwaway container is gone" bash -c '! ls -d /tmp/sigward-audit-neg.* 2>/dev/null | grep -q .'
+check "--negative-test: SHA256SUMS verifies" bash -c 'cd "$0" && sha256sum --quiet -c SHA256SUMS' "$T/out3"
 
 # ---- a tampered log: one line deleted ----
 sed -i 2d decisions.jsonl
