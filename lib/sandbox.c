@@ -44,6 +44,9 @@ static const int fetch_extra[] = {
 	SCMP_SYS(socketpair), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(eventfd2),
 	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(timerfd_create),
 	SCMP_SYS(timerfd_settime), SCMP_SYS(wait4),
+	/* Installing a generation (lib/install.c): the `current` symlink, and the
+	 * removal of staging and pruned generation directories. */
+	SCMP_SYS(symlinkat), SCMP_SYS(symlink), SCMP_SYS(rmdir),
 };
 
 static int drop_caps(sw_error *err)

@@ -76,6 +76,25 @@ static int do_files(void)
 	return 0;
 }
 
+/* What sigwardd's install of a generation does (lib/install.c): a directory, a
+ * symlink renamed over `current`, and removing a staging directory. Without
+ * symlinkat and rmdir in the fetch profile the daemon was killed on its first
+ * install. */
+static int do_install(void)
+{
+	char d[4200], l[4200], cur[4200];
+	snprintf(d, sizeof d, "%s/gen-1", g_dir);
+	snprintf(l, sizeof l, "%s/.current.tmp", g_dir);
+	snprintf(cur, sizeof cur, "%s/current", g_dir);
+	if (mkdir(d, 0755) < 0)
+		return 1;
+	if (symlink("gen-1", l) < 0 || rename(l, cur) < 0)
+		return 2;
+	if (unlink(cur) < 0 || rmdir(d) < 0)
+		return 3;
+	return 0;
+}
+
 static void test_forbidden_kills(void **state)
 {
 	(void)state;
@@ -98,6 +117,9 @@ static void test_allowed_paths(void **state)
 	st = in_child(SW_SANDBOX_FETCH, do_inet_socket);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 8);
+	st = in_child(SW_SANDBOX_FETCH, do_install);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 	tu_rmrf(g_dir);
 	free(g_dir);
 }
