@@ -187,6 +187,20 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 	size_t len;
 	if ((rc = sw_record_render(r, prev, &line, &len, err)) < 0)
 		return rc;
+	/* Open the head before appending: a head that cannot be opened (missing
+	 * directory, not a regular file) must fail the append before a record is
+	 * written, or the log would show an "allow" for a start that was then
+	 * denied because the decision could not be recorded completely. */
+	_cleanup_close_ int hfd = -1;
+	if (state_dir) {
+		_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		hfd = dfd < 0 ? -1 : openat(dfd, SW_LOG_HEAD_NAME, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+		if (hfd < 0)
+			return sw_err_errno(err, errno, "%s/%s: cannot write the log head", state_dir, SW_LOG_HEAD_NAME);
+		struct stat hst;
+		if (fstat(hfd, &hst) < 0 || !S_ISREG(hst.st_mode))
+			return sw_err(err, SW_EINVAL, "%s/%s: the log head is not a regular file", state_dir, SW_LOG_HEAD_NAME);
+	}
 	/* One write() of the whole record (with a leading newline after a torn
 	 * write), so a reader never sees half of it. */
 	_cleanup_free_ char *buf = malloc(len + 2);
@@ -211,11 +225,6 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 		char h[SW_SHA256_HEX + 2];
 		sw_sha256_hex(line, len, h);
 		h[SW_SHA256_HEX] = '\n';
-		_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		_cleanup_close_ int hfd = dfd < 0 ? -1
-					: openat(dfd, SW_LOG_HEAD_NAME, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-		if (hfd < 0)
-			return sw_err_errno(err, errno, "%s/%s: cannot write the log head", state_dir, SW_LOG_HEAD_NAME);
 		if (pwrite(hfd, h, SW_SHA256_HEX + 1, 0) != SW_SHA256_HEX + 1 || ftruncate(hfd, SW_SHA256_HEX + 1) < 0)
 			return sw_err_errno(err, errno, "%s/%s: cannot write the log head", state_dir, SW_LOG_HEAD_NAME);
 	}
