@@ -14,6 +14,7 @@
 #define EXIT_USAGE 2
 
 int cmd_allowlist(int argc, char **argv);
+int cmd_allowlist_push(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
