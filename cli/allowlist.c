@@ -127,5 +127,7 @@ int cmd_allowlist(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "build") == 0)
 		return build(argc - 1, argv + 1);
+	if (strcmp(argv[1], "push") == 0)
+		return cmd_allowlist_push(argc - 1, argv + 1);
 	return cli_usage_error("allowlist", "unknown subcommand '%s'", argv[1]);
 }
