@@ -5,10 +5,11 @@
 #
 # Three images built with umoci (no network): A and B listed by allowlist #1, C
 # never listed. Containers started with runc and the sigward hook: ca (A) and cb
-# (B) in enforce mode, cc (C) in warn mode. Allowlist #2 then drops B. The audit
-# must report:
-#  - ca without finding, cb as revoked (allowed at start, not in the current list),
-#    cc as unlisted, and cc's start among the allows in warn mode;
+# (B) in enforce mode, cc (C) in warn mode; with podman (a private store, the hook
+# through hooks.d): pa (A) and pb (B). Allowlist #2 then drops B. The audit must
+# report:
+#  - ca and pa without finding, cb and pb as revoked (allowed at start, not in the
+#    current list), cc as unlisted, and cc's start among the allows in warn mode;
 #  - with --negative-test: a never-listed image started through runc with the
 #    hook is refused, the deny record is evidence, nothing is left behind;
 #  - an intact chain; after one log line is deleted, a broken chain (exit 1);
@@ -38,12 +39,27 @@ CLI=$SIGWARD_BUILD/cli/sigward
 HOOK=$SIGWARD_BUILD/hook/sigward-hook
 [ -x "$CLI" ] && [ -x "$HOOK" ] || { echo "not ok - build: $CLI or $HOOK missing"; exit 1; }
 
-T=$(mktemp -d /tmp/sw-audit-it.XXXXXX)
+# Lowercase only: podman names an image pulled from an OCI layout after its path.
+T=/tmp/sw-audit-it.$(od -An -N6 -tx1 /dev/urandom | tr -d " \n")
+mkdir -m 700 "$T" || { echo "not ok - setup: mkdir $T"; exit 1; }
 RUNC="runc --root $T/runc"
 CTRS="ca cb cc"
+# podman with a private store (never /var/lib/containers); crun refuses this
+# machine's cgroup layout (../shared/ENVIRONMENT.md), so runc.
+P="podman --root $T/proot --runroot $T/prun --runtime runc"
+HAVE_PODMAN=0
+command -v podman >/dev/null 2>&1 && HAVE_PODMAN=1
 cleanup() {
 	for id in $CTRS; do $RUNC delete --force "$id" >/dev/null 2>&1; done
-	rm -rf "$T"
+	[ $HAVE_PODMAN = 1 ] && $P rm -a -f -t 0 >/dev/null 2>&1
+	# Unmount the overlay, shm and store mounts under $T, deepest first. conmon
+	# runs `podman container cleanup` after a container exits, which mounts the
+	# store again a moment later: retry until $T is gone (bounded).
+	for _ in $(seq 20); do
+		grep " $T/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount "$m" 2>/dev/null; done
+		rm -rf "$T" 2>/dev/null && break
+		sleep 0.5
+	done
 }
 trap cleanup EXIT INT TERM
 
@@ -91,14 +107,16 @@ syslog = no
 
 [resolve]
 annotations = io.kubernetes.cri.image-name
-containers_storage = no
+containers_storage = yes
+storage_root = $T/proot
 docker = no
 containerd = no
 EOF
 }
 write_conf enforce
 write_conf warn
-printf '{"version":"1.0.0","hook":{"path":"%s"},"when":{"always":true},"stages":["prestart"]}\n' "$HOOK" >hooks.d/sigward.json
+printf '{"version":"1.0.0","hook":{"path":"%s","args":["sigward-hook","--config","%s"]},"when":{"always":true},"stages":["prestart"]}\n' \
+	"$HOOK" "$T/enforce.conf" >hooks.d/sigward.json
 
 install_list() { # install_list SERIAL DIGEST...
 	local serial=$1 out=$T/list-$1
@@ -128,6 +146,22 @@ check "cb (listed image) starts in enforce mode" start cb b "$DB" enforce
 check "cc (unlisted image) starts in warn mode" start cc c "$DC" warn
 [ "$($RUNC state cb 2>/dev/null | jq -r .status)" = running ] || bail "setup: cb is not running"
 
+# podman: pa from image A and pb from image B, started through hooks.d.
+if [ $HAVE_PODMAN = 1 ]; then
+	U="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none"
+	$P pull -q "oci:$T/img:a" >/dev/null && $P pull -q "oci:$T/img:b" >/dev/null &&
+		$P tag "$(jq -r .config.digest "img/blobs/sha256/${DA#sha256:}" | cut -d: -f2)" localhost/sw/a &&
+		$P tag "$(jq -r .config.digest "img/blobs/sha256/${DB#sha256:}" | cut -d: -f2)" localhost/sw/b ||
+		bail "setup: podman pull"
+	PA=$(timeout 120 $P run -d $U --hooks-dir "$T/hooks.d" --name pa localhost/sw/a /bin/sleep 600) &&
+		PB=$(timeout 120 $P run -d $U --hooks-dir "$T/hooks.d" --name pb localhost/sw/b /bin/sleep 600) ||
+		bail "setup: podman run through hooks.d"
+elif [ "${SIGWARD_REQUIRE_ALL:-0}" = 1 ]; then
+	bail "podman not installed (SIGWARD_REQUIRE_ALL=1)"
+else
+	echo "# podman not installed: its containers are not part of this run"
+fi
+
 # B is revoked by the next list, while cb keeps running.
 install_list 2 "$DA" || bail "setup: allowlist #2"
 
@@ -154,6 +188,14 @@ check "report: cb (digest removed by list #2) is a revoked finding" \
 	bash -c '[[ $0 == revoked:* && $1 == true ]]' "$(ctr_field cb finding)" "$(ctr_field cb _finding)"
 check "report: cc (warn mode, unlisted) is an unlisted finding" \
 	bash -c '[[ $0 == unlisted:* && $1 == true ]]' "$(ctr_field cc finding)" "$(ctr_field cc _finding)"
+if [ $HAVE_PODMAN = 1 ]; then
+	check "report: podman's pa (image A, via containers/storage) has no finding and its start record" \
+		[ "$(ctr_field "$PA" runtime)|$(ctr_field "$PA" finding)|$(ctr_field "$PA" 'list at start')" = "podman (containers/storage)||audittest#1" ]
+	check "report: podman's pb (image B, removed by list #2) is a revoked finding" \
+		bash -c '[[ $0 == revoked:* ]]' "$(ctr_field "$PB" finding)"
+	check "report: podman's digests are the image id and the manifest" \
+		bash -c '[[ $0 == *"$1 (manifest)"* && $0 == *"(image-id)"* ]]' "$(ctr_field "$PB" digests)" "$DB"
+fi
 check "report: the digests come from the annotation" bash -c '[[ $0 == *"$1"* ]]' "$(ctr_field cb digests)" "$DB"
 check "report: cc's start is listed among the allows in warn mode" \
 	[ "$(jq -r '.sections[] | select(.step == 8) | .tables["every allow in warn mode"][].container' "$R")" = cc ]
@@ -167,7 +209,8 @@ check "report: both generations, #2 current" \
 check "evidence: config, key, manifest, manifest.sig, decisions excerpt" \
 	test -s out1/evidence/config/00-enforce.conf -a -s out1/evidence/keys/test.pub -a -s out1/evidence/allowlist/manifest \
 	-a -s out1/evidence/allowlist/manifest.sig -a -s out1/evidence/decisions.jsonl
-check "evidence: the decisions excerpt holds the 3 starts" [ "$(wc -l <out1/evidence/decisions.jsonl)" = 3 ]
+NSTARTS=$((3 + 2 * HAVE_PODMAN))
+check "evidence: the decisions excerpt holds the $NSTARTS starts" [ "$(wc -l <out1/evidence/decisions.jsonl)" = $NSTARTS ]
 check "report: config file hash matches the copy" \
 	[ "$(jq -r '.sections[] | select(.step == 3) | .tables["configuration files"][0].sha256' "$R")" = "$(sha256sum <"$T/enforce.conf" | cut -d' ' -f1)" ]
 check "SHA256SUMS verifies with sha256sum -c" bash -c 'cd "$0" && sha256sum --quiet -c SHA256SUMS'  "$T/out1"
@@ -192,7 +235,7 @@ check "--negative-test: no finding in step 6, nothing left behind" \
 check "--negative-test: the record and the runc output are evidence" \
 	test -s out3/evidence/negative-test/decision.jsonl -a -s out3/evidence/negative-test/runc-output.txt
 check "--negative-test: its record is in the period's excerpt, chain intact" \
-	bash -c '[ "$(wc -l <"$0/evidence/decisions.jsonl")" = 4 ] && jq -e ".sections[7].tables.integrity[2].result | startswith(\"intact\")" "$0/report.json" >/dev/null' "$T/out3"
+	bash -c '[ "$(wc -l <"$0/evidence/decisions.jsonl")" = $(($1 + 1)) ] && jq -e ".sections[7].tables.integrity[2].result | startswith(\"intact\")" "$0/report.json" >/dev/null' "$T/out3" "$NSTARTS"
 check "--negative-test: the throwaway container is gone" bash -c '! ls -d /tmp/sigward-audit-neg.* 2>/dev/null | grep -q .'
 check "--negative-test: SHA256SUMS verifies" bash -c 'cd "$0" && sha256sum --quiet -c SHA256SUMS' "$T/out3"
 
