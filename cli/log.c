@@ -2,7 +2,11 @@
 /* sigward log ...: the decision log. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -14,20 +18,26 @@ static int verify(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "partial", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *config = NULL, *state_dir = NULL;
+	bool partial = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 's': state_dir = optarg; break;
+		case 'p': partial = true; break;
 		case 'h':
-			puts("usage: sigward log verify [--config FILE] [--state-dir DIR] [FILE]\n"
+			puts("usage: sigward log verify [--config FILE] [--state-dir DIR] [--partial] [FILE...]\n"
 			     "Checks the decision log's hash chain and, with the state directory,\n"
-			     "that its last record is the one the hook last wrote. Exit 0 intact,\n"
+			     "that its last record is the one the hook last wrote. Without FILE, the\n"
+			     "configured log and its rotations (FILE.N, FILE.N.gz) are followed, oldest\n"
+			     "first, across files. FILEs are given oldest first; --partial accepts a\n"
+			     "first file whose predecessors were rotated away. Exit 0 intact,\n"
 			     "1 broken (the first broken line is named), 2 error.");
 			return 0;
 		default:
@@ -40,39 +50,115 @@ static int verify(int argc, char **argv)
 		sw_config_free(&cfg);
 		return cli_fail(&e);
 	}
-	const char *file = optind < argc ? argv[optind] : cfg.log_file;
-	if (!state_dir && optind >= argc)
-		state_dir = cfg.state_dir;
+	/* The files, oldest first: those given, or the configured log and its
+	 * rotated predecessors (FILE.N and FILE.N.gz, the higher N the older). */
+	const char *files[1024];
+	char *owned[1024];
+	size_t nf = 0, no = 0;
+	bool rotated = false;
+	if (optind < argc) {
+		for (int i = optind; i < argc && nf < 1024; i++)
+			files[nf++] = argv[i];
+	} else if (cfg.log_file) {
+		for (int k = 999; k >= 1 && nf < 1023; k--) {
+			char p[4200];
+			for (int gz = 0; gz < 2; gz++) {
+				snprintf(p, sizeof p, "%s.%d%s", cfg.log_file, k, gz ? ".gz" : "");
+				if (access(p, F_OK) == 0 && no < 1024) {
+					owned[no] = strdup(p);
+					files[nf++] = owned[no++];
+					rotated = true;
+				}
+			}
+		}
+		files[nf++] = cfg.log_file;
+		if (!state_dir)
+			state_dir = cfg.state_dir;
+	}
+	if (nf == 0) {
+		sw_config_free(&cfg);
+		return cli_usage_error("log verify", "no log file configured or given");
+	}
 
 	char head[SW_SHA256_HEX + 1] = "";
+	int rc = 0;
 	if (state_dir) {
 		char path[4200];
 		snprintf(path, sizeof path, "%s/%s", state_dir, SW_LOG_HEAD_NAME);
 		_cleanup_free_ char *text = NULL;
 		size_t len;
 		if (sw_read_file(path, 4096, &text, &len, &e) < 0) {
-			sw_config_free(&cfg);
-			return cli_fail(&e);
+			rc = cli_fail(&e);
+			goto out;
 		}
 		if (len < SW_SHA256_HEX || !sw_is_hex64(text, SW_SHA256_HEX)) {
 			fprintf(stderr, "sigward: %s: not a log head record\n", path);
-			sw_config_free(&cfg);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 		memcpy(head, text, SW_SHA256_HEX);
 		head[SW_SHA256_HEX] = '\0';
 	}
-	size_t n = 0;
-	char last[SW_SHA256_HEX + 1];
-	int r = sw_declog_verify(file, NULL, head[0] ? head : NULL, &n, last, &e);
-	if (r < 0) {
-		fprintf(stderr, "sigward: %s\n", e.msg);
-		sw_config_free(&cfg);
-		return e.code == SW_EVERIFY ? 1 : EXIT_USAGE;
+	/* The oldest file may start after records that were rotated away; with a
+	 * single file, or files given one by one, the chain must start at zero. */
+	char prev[SW_SHA256_HEX + 2];
+	snprintf(prev, sizeof prev, "%s", rotated || partial ? SW_DECLOG_ANY_START : "");
+	size_t total = 0;
+	for (size_t i = 0; i < nf; i++) {
+		const char *f = files[i];
+		char tmp[64] = "";
+		size_t fl = strlen(f);
+		if (fl > 3 && strcmp(f + fl - 3, ".gz") == 0) {
+			/* A compressed rotation: decompress into a private temporary file. */
+			snprintf(tmp, sizeof tmp, "/tmp/sigward-log-XXXXXX");
+			int fd = mkstemp(tmp);
+			pid_t pid = fd < 0 ? -1 : fork();
+			if (pid == 0) {
+				dup2(fd, STDOUT_FILENO);
+				execlp("gzip", "gzip", "-dc", "--", f, (char *)NULL);
+				_exit(127);
+			}
+			int st = 1;
+			if (pid > 0)
+				waitpid(pid, &st, 0);
+			if (fd >= 0)
+				close(fd);
+			if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+				fprintf(stderr, "sigward: %s: cannot decompress\n", f);
+				if (tmp[0])
+					unlink(tmp);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+		}
+		size_t n = 0;
+		char last[SW_SHA256_HEX + 1];
+		bool newest = i + 1 == nf;
+		int r = sw_declog_verify(tmp[0] ? tmp : f, prev[0] ? prev : NULL, newest && head[0] ? head : NULL, &n, last, &e);
+		if (tmp[0])
+			unlink(tmp);
+		if (r < 0) {
+			/* Name the file the user knows, not the temporary copy. */
+			char *m = tmp[0] ? strstr(e.msg, tmp) : NULL;
+			if (m)
+				fprintf(stderr, "sigward: %.*s%s%s\n", (int)(m - e.msg), e.msg, f, m + strlen(tmp));
+			else
+				fprintf(stderr, "sigward: %s\n", e.msg);
+			rc = e.code == SW_EVERIFY ? 1 : EXIT_USAGE;
+			goto out;
+		}
+		total += n;
+		snprintf(prev, sizeof prev, "%s", last);
+		if (nf > 1)
+			printf("%s: %zu records, chained\n", f, n);
 	}
-	printf("%s: %zu records, chain intact%s\n", file, n, head[0] ? ", head matches" : "");
+	printf("%s: %zu records in %zu file%s, chain intact%s\n", files[nf - 1], total, nf, nf == 1 ? "" : "s",
+	       head[0] ? ", head matches" : "");
+out:
+	for (size_t i = 0; i < no; i++)
+		free(owned[i]);
 	sw_config_free(&cfg);
-	return 0;
+	return rc;
 }
 
 int cmd_log(int argc, char **argv)

@@ -164,6 +164,27 @@ static int last_line_hash(int fd, const char *path, char out[SW_SHA256_HEX + 1],
 
 int sw_declog_append(const char *log_file, const char *state_dir, const sw_record *r, sw_error *err)
 {
+	/* Open the head before appending: a head that cannot be opened (missing
+	 * directory, not a regular file) must fail the append before a record is
+	 * written, or the log would show an "allow" for a start that was then
+	 * denied because the decision could not be recorded completely. */
+	_cleanup_close_ int hfd = -1;
+	if (state_dir) {
+		_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		hfd = dfd < 0 ? -1 : openat(dfd, SW_LOG_HEAD_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+		if (hfd < 0)
+			return sw_err_errno(err, errno, "%s/%s: cannot write the log head", state_dir, SW_LOG_HEAD_NAME);
+		struct stat hst;
+		if (fstat(hfd, &hst) < 0 || !S_ISREG(hst.st_mode))
+			return sw_err(err, SW_EINVAL, "%s/%s: the log head is not a regular file", state_dir, SW_LOG_HEAD_NAME);
+		/* Concurrent hooks append one at a time: reading the last line and
+		 * writing the next must not interleave, or two records would name the
+		 * same prev. The lock is on the head, which never moves, and the log is
+		 * opened only under it: rotation renames the log, and a hook still
+		 * holding the old file could otherwise fork the chain. */
+		if (flock(hfd, LOCK_EX) < 0)
+			return sw_err_errno(err, errno, "%s/%s: cannot lock", state_dir, SW_LOG_HEAD_NAME);
+	}
 	_cleanup_close_ int fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
 				      0640);
 	if (fd < 0)
@@ -171,9 +192,7 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return sw_err(err, SW_EINVAL, "%s: the decision log is not a regular file", log_file);
-	/* Concurrent hooks append one at a time: reading the last line and writing
-	 * the next must not interleave, or two records would name the same prev. */
-	if (flock(fd, LOCK_EX) < 0)
+	if (hfd < 0 && flock(fd, LOCK_EX) < 0)
 		return sw_err_errno(err, errno, "%s: cannot lock", log_file);
 	_cleanup_close_ int rfd = open(log_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (rfd < 0)
@@ -183,24 +202,20 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 	int rc = last_line_hash(rfd, log_file, prev, &torn, err);
 	if (rc < 0)
 		return rc;
+	/* An empty log after a rotation: the chain continues from the head, the
+	 * hash of the last record the previous file holds, so `sigward log verify`
+	 * can follow the chain across rotated files. */
+	if (strcmp(prev, ZERO_HASH) == 0 && hfd >= 0) {
+		char head[SW_SHA256_HEX];
+		if (pread(hfd, head, sizeof head, 0) == (ssize_t)sizeof head && sw_is_hex64(head, sizeof head)) {
+			memcpy(prev, head, SW_SHA256_HEX);
+			prev[SW_SHA256_HEX] = '\0';
+		}
+	}
 	_cleanup_free_ char *line = NULL;
 	size_t len;
 	if ((rc = sw_record_render(r, prev, &line, &len, err)) < 0)
 		return rc;
-	/* Open the head before appending: a head that cannot be opened (missing
-	 * directory, not a regular file) must fail the append before a record is
-	 * written, or the log would show an "allow" for a start that was then
-	 * denied because the decision could not be recorded completely. */
-	_cleanup_close_ int hfd = -1;
-	if (state_dir) {
-		_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		hfd = dfd < 0 ? -1 : openat(dfd, SW_LOG_HEAD_NAME, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-		if (hfd < 0)
-			return sw_err_errno(err, errno, "%s/%s: cannot write the log head", state_dir, SW_LOG_HEAD_NAME);
-		struct stat hst;
-		if (fstat(hfd, &hst) < 0 || !S_ISREG(hst.st_mode))
-			return sw_err(err, SW_EINVAL, "%s/%s: the log head is not a regular file", state_dir, SW_LOG_HEAD_NAME);
-	}
 	/* One write() of the whole record (with a leading newline after a torn
 	 * write), so a reader never sees half of it. */
 	_cleanup_free_ char *buf = malloc(len + 2);
@@ -279,7 +294,8 @@ int sw_declog_verify(const char *log_file, const char *first_prev, const char *h
 			return sw_err(err, SW_EVERIFY, "%s:%zu: not a decision record", log_file, n);
 		}
 		const char *pvs = YAJL_GET_STRING(pv);
-		bool ok = pvs && strcmp(pvs, prev) == 0;
+		bool ok = pvs && (strcmp(pvs, prev) == 0 ||
+				  (n == 1 && first_prev && strcmp(first_prev, SW_DECLOG_ANY_START) == 0 && sw_is_hex64(pvs, strlen(pvs))));
 		yajl_tree_free(doc);
 		if (!ok) {
 			if (n == 1)

@@ -50,8 +50,12 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 /* One line to syslog (LOG_AUTHPRIV). */
 void sw_declog_syslog(const sw_record *r);
 
+/* first_prev value accepting whatever the first record names: the oldest of a set
+ * of rotated files whose predecessors were rotated away. */
+#define SW_DECLOG_ANY_START "*"
+
 /* Verify a log file's chain. first_prev: expected "prev" of the first line (NULL:
- * 64 zeros). head_hex: expected hash of the last line (NULL: not checked).
+ * 64 zeros; SW_DECLOG_ANY_START: any). head_hex: expected hash of the last line (NULL: not checked).
  * On success *n_lines and last_hex (hash of the last line) are set. On a break,
  * returns SW_EVERIFY with "FILE:LINE: ..." naming the first broken line. */
 int sw_declog_verify(const char *log_file, const char *first_prev, const char *head_hex,
