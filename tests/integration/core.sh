@@ -67,6 +67,8 @@ keygen k2 p256 keys
 keygen k3 p384 keys
 keygen k4 rsa keys
 keygen rogue ed25519 other
+# A key's id: hex SHA-256 of its DER SubjectPublicKeyInfo (PRODUCT.md).
+keyid() { openssl pkey -pubin -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 
 sign() { # LISTDIR KEY [pss]
 	case $2 in
@@ -85,7 +87,7 @@ mklist() {
 		"${issued[@]}" --out "lists-src/$name" 2>&1 | grep -v "already expired" >&2
 }
 # Each case gets its own node state: lists, state, log.
-node() { # [mode] [threshold] [grace]
+node() { # [mode] [threshold] [grace] [keys_dir]
 	N=$((N + 1))
 	NODE=$T/node$N
 	mkdir -p "$NODE/lists" "$NODE/state"
@@ -94,7 +96,7 @@ node() { # [mode] [threshold] [grace]
 mode = ${1:-enforce}
 scope = test
 threshold = ${2:-1}
-keys_dir = $T/keys
+keys_dir = ${4:-$T/keys}
 lists_dir = $NODE/lists
 state_dir = $NODE/state
 grace = ${3:-0}
@@ -165,6 +167,21 @@ expect_refused "an unlisted digest is refused, the reason in the runtime's error
 last=$(tail -1 "$NODE/decisions.jsonl")
 [ "$(jq -r .decision <<<"$last")" = deny ] && [ "$(jq -r .container <<<"$last")" = "$LASTID" ] &&
 	[ "$(jq -r '.digests[0].digest' <<<"$last")" = "$BAD" ] && ok "the refusal is in the decision log" || nok "the refusal is in the decision log" "$last"
+# The allow record names what was decided on and by whom; the next one chains to it.
+first=$(sed -n 1p "$NODE/decisions.jsonl")
+if jq -e --arg d "$GOOD" --arg k "$(keyid keys/k1.pub)" --arg b "$T/b-good" '
+	.decision == "allow" and .mode == "enforce" and .matched == $d and .digests[0].digest == $d and
+	.digests[0].source == "annotation:io.kubernetes.cri.image-name" and .bundle == $b and
+	.allowlist == {scope: "test", serial: 1} and .signers == [$k] and
+	.prev == ("0" * 64) and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$")) and (.container | startswith("sw-"))' \
+	<<<"$first" >/dev/null; then
+	ok "the allow record has the digest, list, signer, mode and time"
+else
+	nok "the allow record has the digest, list, signer, mode and time" "$first"
+fi
+[ "$(jq -r .prev <<<"$last")" = "$(printf %s "$first" | sha256sum | cut -d' ' -f1)" ] &&
+	[ "$(wc -l < "$NODE/decisions.jsonl")" = 2 ] &&
+	ok "each record carries the hash of the previous line" || nok "each record carries the hash of the previous line" "$last"
 
 node; install_list base
 bundle cr signed "$(ann "$GOOD")" createRuntime; start "$BUNDLE"; expect_run "works as a createRuntime hook"
@@ -184,7 +201,15 @@ for f in manifest entries manifest.sig; do
 	manifest.sig) c=$(head -c 12 "$NODE/lists/gen-base/manifest.sig" | tail -c 1); r=A; [ "$c" = A ] && r=B
 		sed -i "1s/^\(.\{11\}\)./\1$r/" "$NODE/lists/gen-base/manifest.sig" ;;
 	esac
-	bundle t signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_refused "a changed byte in $f is refused" "image $GOOD"
+	# The reason, so that a refusal for another cause (say, the changed entry no
+	# longer matching) cannot pass for the integrity check.
+	case $f in
+	entries) why="entries: bin 0 does not match its hash in the signed manifest" ;;
+	*) why="0 valid signatures by trusted keys, 1 required" ;;
+	esac
+	cmp -s "$NODE/lists/gen-base/$f" "lists-src/base/$f" && nok "the $f was changed"
+	bundle t signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_refused "a changed byte in $f is refused" "image $GOOD: "
+	grep -qF "$why" <<<"$OUT" && ok "a changed $f is refused for its integrity: $why" || nok "a changed $f is refused for its integrity" "$(echo "$OUT" | tail -1)"
 done
 
 mklist byrogue test 1 1d "$GOOD" "$BAD"; sign lists-src/byrogue rogue
@@ -196,12 +221,25 @@ node enforce 2; install_list two
 bundle t2 signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_refused "threshold 2 with one signature is refused" "1 valid signature by trusted keys, 2 required"
 sign lists-src/two k3; install_list two
 bundle t2 signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_run "threshold 2 with two signatures starts"
+# Threshold counts distinct keys: one key signing twice is still one signer; one
+# key trusted under two file names is a broken key set, refused as a whole.
+mklist dup test 1 1d "$GOOD"; sign lists-src/dup k2; sign lists-src/dup k2
+mkdir -p keys-dup && cp keys/k2.pub keys-dup/k2.pub && cp keys/k2.pub keys-dup/k2-again.pub && cp keys/k3.pub keys-dup/
+[ "$(sort -u lists-src/dup/manifest.sig | wc -l)" = 2 ] || nok "two different ECDSA signature lines"
+node enforce 2 0 "$T/keys"; install_list dup
+bundle t2 signed "$(ann "$GOOD")"; start "$BUNDLE"
+expect_refused "threshold 2, one key signing twice is refused" "1 valid signature by trusted keys, 2 required"
+node enforce 2 0 "$T/keys-dup"; install_list dup
+bundle t2 signed "$(ann "$GOOD")"; start "$BUNDLE"
+expect_refused "threshold 2, one key trusted under two names is refused" "keys-dup/k2-again.pub and $T/keys-dup/k2.pub hold the same key"
 
 mklist expired test 1 2021-01-01T00:00:00Z "$GOOD"; sign lists-src/expired k1
 node; install_list expired
 bundle e signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_refused "an expired list is refused" "expired at 2021-01-01T00:00:00Z"
 node enforce 1 "$(( ($(date +%s) - 1609459200) / 86400 + 2 ))d"; install_list expired
 bundle e signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_run "an expired list is accepted within the grace period"
+node enforce 1 30d; install_list expired
+bundle e signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_refused "an expired list is refused past the grace period" "expired at 2021-01-01T00:00:00Z"
 
 mklist prod prod 1 1d "$GOOD"; sign lists-src/prod k1
 node; install_list prod
@@ -225,6 +263,9 @@ for k in k1 k2 k3 k4 k4pss; do
 	if [ "$k" = k4pss ]; then sign "lists-src/type-$k" k4 pss; else sign "lists-src/type-$k" "$k"; fi
 	node; install_list "type-$k"
 	bundle kt signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_run "a list signed by $k verifies"
+	want=$(keyid "keys/${k%pss}.pub")
+	got=$(tail -1 "$NODE/decisions.jsonl" | jq -c .signers)
+	[ "$got" = "[\"$want\"]" ] && ok "the log names $k's key id as the signer" || nok "the log names $k's key id as the signer" "$got"
 done
 
 # Warn mode: runs, and the would-be denial is recorded.
@@ -276,6 +317,16 @@ for i in $(seq 1 "$CONC"); do
 	fi
 done
 lines=$(wc -l < "$NODE/decisions.jsonl")
+# Every container has exactly one record, with its own decision.
+badrec=0
+for i in $(seq 1 "$CONC"); do
+	read -r rc id < "$T/conc/$i.rc"
+	want=deny; [ $((i % 2)) = 0 ] && want=allow
+	got=$(jq -r --arg id "$id" 'select(.container == $id) | .decision' "$NODE/decisions.jsonl")
+	[ "$got" = "$want" ] || badrec=$((badrec + 1))
+done
+[ "$badrec" = 0 ] && ok "each of the $CONC containers has one record with its decision" ||
+	nok "each of the $CONC containers has one record with its decision" "$badrec wrong"
 [ "$wrong" = 0 ] && ok "$CONC concurrent starts all got the right decision" || nok "$CONC concurrent starts all got the right decision" "$wrong wrong"
 "$SW" log verify --state-dir "$NODE/state" "$NODE/decisions.jsonl" >/dev/null && [ "$lines" = "$CONC" ] &&
 	ok "the chain stays intact with $CONC concurrent records" || nok "the chain stays intact with $CONC concurrent records" "lines=$lines"
