@@ -129,11 +129,12 @@ static int open_file_key(const char *path, const sw_sign_opts *o, sw_signer *s, 
 		return sw_err_errno(err, ENOMEM, "%s", path);
 	EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, passphrase_cb, (void *)(o ? o->passphrase : NULL));
 	BIO_free(bio);
+	bool encrypted = memmem(pem, len, "ENCRYPTED", 9) != NULL;
 	OPENSSL_cleanse(pem, len);
 	if (!k) {
 		char b[256];
 		ossl_reason(b, sizeof b);
-		if (memmem(pem, len, "ENCRYPTED", 9) && !(o && o->passphrase))
+		if (encrypted && !(o && o->passphrase))
 			return sw_err(err, SW_EINVAL, "%s: the key is encrypted and no passphrase was given", path);
 		return sw_err(err, SW_EINVAL, "%s: not a PEM private key (%s)", path, b);
 	}
