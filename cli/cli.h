@@ -7,6 +7,8 @@
 #ifndef SW_CLI_H
 #define SW_CLI_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -18,9 +20,21 @@ int cmd_allowlist_push(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_log_show(int argc, char **argv);
 
 /* Print "sigward: <msg>" to stderr, return EXIT_USAGE. */
 int cli_fail(const sw_error *e);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* common.c */
+void cli_json_str(FILE *f, const char *s);          /* a JSON string, or null for NULL */
+void cli_json_time(FILE *f, int64_t t);             /* an RFC 3339 JSON string */
+/* "12d 3h left", "2h 5m ago" */
+const char *cli_time_left(int64_t until, int64_t now, char *buf, size_t len);
+/* RFC 3339 time, or a duration meaning that long before now. 0 or -1. */
+int cli_parse_since(const char *s, int64_t now, int64_t *out);
+bool cli_is_help(const char *arg);
 
 #endif
