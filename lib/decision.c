@@ -14,7 +14,8 @@ const char *sw_verdict_name(sw_verdict v)
 	return "deny";
 }
 
-/* "image sha256:... " naming the first digest, and how many more there were. */
+/* "image sha256:..." naming the first digest, and how many more there were;
+ * "" when nothing was resolved. */
 static void image_of(const sw_decision_input *in, char *buf, size_t n)
 {
 	const sw_resolution *r = in->res;
@@ -28,22 +29,42 @@ static void image_of(const sw_decision_input *in, char *buf, size_t n)
 		snprintf(buf, n, "image %s (and %zu other digest%s)", r->d[0].digest, r->n - 1, r->n == 2 ? "" : "s");
 }
 
+/* The reason ends up on the runtime's stderr and in syslog as one line. Messages
+ * from earlier steps can quote workload data (annotation values, paths), so a
+ * control character there must not start a second, forged line. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 void sw_decide(const sw_decision_input *in, sw_decision *out)
 {
 	char img[160], why[sizeof out->reason];
 	bool deny = true;
 	image_of(in, img, sizeof img);
 
-	/* The order follows the steps: a failed step is the reason, and later
-	 * steps are not consulted. */
+	/* The order follows the steps: the first failed step is the reason, and
+	 * later steps are not consulted. A missing message still denies. */
 	if (in->resolve_rc < 0) {
 		snprintf(why, sizeof why, "%s", in->resolve_msg ? in->resolve_msg : "cannot resolve the image digest");
-	} else if (!in->res || in->res->n == 0) {
-		snprintf(why, sizeof why, "no image digest found");
 	} else if (in->list_rc < 0) {
-		snprintf(why, sizeof why, "%s: %s", img, in->list_msg ? in->list_msg : "no valid allowlist");
+		const char *m = in->list_msg ? in->list_msg : "no valid allowlist";
+		if (img[0])
+			snprintf(why, sizeof why, "%s: %s", img, m);
+		else
+			snprintf(why, sizeof why, "%s", m);
 	} else if (in->lookup_rc < 0) {
-		snprintf(why, sizeof why, "%s: %s", img, in->lookup_msg ? in->lookup_msg : "allowlist lookup failed");
+		const char *m = in->lookup_msg ? in->lookup_msg : "allowlist lookup failed";
+		if (img[0])
+			snprintf(why, sizeof why, "%s: %s", img, m);
+		else
+			snprintf(why, sizeof why, "%s", m);
+	} else if (!img[0]) {
+		/* Resolution "succeeded" without a digest: nothing can be looked up,
+		 * so nothing can be allowed, whatever `matched` says. */
+		snprintf(why, sizeof why, "no image digest found");
 	} else if (!in->matched) {
 		snprintf(why, sizeof why, "%s is not in allowlist %s#%llu", img, in->scope ? in->scope : "?",
 			 (unsigned long long)in->serial);
@@ -66,4 +87,5 @@ void sw_decide(const sw_decision_input *in, sw_decision *out)
 		out->verdict = SW_DENY;
 		snprintf(out->reason, sizeof out->reason, "%s", why);
 	}
+	one_line(out->reason);
 }
