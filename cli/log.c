@@ -165,8 +165,13 @@ int cmd_log(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return verify(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "show") == 0)
+		return cmd_log_show(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		puts("usage: sigward log verify [FILE]");
+		puts("usage: sigward log SUBCOMMAND [OPTIONS]\n"
+		     "  verify   check the hash chain (and the head record); names the first broken line\n"
+		     "  show     print decisions, optionally only denials or only since a time\n"
+		     "Run 'sigward log SUBCOMMAND --help' for its options.");
 		return 0;
 	}
 	return cli_usage_error("log", "unknown or missing subcommand");

@@ -15,6 +15,8 @@ static const struct {
 	{ "check", cmd_check, "explain the decision the hook would take" },
 	{ "log", cmd_log, "verify and read the decision log" },
 	{ "audit", cmd_audit, "collect the evidence an auditor asks for" },
+	{ "status", cmd_status, "is this node enforcing, with which keys, list and wiring" },
+	{ "keygen", cmd_keygen, "generate a signing key pair" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sigward log show: read the decision log, filtered, as a table or JSON lines. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include "cli.h"
+#include "config.h"
+#include "declog.h"
+#include "util.h"
+
+static const char *get_str(yajl_val v, const char *a, const char *b)
+{
+	const char *p[] = { a, b, NULL };
+	yajl_val x = yajl_tree_get(v, p, yajl_t_string);
+	return x ? YAJL_GET_STRING(x) : NULL;
+}
+
+/* The digest to show: the one that matched, else the first one resolved. */
+static const char *shown_digest(yajl_val v)
+{
+	const char *m = get_str(v, "matched", NULL);
+	if (m)
+		return m;
+	const char *p[] = { "digests", NULL };
+	yajl_val d = yajl_tree_get(v, p, yajl_t_array);
+	if (d && YAJL_GET_ARRAY(d)->len) {
+		const char *dp[] = { "digest", NULL };
+		yajl_val x = yajl_tree_get(YAJL_GET_ARRAY(d)->values[0], dp, yajl_t_string);
+		if (x)
+			return YAJL_GET_STRING(x);
+	}
+	return "-";
+}
+
+int cmd_log_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "denied", no_argument, NULL, 'd' },
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *config = NULL, *since_arg = NULL;
+	bool denied = false, json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'd': denied = true; break;
+		case 's': since_arg = optarg; break;
+		case 'j': json = true; break;
+		case 'h':
+			puts("usage: sigward log show [--config FILE] [--denied] [--since TIME] [--json] [FILE]\n"
+			     "Prints the decision log (FILE, or the configured log_file): one line per\n"
+			     "decision with time, verdict, container, digest and reason; --json prints the\n"
+			     "records themselves (JSON lines). --denied keeps denials and warn-mode\n"
+			     "would-be denials; --since keeps records at or after TIME (RFC 3339) or within\n"
+			     "a duration before now (30m, 12h, 7d). Does not check the hash chain: see\n"
+			     "'sigward log verify'.\n"
+			     "Exit 0 shown (even when nothing matched), 2 usage or error.");
+			return 0;
+		default:
+			return cli_usage_error("log show", "bad option");
+		}
+	}
+	if (optind + 1 < argc)
+		return cli_usage_error("log show", "at most one FILE");
+	int64_t since = INT64_MIN;
+	if (since_arg && cli_parse_since(since_arg, sw_now(), &since) < 0)
+		return cli_usage_error("log show", "--since: '%s' is neither an RFC 3339 UTC time nor a duration", since_arg);
+	sw_error e = { 0 };
+	sw_config cfg = { 0 };
+	const char *file = optind < argc ? argv[optind] : NULL;
+	if (!file) {
+		if (sw_config_load(&cfg, config, &e) < 0) {
+			sw_config_free(&cfg);
+			return cli_fail(&e);
+		}
+		file = cfg.log_file;
+	}
+	if (!file || !file[0]) {
+		sw_config_free(&cfg);
+		return cli_usage_error("log show", "no log file configured or given");
+	}
+	FILE *f = fopen(file, "re");
+	if (!f) {
+		sw_err_errno(&e, errno, "%s: cannot open", file);
+		sw_config_free(&cfg);
+		return cli_fail(&e);
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0, bad = 0;
+	if (!json)
+		printf("%-20s  %-7s  %-16s  %-23s  %s\n", "TIME", "VERDICT", "CONTAINER", "DIGEST", "REASON");
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if ((size_t)n > SW_LOG_LINE_MAX) {
+			bad++;
+			continue;
+		}
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		yajl_val v = yajl_tree_parse(line, NULL, 0);
+		const char *t = v ? get_str(v, "time", NULL) : NULL;
+		const char *d = v ? get_str(v, "decision", NULL) : NULL;
+		int64_t when;
+		if (!t || !d || sw_parse_rfc3339(t, strlen(t), &when) < 0) {
+			/* Shown, not dropped: a damaged log must not look shorter. */
+			fprintf(stderr, "sigward: %s:%lu: not a decision record\n", file, lineno);
+			bad++;
+			yajl_tree_free(v);
+			continue;
+		}
+		bool keep = when >= since && (!denied || strcmp(d, "allow") != 0);
+		if (keep && json) {
+			puts(line);
+		} else if (keep) {
+			const char *id = get_str(v, "container", NULL);
+			const char *dg = shown_digest(v);
+			const char *reason = get_str(v, "reason", NULL);
+			char dshort[32];
+			snprintf(dshort, sizeof dshort, "%.23s", dg);
+			printf("%-20s  %-7s  %-16.16s  %-23s  %s\n", t, d, id ? id : "-", dshort, reason ? reason : "");
+		}
+		yajl_tree_free(v);
+	}
+	free(line);
+	fclose(f);
+	sw_config_free(&cfg);
+	if (bad)
+		fprintf(stderr, "sigward: %s: %lu line%s that are not decision records\n", file, bad, bad == 1 ? "" : "s");
+	return 0;
+}

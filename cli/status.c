@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sigward status: what an operator asks first: is this node enforcing, with which
+ * keys and which list, is the refresh daemon keeping it fresh, is every runtime
+ * wired to sigward, and what was decided in the last 24 hours.
+ * Read-only: the list is verified without the cache and without raising serials.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include "allowlist.h"
+#include "cli.h"
+#include "config.h"
+#include "declog.h"
+#include "install.h"
+#include "keys.h"
+#include "util.h"
+
+#define DEFAULT_HOOKS_DIR "/usr/share/containers/oci/hooks.d"
+#define DEFAULT_CONTAINERD "/etc/containerd/config.toml"
+#define DEFAULT_DOCKER "/etc/docker/daemon.json"
+#define STATUS_JSON_MAX (64 * 1024)
+#define WIRING_FILE_MAX (4u << 20)
+#define LOG_WINDOW (24 * 3600)
+
+enum { EXIT_NO_LIST = 1, EXIT_WARN_MODE = 3 };
+
+typedef struct wiring {
+	char hooks[4200];          /* hooks.d file path */
+	bool hooks_present;
+	char hooks_msg[4600];
+	bool containerd;
+	char containerd_msg[4600];
+	bool docker;
+	char docker_msg[4600];
+} wiring;
+
+typedef struct counts {
+	unsigned long allow, deny, warn, unreadable;
+	bool ok;
+	char msg[SW_ERROR_MAX];
+} counts;
+
+/* yajl's YAJL_GET_STRING may yield NULL; callers checked the type already. */
+static const char *sval(yajl_val v)
+{
+	const char *s = YAJL_GET_STRING(v);
+	return s ? s : "";
+}
+
+static void check_hooks(const char *dir, wiring *w)
+{
+	snprintf(w->hooks, sizeof w->hooks, "%s/sigward.json", dir);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	sw_error e = { 0 };
+	if (sw_read_file(w->hooks, WIRING_FILE_MAX, &text, &len, &e) < 0) {
+		snprintf(w->hooks_msg, sizeof w->hooks_msg, "%s: not present (podman and CRI-O do not call sigward-hook)",
+			 w->hooks);
+		return;
+	}
+	yajl_val v = yajl_tree_parse(text, NULL, 0);
+	const char *p[] = { "hook", "path", NULL };
+	yajl_val hp = v ? yajl_tree_get(v, p, yajl_t_string) : NULL;
+	if (hp && strstr(sval(hp), "sigward-hook")) {
+		w->hooks_present = true;
+		snprintf(w->hooks_msg, sizeof w->hooks_msg, "%s: runs %s", w->hooks, sval(hp));
+	} else {
+		snprintf(w->hooks_msg, sizeof w->hooks_msg, "%s: present but does not run sigward-hook", w->hooks);
+	}
+	yajl_tree_free(v);
+}
+
+static void check_containerd(const char *path, wiring *w)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	sw_error e = { 0 };
+	if (sw_read_file(path, WIRING_FILE_MAX, &text, &len, &e) < 0) {
+		snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s: not present", path);
+		return;
+	}
+	/* A TOML line `BinaryName = ".../sigward-runc"` that is not commented out. */
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '#')
+			continue;
+		if (strstr(line, "BinaryName") && strstr(line, "sigward-runc")) {
+			w->containerd = true;
+			snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s: %.160s", path, line);
+			return;
+		}
+	}
+	snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s: no BinaryName pointing at sigward-runc", path);
+}
+
+static void check_docker(const char *path, wiring *w)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	sw_error e = { 0 };
+	if (sw_read_file(path, WIRING_FILE_MAX, &text, &len, &e) < 0) {
+		snprintf(w->docker_msg, sizeof w->docker_msg, "%s: not present", path);
+		return;
+	}
+	yajl_val v = yajl_tree_parse(text, NULL, 0);
+	if (!v || !YAJL_IS_OBJECT(v)) {
+		snprintf(w->docker_msg, sizeof w->docker_msg, "%s: not a JSON object", path);
+		yajl_tree_free(v);
+		return;
+	}
+	const char *rp[] = { "runtimes", NULL }, *dp[] = { "default-runtime", NULL }, *pp[] = { "path", NULL };
+	yajl_val rts = yajl_tree_get(v, rp, yajl_t_object);
+	yajl_val def = yajl_tree_get(v, dp, yajl_t_string);
+	const char *name = NULL;
+	for (size_t i = 0; rts && i < YAJL_GET_OBJECT(rts)->len; i++) {
+		yajl_val p = yajl_tree_get(YAJL_GET_OBJECT(rts)->values[i], pp, yajl_t_string);
+		if (p && strstr(sval(p), "sigward-runc"))
+			name = YAJL_GET_OBJECT(rts)->keys[i];
+	}
+	if (!name)
+		snprintf(w->docker_msg, sizeof w->docker_msg, "%s: no runtime runs sigward-runc", path);
+	else if (def && strcmp(sval(def), name) == 0) {
+		w->docker = true;
+		snprintf(w->docker_msg, sizeof w->docker_msg, "%s: runtime '%.64s' is the default-runtime", path, name);
+	} else
+		snprintf(w->docker_msg, sizeof w->docker_msg,
+			 "%s: runtime '%.64s' exists but is not the default-runtime (only --runtime %.64s uses it)", path,
+			 name, name);
+	yajl_tree_free(v);
+}
+
+static void count_decisions(const char *log_file, int64_t since, counts *k)
+{
+	if (!log_file || !log_file[0]) {
+		snprintf(k->msg, sizeof k->msg, "the decision log is off (log_file is empty)");
+		return;
+	}
+	_cleanup_fclose_ FILE *f = fopen(log_file, "re");
+	if (!f) {
+		snprintf(k->msg, sizeof k->msg, "%s: cannot open: %s", log_file, strerror(errno));
+		return;
+	}
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if ((size_t)n > SW_LOG_LINE_MAX) {
+			k->unreadable++;
+			continue;
+		}
+		yajl_val v = yajl_tree_parse(line, NULL, 0);
+		const char *tp[] = { "time", NULL }, *dp[] = { "decision", NULL };
+		yajl_val t = v ? yajl_tree_get(v, tp, yajl_t_string) : NULL;
+		yajl_val d = v ? yajl_tree_get(v, dp, yajl_t_string) : NULL;
+		int64_t when;
+		if (!t || !d || sw_parse_rfc3339(sval(t), strlen(sval(t)), &when) < 0) {
+			k->unreadable++;
+		} else if (when >= since) {
+			const char *s = sval(d);
+			if (strcmp(s, "allow") == 0)
+				k->allow++;
+			else if (strcmp(s, "warn") == 0)
+				k->warn++;
+			else
+				k->deny++;
+		}
+		yajl_tree_free(v);
+	}
+	k->ok = true;
+}
+
+static void print_refresh_text(yajl_val v, const char *prefix)
+{
+	for (size_t i = 0; i < YAJL_GET_OBJECT(v)->len; i++) {
+		const char *key = YAJL_GET_OBJECT(v)->keys[i];
+		yajl_val x = YAJL_GET_OBJECT(v)->values[i];
+		char name[256];
+		snprintf(name, sizeof name, "%.120s%.120s", prefix, key);
+		if (YAJL_IS_OBJECT(x)) {
+			char p[260];
+			snprintf(p, sizeof p, "%s.", name);
+			print_refresh_text(x, p);
+			continue;
+		}
+		printf("  %-22s ", name);
+		if (YAJL_IS_STRING(x))
+			printf("%s\n", sval(x));
+		else if (YAJL_IS_NUMBER(x))
+			printf("%s\n", YAJL_GET_NUMBER(x));
+		else if (YAJL_IS_TRUE(x))
+			puts("true");
+		else if (YAJL_IS_FALSE(x))
+			puts("false");
+		else if (YAJL_IS_NULL(x))
+			puts("-");
+		else
+			puts("(array)");
+	}
+}
+
+static void usage(void)
+{
+	puts("usage: sigward status [--config FILE] [--json] [--hooks-dir DIR]\n"
+	     "                      [--containerd-config FILE] [--docker-config FILE]\n"
+	     "Shows the mode and scope, the trusted keys (id, algorithm, file), the installed\n"
+	     "list (serial, expiry, time left, signers, and whether it verifies now), the\n"
+	     "refresh daemon's state file when present, how the runtimes are wired to\n"
+	     "sigward (podman/CRI-O hooks.d, containerd BinaryName, Docker runtimes), and\n"
+	     "the decisions of the last 24 hours from the decision log.\n"
+	     "Defaults: --hooks-dir " DEFAULT_HOOKS_DIR ",\n"
+	     "  --containerd-config " DEFAULT_CONTAINERD ", --docker-config " DEFAULT_DOCKER ".\n"
+	     "Exit 0 enforcing with a valid list; 1 no valid list (none installed, expired,\n"
+	     "bad signatures, wrong scope, no scope configured: enforce mode denies every\n"
+	     "start); 3 the list is valid but mode is warn (nothing is denied); 2 usage or\n"
+	     "configuration error.");
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "hooks-dir", required_argument, NULL, 'H' },
+		{ "containerd-config", required_argument, NULL, 'C' },
+		{ "docker-config", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *config = NULL, *hooks_dir = DEFAULT_HOOKS_DIR, *ctrd = DEFAULT_CONTAINERD, *docker = DEFAULT_DOCKER;
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'j': json = true; break;
+		case 'H': hooks_dir = optarg; break;
+		case 'C': ctrd = optarg; break;
+		case 'D': docker = optarg; break;
+		case 'h': usage(); return 0;
+		default: return cli_usage_error("status", "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
+	sw_error e = { 0 };
+	sw_config cfg = { 0 };
+	if (sw_config_load(&cfg, config, &e) < 0) {
+		sw_config_free(&cfg);
+		return cli_fail(&e);
+	}
+	int64_t now = sw_now();
+
+	/* Keys. */
+	sw_keyring kr = { 0 };
+	sw_error ke = { 0 };
+	bool keys_ok = sw_keyring_load(cfg.keys_dir, &kr, &ke) >= 0;
+
+	/* The installed list, verified as the hook would (read-only). */
+	sw_list l = { .dirfd = -1 };
+	sw_error le = { 0 };
+	bool have_list = sw_list_open_current(cfg.lists_dir, &l, &le) >= 0;
+	bool list_ok = have_list && sw_list_verify_full(&cfg, NULL, &l, &le) >= 0;
+	char target[512] = "";
+	{
+		char p[4200];
+		snprintf(p, sizeof p, "%s/current", cfg.lists_dir);
+		ssize_t n = readlink(p, target, sizeof target - 1);
+		target[n > 0 ? n : 0] = '\0';
+	}
+
+	/* Refresh state written by sigwardd. */
+	_cleanup_free_ char *rtext = NULL;
+	size_t rlen = 0;
+	yajl_val refresh = NULL;
+	char rmsg[SW_ERROR_MAX] = "";
+	if (cfg.refresh_status_file && cfg.refresh_status_file[0]) {
+		sw_error re = { 0 };
+		if (sw_read_file(cfg.refresh_status_file, STATUS_JSON_MAX, &rtext, &rlen, &re) < 0)
+			snprintf(rmsg, sizeof rmsg, "%s", re.code == ENOENT ? "no refresh state (sigwardd has not run)" : re.msg);
+		else if (!(refresh = yajl_tree_parse(rtext, NULL, 0)) || !YAJL_IS_OBJECT(refresh))
+			snprintf(rmsg, sizeof rmsg, "%s: not a JSON object", cfg.refresh_status_file);
+	}
+	if (refresh && !YAJL_IS_OBJECT(refresh)) {
+		yajl_tree_free(refresh);
+		refresh = NULL;
+	}
+
+	wiring w = { 0 };
+	check_hooks(hooks_dir, &w);
+	check_containerd(ctrd, &w);
+	check_docker(docker, &w);
+
+	counts k = { 0 };
+	count_decisions(cfg.log_file, now - LOG_WINDOW, &k);
+
+	int rc = !list_ok || !cfg.scope ? EXIT_NO_LIST : cfg.mode == SW_MODE_WARN ? EXIT_WARN_MODE : 0;
+	char ex[32] = "", left[64] = "";
+	if (have_list) {
+		sw_format_rfc3339(l.expires, ex);
+		cli_time_left(l.expires, now, left, sizeof left);
+	}
+
+	if (json) {
+		printf("{\"mode\":\"%s\",\"scope\":", sw_mode_name(cfg.mode));
+		cli_json_str(stdout, cfg.scope);
+		printf(",\"threshold\":%u,\"config_files\":[", cfg.threshold);
+		for (unsigned i = 0; i < cfg.n_files; i++) {
+			if (i)
+				putchar(',');
+			cli_json_str(stdout, cfg.files[i]);
+		}
+		printf("],\"keys_dir\":");
+		cli_json_str(stdout, cfg.keys_dir);
+		printf(",\"keys\":[");
+		for (size_t i = 0; i < kr.n; i++) {
+			printf("%s{\"id\":\"%s\",\"algorithm\":\"%s\",\"file\":", i ? "," : "", kr.keys[i].id, kr.keys[i].alg);
+			cli_json_str(stdout, kr.keys[i].file);
+			putchar('}');
+		}
+		printf("],\"keys_error\":");
+		cli_json_str(stdout, keys_ok ? NULL : ke.msg);
+		printf(",\"list\":");
+		if (have_list) {
+			printf("{\"path\":");
+			cli_json_str(stdout, l.path);
+			printf(",\"generation\":");
+			cli_json_str(stdout, target);
+			printf(",\"scope\":");
+			cli_json_str(stdout, l.scope);
+			printf(",\"serial\":%llu,\"expires\":\"%s\",\"seconds_left\":%lld,\"entries\":%llu,\"signers\":[",
+			       (unsigned long long)l.serial, ex, (long long)(l.expires - now), (unsigned long long)l.n_entries);
+			for (size_t i = 0; list_ok && i < l.n_signers; i++)
+				printf("%s\"%s\"", i ? "," : "", l.signers[i]);
+			printf("],\"valid\":%s,\"error\":", list_ok ? "true" : "false");
+			cli_json_str(stdout, list_ok ? NULL : le.msg);
+			putchar('}');
+		} else {
+			printf("null,\"list_error\":");
+			cli_json_str(stdout, le.msg);
+		}
+		printf(",\"refresh\":%s", refresh ? "" : "null");
+		if (refresh) {
+			/* It parsed as one JSON object: the text itself is valid here. */
+			size_t n = rlen;
+			while (n && (rtext[n - 1] == '\n' || rtext[n - 1] == ' ' || rtext[n - 1] == '\r' || rtext[n - 1] == '\t'))
+				n--;
+			fwrite(rtext, 1, n, stdout);
+		}
+		printf(",\"refresh_note\":");
+		cli_json_str(stdout, rmsg[0] ? rmsg : NULL);
+		printf(",\"wiring\":{\"hooks_d\":{\"ok\":%s,\"detail\":", w.hooks_present ? "true" : "false");
+		cli_json_str(stdout, w.hooks_msg);
+		printf("},\"containerd\":{\"ok\":%s,\"detail\":", w.containerd ? "true" : "false");
+		cli_json_str(stdout, w.containerd_msg);
+		printf("},\"docker\":{\"ok\":%s,\"detail\":", w.docker ? "true" : "false");
+		cli_json_str(stdout, w.docker_msg);
+		printf("}},\"decisions_24h\":");
+		if (k.ok)
+			printf("{\"allow\":%lu,\"deny\":%lu,\"warn\":%lu,\"unreadable\":%lu}", k.allow, k.deny, k.warn,
+			       k.unreadable);
+		else
+			printf("null");
+		printf(",\"decisions_error\":");
+		cli_json_str(stdout, k.ok ? NULL : k.msg);
+		printf(",\"exit\":%d}\n", rc);
+	} else {
+		printf("mode:        %s%s\n", sw_mode_name(cfg.mode),
+		       cfg.mode == SW_MODE_WARN ? " (nothing is denied; would-be denials are logged)" : "");
+		printf("scope:       %s\n", cfg.scope ? cfg.scope : "(not set: every start is denied)");
+		printf("threshold:   %u\n", cfg.threshold);
+		for (unsigned i = 0; i < cfg.n_files; i++)
+			printf("config:      %s\n", cfg.files[i]);
+		printf("keys:        %s\n", cfg.keys_dir);
+		for (size_t i = 0; i < kr.n; i++)
+			printf("  %s  %-11s %s\n", kr.keys[i].id, kr.keys[i].alg, kr.keys[i].file);
+		if (!keys_ok)
+			printf("  error: %s\n", ke.msg);
+		if (have_list) {
+			printf("list:        %s#%llu (%s -> %s), %llu entries\n", l.scope, (unsigned long long)l.serial,
+			       l.path, target, (unsigned long long)l.n_entries);
+			printf("  expires    %s (%s)\n", ex, left);
+			for (size_t i = 0; list_ok && i < l.n_signers; i++)
+				printf("  signed by  %s\n", l.signers[i]);
+			if (list_ok)
+				printf("  valid      yes\n");
+			else
+				printf("  valid      NO: %s\n", le.msg);
+		} else {
+			printf("list:        none: %s\n", le.msg);
+		}
+		printf("refresh:     %s\n", refresh ? cfg.refresh_status_file : rmsg[0] ? rmsg : "not configured");
+		if (refresh)
+			print_refresh_text(refresh, "");
+		printf("wiring:\n  podman/CRI-O %s %s\n  containerd   %s %s\n  docker       %s %s\n",
+		       w.hooks_present ? "yes" : "no ", w.hooks_msg, w.containerd ? "yes" : "no ", w.containerd_msg,
+		       w.docker ? "yes" : "no ", w.docker_msg);
+		if (k.ok)
+			printf("last 24h:    %lu allowed, %lu denied, %lu would-deny (warn)%s\n", k.allow, k.deny, k.warn,
+			       k.unreadable ? " (some lines unreadable: run 'sigward log verify')" : "");
+		else
+			printf("last 24h:    %s\n", k.msg);
+		printf("verdict:     %s\n", rc == 0 ? "enforcing with a valid list"
+				       : rc == EXIT_WARN_MODE ? "NOT enforcing: warn mode"
+				       : "NOT protected: no valid list, every start is denied in enforce mode");
+	}
+	yajl_tree_free(refresh);
+	sw_list_close(&l);
+	sw_keyring_free(&kr);
+	sw_config_free(&cfg);
+	return rc;
+}
