@@ -134,7 +134,7 @@ echo "$out" | grep -qx "manifest $V1 containerd" || fail "c-run: $out"
 echo "ok: the running task's bundle gives namespace default and manifest $V1"
 
 # ---- reading never blocks containerd ----
-"$PROBE" loop "$ROOT" default c-v1 15 >"$T/loop.out" 2>"$T/loop.err" &
+"$PROBE" loop "$ROOT" default c-v1 600 >"$T/loop.out" 2>"$T/loop.err" &
 LOOP_PID=$!
 n=0
 start=$(date +%s)
@@ -147,6 +147,7 @@ done
 timeout 10 $C container ls -q >/dev/null || fail "ctr container ls blocked"
 elapsed=$(($(date +%s) - start))
 kill -0 "$LOOP_PID" 2>/dev/null || fail "the probe loop ended before containerd's work did: $(cat "$T/loop.err")"
+kill -TERM "$LOOP_PID"
 wait "$LOOP_PID" || fail "reading while containerd wrote: $(cat "$T/loop.err")"
 LOOP_PID=
 reads=$(sed -n 's/^reads //p' "$T/loop.out")
