@@ -18,29 +18,76 @@
 
 /* ----------------------------------------------------------------- render */
 
-static void gs(yajl_gen g, const char *s)
+/* A record under construction. Every generator call goes through here so that
+ * one failure (memory, a yajl state error) fails the whole record instead of
+ * silently leaving a field out or writing null in its place. */
+typedef struct rw {
+	yajl_gen g;
+	bool ok;
+} rw;
+
+static void rw_check(rw *w, yajl_gen_status s)
+{
+	if (s != yajl_gen_status_ok)
+		w->ok = false;
+}
+
+/* Length of the valid UTF-8 sequence (RFC 3629) starting at s, or 0. Strict:
+ * overlong forms, surrogates and code points above U+10FFFF are invalid, so a
+ * strict JSON reader never rejects a record. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;    /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;    /* UTF-16 surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;    /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;    /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (len > n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t k = 2; k < len; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* A string from outside (container id, bundle path, source, reason). yajl escapes
+ * quotes, backslashes and control characters, so the record stays one line; bytes
+ * that are not UTF-8 become U+FFFD first, because yajl would refuse the whole
+ * string and a hostile id must not make a decision unrecordable. */
+static void rw_str(rw *w, const char *s)
 {
 	if (!s) {
-		yajl_gen_null(g);
+		rw_check(w, yajl_gen_null(w->g));
 		return;
 	}
-	/* yajl refuses invalid UTF-8 when validation is on; replace such bytes so a
-	 * hostile id or path can never make a record unwritable or ambiguous. */
 	size_t n = strlen(s);
-	_cleanup_free_ char *clean = malloc(n + 1);
+	_cleanup_free_ unsigned char *clean = malloc(3 * n + 1);
 	if (!clean) {
-		yajl_gen_null(g);
+		w->ok = false;
 		return;
 	}
 	size_t o = 0;
 	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-		bool ok = len && i + len <= n && !(len == 2 && c < 0xc2);
-		for (size_t k = 1; ok && k < len; k++)
-			ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
-		if (!ok) {
-			clean[o++] = '?';
+		size_t len = utf8_len((const unsigned char *)s + i, n - i);
+		if (!len) {
+			memcpy(clean + o, "\xef\xbf\xbd", 3);
+			o += 3;
 			i++;
 			continue;
 		}
@@ -48,104 +95,126 @@ static void gs(yajl_gen g, const char *s)
 		o += len;
 		i += len;
 	}
-	yajl_gen_string(g, (const unsigned char *)clean, o);
+	rw_check(w, yajl_gen_string(w->g, clean, o));
 }
 
-static void gk(yajl_gen g, const char *k)
+static void rw_key(rw *w, const char *k)
 {
-	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	rw_check(w, yajl_gen_string(w->g, (const unsigned char *)k, strlen(k)));
 }
 
 int sw_record_render(const sw_record *r, const char *prev_hex, char **out, size_t *len, sw_error *err)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
-	if (!g)
-		return sw_err_errno(err, ENOMEM, "decision log");
-	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+	rw w = { .g = yajl_gen_alloc(NULL), .ok = true };
+	if (!w.g)
+		return sw_err_errno(err, ENOMEM, "decision log: cannot render a record");
+	/* Belt and braces: rw_str already cleaned the strings. */
+	yajl_gen_config(w.g, yajl_gen_validate_utf8, 1);
 	char t[32];
 	sw_format_rfc3339(r->time, t);
 
-	yajl_gen_map_open(g);
-	gk(g, "time"); gs(g, t);
-	gk(g, "container"); gs(g, r->container_id);
-	gk(g, "bundle"); gs(g, r->bundle);
-	gk(g, "runtime"); gs(g, r->runtime);
-	gk(g, "digests");
-	yajl_gen_array_open(g);
-	for (size_t i = 0; r->res && i < r->res->n; i++) {
-		yajl_gen_map_open(g);
-		gk(g, "digest"); gs(g, r->res->d[i].digest);
-		gk(g, "source"); gs(g, r->res->d[i].source);
-		gk(g, "kind"); gs(g, r->res->d[i].kind);
-		yajl_gen_map_close(g);
+	rw_check(&w, yajl_gen_map_open(w.g));
+	rw_key(&w, "time"); rw_str(&w, t);
+	rw_key(&w, "container"); rw_str(&w, r->container_id);
+	rw_key(&w, "bundle"); rw_str(&w, r->bundle);
+	rw_key(&w, "runtime"); rw_str(&w, r->runtime);
+	rw_key(&w, "digests");
+	rw_check(&w, yajl_gen_array_open(w.g));
+	for (size_t i = 0; r->res && i < r->res->n && i < SW_RESOLVE_MAX; i++) {
+		rw_check(&w, yajl_gen_map_open(w.g));
+		rw_key(&w, "digest"); rw_str(&w, r->res->d[i].digest);
+		rw_key(&w, "source"); rw_str(&w, r->res->d[i].source);
+		rw_key(&w, "kind"); rw_str(&w, r->res->d[i].kind);
+		rw_check(&w, yajl_gen_map_close(w.g));
 	}
-	yajl_gen_array_close(g);
+	rw_check(&w, yajl_gen_array_close(w.g));
 	if (r->res && r->res->reference[0]) {
-		gk(g, "reference");
-		gs(g, r->res->reference);
+		rw_key(&w, "reference");
+		rw_str(&w, r->res->reference);
 	}
-	gk(g, "matched"); gs(g, r->matched);
-	gk(g, "allowlist");
+	rw_key(&w, "matched"); rw_str(&w, r->matched);
+	rw_key(&w, "allowlist");
 	if (r->scope) {
-		yajl_gen_map_open(g);
-		gk(g, "scope"); gs(g, r->scope);
-		gk(g, "serial"); yajl_gen_integer(g, (long long)r->serial);
-		yajl_gen_map_close(g);
+		rw_check(&w, yajl_gen_map_open(w.g));
+		rw_key(&w, "scope"); rw_str(&w, r->scope);
+		/* The serial is unsigned 64-bit: yajl_gen_integer would turn the top
+		 * half of the range negative, so write the decimal digits. */
+		char num[24];
+		int nl = snprintf(num, sizeof num, "%llu", (unsigned long long)r->serial);
+		rw_key(&w, "serial"); rw_check(&w, yajl_gen_number(w.g, num, (size_t)nl));
+		rw_check(&w, yajl_gen_map_close(w.g));
 	} else {
-		yajl_gen_null(g);
+		rw_check(&w, yajl_gen_null(w.g));
 	}
-	gk(g, "signers");
-	yajl_gen_array_open(g);
-	for (size_t i = 0; i < r->n_signers; i++)
-		gs(g, r->signers[i]);
-	yajl_gen_array_close(g);
-	gk(g, "mode"); gs(g, sw_mode_name(r->mode));
-	gk(g, "decision"); gs(g, r->decision ? sw_verdict_name(r->decision->verdict) : "deny");
-	gk(g, "reason"); gs(g, r->decision ? r->decision->reason : "");
-	/* Last, so that a record's own hash covers everything before it. */
-	gk(g, "prev"); gs(g, prev_hex);
-	yajl_gen_map_close(g);
+	rw_key(&w, "signers");
+	rw_check(&w, yajl_gen_array_open(w.g));
+	for (size_t i = 0; r->signers && i < r->n_signers; i++)
+		rw_str(&w, r->signers[i]);
+	rw_check(&w, yajl_gen_array_close(w.g));
+	rw_key(&w, "mode"); rw_str(&w, sw_mode_name(r->mode));
+	/* No decision at all is recorded as what it amounts to: a denial. */
+	rw_key(&w, "decision"); rw_str(&w, r->decision ? sw_verdict_name(r->decision->verdict) : "deny");
+	rw_key(&w, "reason"); rw_str(&w, r->decision ? r->decision->reason : "no decision");
+	/* Last, so the record reads as "everything above, chained to prev"; the
+	 * chain itself hashes raw line bytes, never a re-rendering. */
+	rw_key(&w, "prev"); rw_str(&w, prev_hex);
+	rw_check(&w, yajl_gen_map_close(w.g));
 
 	const unsigned char *buf;
 	size_t n;
-	if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok || n >= SW_LOG_LINE_MAX) {
-		yajl_gen_free(g);
-		return sw_err(err, SW_ETOOBIG, "decision record could not be rendered within %d bytes", SW_LOG_LINE_MAX);
+	if (!w.ok || yajl_gen_get_buf(w.g, &buf, &n) != yajl_gen_status_ok) {
+		yajl_gen_free(w.g);
+		return sw_err(err, SW_EINVAL, "decision log: cannot render the record of container %.64s",
+			      r->container_id ? r->container_id : "?");
+	}
+	/* Bounded so that the appender and the verifier can read any line with a
+	 * bounded buffer. */
+	if (n >= SW_LOG_LINE_MAX) {
+		yajl_gen_free(w.g);
+		return sw_err(err, SW_ETOOBIG, "decision log: the record is %zu bytes, over the limit of %d", n,
+			      SW_LOG_LINE_MAX - 1);
 	}
 	*out = strndup((const char *)buf, n);
 	*len = n;
-	yajl_gen_free(g);
-	return *out ? 0 : sw_err_errno(err, ENOMEM, "decision log");
+	yajl_gen_free(w.g);
+	return *out ? 0 : sw_err_errno(err, ENOMEM, "decision log: cannot render a record");
 }
 
 /* ----------------------------------------------------------------- append */
 
-/* Hash of the last complete line of the file (fd at any offset), or ZERO_HASH for
- * an empty file. A file not ending in '\n' has a torn last write: the caller then
- * starts the new record on a line of its own, and the chain reports the torn line
- * when verified. */
+/* Hash of the file's last line, or ZERO_HASH for an empty file.
+ *
+ * A file that does not end in '\n' holds a torn write (a crash or a full disk
+ * in the middle of a record). The fragment is hashed as the last line and the
+ * new record starts on a line of its own after it: the fragment then stays
+ * inside the chain, so it cannot later be removed without breaking the chain,
+ * and `log verify` reports it ("not a JSON record") instead of the appender
+ * silently healing the evidence of a failure. */
 static int last_line_hash(int fd, const char *path, char out[SW_SHA256_HEX + 1], bool *torn, sw_error *err)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		return sw_err_errno(err, errno, "%s: stat failed", path);
+		return sw_err_errno(err, errno, "%s: cannot stat the decision log", path);
 	*torn = false;
 	if (st.st_size == 0) {
 		memcpy(out, ZERO_HASH, SW_SHA256_HEX + 1);
 		return 0;
 	}
+	/* Bounded: a line plus its newline plus the newline before it. */
 	size_t want = st.st_size < SW_LOG_LINE_MAX + 2 ? (size_t)st.st_size : SW_LOG_LINE_MAX + 2;
 	_cleanup_free_ char *buf = malloc(want);
 	if (!buf)
-		return sw_err_errno(err, ENOMEM, "%s", path);
+		return sw_err_errno(err, ENOMEM, "%s: cannot read the last record", path);
 	off_t off = st.st_size - (off_t)want;
 	size_t got = 0;
 	while (got < want) {
 		ssize_t r = pread(fd, buf + got, want - got, off + (off_t)got);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return sw_err_errno(err, r < 0 ? errno : EIO, "%s: read failed", path);
+		if (r < 0)
+			return sw_err_errno(err, errno, "%s: cannot read the last record", path);
+		if (r == 0)
+			return sw_err(err, SW_EINVAL, "%s: the decision log shrank while locked", path);
 		got += (size_t)r;
 	}
 	size_t end = want;
@@ -157,9 +226,35 @@ static int last_line_hash(int fd, const char *path, char out[SW_SHA256_HEX + 1],
 	while (start > 0 && buf[start - 1] != '\n')
 		start--;
 	if (start == 0 && off > 0)
-		return sw_err(err, SW_ETOOBIG, "%s: last record longer than %d bytes", path, SW_LOG_LINE_MAX);
+		return sw_err(err, SW_ETOOBIG, "%s: the last line is longer than %d bytes", path, SW_LOG_LINE_MAX);
 	sw_sha256_hex(buf + start, end - start, out);
 	return 0;
+}
+
+/* The head file, opened and locked. Refused when it is not a regular file: a
+ * link could redirect the write, a FIFO could block the start. */
+static int open_head(const char *state_dir, sw_error *err)
+{
+	_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open the state directory for the log head", state_dir);
+	_cleanup_close_ int hfd = openat(dfd, SW_LOG_HEAD_NAME,
+					 O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+	if (hfd < 0)
+		return sw_err_errno(err, errno, "%s/%s: cannot open the log head", state_dir, SW_LOG_HEAD_NAME);
+	struct stat st;
+	if (fstat(hfd, &st) < 0)
+		return sw_err_errno(err, errno, "%s/%s: cannot stat the log head", state_dir, SW_LOG_HEAD_NAME);
+	if (!S_ISREG(st.st_mode))
+		return sw_err(err, SW_EINVAL, "%s/%s: the log head is not a regular file", state_dir, SW_LOG_HEAD_NAME);
+	/* Concurrent hooks append one at a time: reading the last line and writing
+	 * the next must not interleave, or two records would name the same prev.
+	 * The lock is on the head, which never moves, and the log is opened only
+	 * under it: rotation renames the log, and a lock on the log alone would let
+	 * a hook holding the renamed file and one holding the new file both append. */
+	if (flock(hfd, LOCK_EX) < 0)
+		return sw_err_errno(err, errno, "%s/%s: cannot lock the log head", state_dir, SW_LOG_HEAD_NAME);
+	return TAKE_FD(hfd);
 }
 
 int sw_declog_append(const char *log_file, const char *state_dir, const sw_record *r, sw_error *err)
@@ -169,37 +264,32 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 	 * written, or the log would show an "allow" for a start that was then
 	 * denied because the decision could not be recorded completely. */
 	_cleanup_close_ int hfd = -1;
-	if (state_dir) {
-		_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		hfd = dfd < 0 ? -1 : openat(dfd, SW_LOG_HEAD_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-		if (hfd < 0)
-			return sw_err_errno(err, errno, "%s/%s: cannot write the log head", state_dir, SW_LOG_HEAD_NAME);
-		struct stat hst;
-		if (fstat(hfd, &hst) < 0 || !S_ISREG(hst.st_mode))
-			return sw_err(err, SW_EINVAL, "%s/%s: the log head is not a regular file", state_dir, SW_LOG_HEAD_NAME);
-		/* Concurrent hooks append one at a time: reading the last line and
-		 * writing the next must not interleave, or two records would name the
-		 * same prev. The lock is on the head, which never moves, and the log is
-		 * opened only under it: rotation renames the log, and a hook still
-		 * holding the old file could otherwise fork the chain. */
-		if (flock(hfd, LOCK_EX) < 0)
-			return sw_err_errno(err, errno, "%s/%s: cannot lock", state_dir, SW_LOG_HEAD_NAME);
-	}
-	_cleanup_close_ int fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+	if (state_dir && (hfd = open_head(state_dir, err)) < 0)
+		return hfd;
+
+	/* O_RDWR rather than O_WRONLY: the last line is read through the same
+	 * descriptor that the record is appended to, so both are the same file even
+	 * when the log is renamed in between. O_NOFOLLOW: a link in the log
+	 * directory must not redirect root's write; O_NONBLOCK: a FIFO planted
+	 * there must not hang the container start (it is refused below). */
+	_cleanup_close_ int fd = open(log_file, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
 				      0640);
 	if (fd < 0)
 		return sw_err_errno(err, errno, "%s: cannot open the decision log", log_file);
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) < 0)
+		return sw_err_errno(err, errno, "%s: cannot stat the decision log", log_file);
+	if (!S_ISREG(st.st_mode))
 		return sw_err(err, SW_EINVAL, "%s: the decision log is not a regular file", log_file);
-	if (hfd < 0 && flock(fd, LOCK_EX) < 0)
-		return sw_err_errno(err, errno, "%s: cannot lock", log_file);
-	_cleanup_close_ int rfd = open(log_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-	if (rfd < 0)
-		return sw_err_errno(err, errno, "%s: cannot read the decision log", log_file);
+	/* Also lock the log itself: appenders without a state directory (and tools
+	 * reading a consistent log) serialise on it. Always taken after the head,
+	 * so the two locks cannot deadlock. */
+	if (flock(fd, LOCK_EX) < 0)
+		return sw_err_errno(err, errno, "%s: cannot lock the decision log", log_file);
+
 	char prev[SW_SHA256_HEX + 1];
 	bool torn = false;
-	int rc = last_line_hash(rfd, log_file, prev, &torn, err);
+	int rc = last_line_hash(fd, log_file, prev, &torn, err);
 	if (rc < 0)
 		return rc;
 	/* An empty log after a rotation: the chain continues from the head, the
@@ -216,48 +306,119 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 	size_t len;
 	if ((rc = sw_record_render(r, prev, &line, &len, err)) < 0)
 		return rc;
-	/* One write() of the whole record (with a leading newline after a torn
-	 * write), so a reader never sees half of it. */
+	/* One write() of the whole record (after a torn write, with a newline that
+	 * ends the fragment first), so a reader never sees half of it. */
 	_cleanup_free_ char *buf = malloc(len + 2);
 	if (!buf)
-		return sw_err_errno(err, ENOMEM, "%s", log_file);
+		return sw_err_errno(err, ENOMEM, "%s: cannot append the decision", log_file);
 	size_t o = 0;
 	if (torn)
 		buf[o++] = '\n';
 	memcpy(buf + o, line, len);
 	o += len;
 	buf[o++] = '\n';
-	ssize_t w = write(fd, buf, o);
-	if (w < 0 || (size_t)w != o)
-		return sw_err_errno(err, w < 0 ? errno : EIO, "%s: cannot append the decision", log_file);
+	ssize_t w;
+	do
+		w = write(fd, buf, o);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return sw_err_errno(err, errno, "%s: cannot append the decision", log_file);
+	if ((size_t)w != o)
+		return sw_err(err, SW_EINVAL, "%s: cannot append the decision: short write (%zd of %zu bytes)", log_file, w, o);
 
-	if (state_dir) {
+	if (hfd >= 0) {
 		/* The head: the hash of the newest record, in root-only state, so that
-		 * removing or editing the last records is detectable too. Written under
-		 * the log's lock, not fsync'ed: a crash can lose the head of the last
-		 * few records, which `log verify` then reports, but syncing on every
-		 * container start would cost more than the whole decision. */
+		 * removing or editing the last records is detectable too. Written while
+		 * still holding the lock, so it always names the record just written.
+		 * Not fsync'ed: syncing on every container start would cost more than
+		 * the whole decision, and the log itself is not synced either; after a
+		 * crash a stale head (or a lost tail) is what `log verify` reports,
+		 * which is the honest outcome. */
 		char h[SW_SHA256_HEX + 2];
 		sw_sha256_hex(line, len, h);
 		h[SW_SHA256_HEX] = '\n';
-		if (pwrite(hfd, h, SW_SHA256_HEX + 1, 0) != SW_SHA256_HEX + 1 || ftruncate(hfd, SW_SHA256_HEX + 1) < 0)
-			return sw_err_errno(err, errno, "%s/%s: cannot write the log head", state_dir, SW_LOG_HEAD_NAME);
+		ssize_t hw = pwrite(hfd, h, SW_SHA256_HEX + 1, 0);
+		if (hw != SW_SHA256_HEX + 1 || ftruncate(hfd, SW_SHA256_HEX + 1) < 0)
+			return sw_err_errno(err, hw < 0 || hw == SW_SHA256_HEX + 1 ? errno : EIO,
+					    "%s/%s: cannot write the log head", state_dir, SW_LOG_HEAD_NAME);
 	}
 	return 0;
 }
 
+/* Copy s into buf with control characters replaced: syslog gets one line even
+ * when the container id or a reason carries a newline. */
+static const char *flat(const char *s, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", s);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return buf;
+}
+
 void sw_declog_syslog(const sw_record *r)
 {
-	openlog("sigward", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+	/* LOG_PID: journald and syslog readers correlate the line with the hook's
+	 * process. No LOG_NDELAY: the connection is made by the one syslog() call
+	 * below and closed right after, nothing is gained by opening it earlier. */
+	openlog("sigward", LOG_PID, LOG_AUTHPRIV);
 	const char *d = r->matched ? r->matched : r->res && r->res->n ? r->res->d[0].digest : "none";
+	char id[256], reason[sizeof r->decision->reason], scope[128];
 	syslog(r->decision && r->decision->verdict == SW_ALLOW ? LOG_INFO : LOG_WARNING,
-	       "container %s %s image %s list %s#%llu: %s", r->container_id ? r->container_id : "?",
-	       r->decision ? sw_verdict_name(r->decision->verdict) : "deny", d, r->scope ? r->scope : "none",
-	       (unsigned long long)r->serial, r->decision ? r->decision->reason : "");
+	       "container %s %s image %s list %s#%llu: %s",
+	       flat(r->container_id ? r->container_id : "?", id, sizeof id),
+	       r->decision ? sw_verdict_name(r->decision->verdict) : "deny", d,
+	       flat(r->scope ? r->scope : "none", scope, sizeof scope), (unsigned long long)r->serial,
+	       flat(r->decision ? r->decision->reason : "no decision", reason, sizeof reason));
 	closelog();
 }
 
 /* ----------------------------------------------------------------- verify */
+
+/* A bounded line reader: a log with an endless line must not make `log verify`
+ * (or the audit) allocate without limit. */
+typedef struct line_reader {
+	int fd;
+	char *buf;
+	size_t cap, start, end;
+	bool eof;
+} line_reader;
+
+#define LR_CHUNK 65536
+
+/* 1: a line (*nl says whether it ended in '\n'), 0: end of file, -1: read error
+ * (errno), -2: a line longer than SW_LOG_LINE_MAX. */
+static int lr_next(line_reader *lr, char **line, size_t *len, bool *nl)
+{
+	for (;;) {
+		char *p = memchr(lr->buf + lr->start, '\n', lr->end - lr->start);
+		size_t have = (p ? (size_t)(p - lr->buf) : lr->end) - lr->start;
+		if (have > SW_LOG_LINE_MAX)
+			return -2;
+		if (p || (lr->eof && have > 0)) {
+			*line = lr->buf + lr->start;
+			*len = have;
+			*nl = p != NULL;
+			lr->start += have + (p ? 1 : 0);
+			return 1;
+		}
+		if (lr->eof)
+			return 0;
+		/* Keep the partial line at the front and read more after it; the
+		 * buffer holds SW_LOG_LINE_MAX + 1 + LR_CHUNK, so there is room. */
+		memmove(lr->buf, lr->buf + lr->start, have);
+		lr->start = 0;
+		lr->end = have;
+		ssize_t r = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			lr->eof = true;
+		lr->end += (size_t)r;
+	}
+}
 
 int sw_declog_verify(const char *log_file, const char *first_prev, const char *head_hex,
 		     size_t *n_lines, char last_hex[SW_SHA256_HEX + 1], sw_error *err)
@@ -266,50 +427,64 @@ int sw_declog_verify(const char *log_file, const char *first_prev, const char *h
 	if (fd < 0)
 		return sw_err_errno(err, errno, "%s: cannot open", log_file);
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) < 0)
+		return sw_err_errno(err, errno, "%s: cannot stat", log_file);
+	if (!S_ISREG(st.st_mode))
 		return sw_err(err, SW_EINVAL, "%s: not a regular file", log_file);
-	_cleanup_fclose_ FILE *f = fdopen(fd, "r");
-	if (!f)
-		return sw_err_errno(err, errno, "%s", log_file);
-	fd = -1; /* owned by f now */
-	char prev[SW_SHA256_HEX + 1];
+	_cleanup_free_ char *buf = malloc(SW_LOG_LINE_MAX + 1 + LR_CHUNK);
+	if (!buf)
+		return sw_err_errno(err, ENOMEM, "%s: cannot verify", log_file);
+	line_reader lr = { .fd = fd, .buf = buf, .cap = SW_LOG_LINE_MAX + 1 + LR_CHUNK };
+
+	bool any_start = first_prev && strcmp(first_prev, SW_DECLOG_ANY_START) == 0;
+	char prev[SW_SHA256_HEX + 1] = "";
 	snprintf(prev, sizeof prev, "%s", first_prev ? first_prev : ZERO_HASH);
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0, n = 0;
-	ssize_t got;
-	while ((got = getline(&line, &cap, f)) >= 0) {
+	size_t n = 0;
+	for (;;) {
+		char *line;
+		size_t len;
+		bool nl;
+		int r = lr_next(&lr, &line, &len, &nl);
+		if (r == 0)
+			break;
 		n++;
-		if (got == 0 || line[got - 1] != '\n')
+		if (r == -1)
+			return sw_err_errno(err, errno, "%s:%zu: read failed", log_file, n);
+		if (r == -2)
+			return sw_err(err, SW_EVERIFY, "%s:%zu: not a JSON record (longer than %d bytes)", log_file, n,
+				      SW_LOG_LINE_MAX);
+		if (!nl)
 			return sw_err(err, SW_EVERIFY, "%s:%zu: truncated record (no end of line)", log_file, n);
-		size_t len = (size_t)got - 1;
+		/* The line is parsed from a NUL-terminated copy: the '\n' slot. */
 		line[len] = '\0';
-		if (len > SW_LOG_LINE_MAX || memchr(line, '\0', len))
-			return sw_err(err, SW_EVERIFY, "%s:%zu: not a decision record", log_file, n);
+		if (memchr(line, '\0', len))
+			return sw_err(err, SW_EVERIFY, "%s:%zu: not a JSON record", log_file, n);
 		char ebuf[64];
 		yajl_val doc = yajl_tree_parse(line, ebuf, sizeof ebuf);
 		const char *pp[] = { "prev", NULL };
 		yajl_val pv = doc && YAJL_IS_OBJECT(doc) ? yajl_tree_get(doc, pp, yajl_t_string) : NULL;
 		if (!pv) {
 			yajl_tree_free(doc);
-			return sw_err(err, SW_EVERIFY, "%s:%zu: not a decision record", log_file, n);
+			return sw_err(err, SW_EVERIFY, "%s:%zu: not a JSON record", log_file, n);
 		}
 		const char *pvs = YAJL_GET_STRING(pv);
-		bool ok = pvs && (strcmp(pvs, prev) == 0 ||
-				  (n == 1 && first_prev && strcmp(first_prev, SW_DECLOG_ANY_START) == 0 && sw_is_hex64(pvs, strlen(pvs))));
+		/* With any_start the oldest file of a rotated set may name a
+		 * predecessor that was rotated away, but it must still name a hash. */
+		bool ok = pvs && (strcmp(pvs, prev) == 0 || (n == 1 && any_start && sw_is_hex64(pvs, strlen(pvs))));
 		yajl_tree_free(doc);
 		if (!ok) {
 			if (n == 1)
-				return sw_err(err, SW_EVERIFY, "%s:1: chain broken: prev does not match the expected start", log_file);
-			return sw_err(err, SW_EVERIFY, "%s:%zu: chain broken: prev does not match line %zu (a record was edited or removed)",
-				      log_file, n, n - 1);
+				return sw_err(err, SW_EVERIFY, "%s:1: chain broken: prev does not match the expected start",
+					      log_file);
+			return sw_err(err, SW_EVERIFY, "%s:%zu: chain broken: prev does not match line %zu", log_file, n,
+				      n - 1);
 		}
+		/* The chain hashes the line's raw bytes, exactly as written. */
 		sw_sha256_hex(line, len, prev);
 	}
-	if (ferror(f))
-		return sw_err_errno(err, EIO, "%s: read failed", log_file);
 	if (head_hex && strcmp(head_hex, prev) != 0)
-		return sw_err(err, SW_EVERIFY, "%s: last record does not match the recorded head (records were removed or edited at the end)",
-			      log_file);
+		return sw_err(err, SW_EVERIFY,
+			      "%s: last line does not match the recorded head (a record was removed or edited)", log_file);
 	*n_lines = n;
 	memcpy(last_hex, prev, SW_SHA256_HEX + 1);
 	return 0;

@@ -5,12 +5,20 @@
  * Each record is one JSON object on one line; its "prev" member is the hex SHA-256
  * of the previous line's bytes (without the newline), or of the previous file's last
  * record after a rotation ("0"*64 for the very first record). Appends take an
- * exclusive flock on the log file itself, read the last line, and write the new one
+ * exclusive flock on <state_dir>/decisions.head (which never moves, unlike a
+ * rotated log) and then on the log file, read the last line, and write the new one
  * with a single write() on an O_APPEND descriptor, so concurrent hooks keep the
- * chain intact. The hash of the newest line is also written to <state_dir>/
- * decisions.head, so deleting or editing the last records is detectable too.
+ * chain intact. The hash of the newest line is also written to the head under the
+ * lock, so deleting or editing the last records is detectable too. A log that
+ * ends without a newline (a torn write) keeps its fragment inside the chain: the
+ * next record starts on a fresh line and names the fragment's hash as prev.
+ * The log and the head must be regular files (no links, no FIFOs).
  *
- * Ownership: strings in sw_record are borrowed.
+ * Strings from outside are escaped (invalid UTF-8 becomes U+FFFD), so a record is
+ * always exactly one valid JSON line of less than SW_LOG_LINE_MAX bytes.
+ *
+ * Ownership: strings in sw_record are borrowed; a rendered line is the caller's.
+ * Failure: negative return and err naming the file (verify: "FILE:LINE: ...").
  */
 #ifndef SW_DECLOG_H
 #define SW_DECLOG_H
