@@ -117,7 +117,7 @@ fi
 [ -d /var/lib/sigward/lists/current ] && ok "a generation is current" || nok "a generation is current"
 
 # podman through the installed hooks.d file (podman's default hooks directory).
-P=(podman --root "$T/storage" --runroot "$T/run" --storage-driver overlay)
+P=(podman --root "$T/storage" --runroot "$T/run" --storage-driver overlay --runtime runc)
 U=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none)
 ID_S=$("${P[@]}" pull -q "oci:$T/img:signed" 2>/dev/null | tail -1)
 ID_U=$("${P[@]}" pull -q "oci:$T/img:unsigned" 2>/dev/null | tail -1)
