@@ -3,7 +3,7 @@
  * sigward-runc: a runtime wrapper for callers that do not read hooks.d
  * (containerd's runc `BinaryName`, Docker's `runtimes`).
  *
- * `create` and `run` are decided exactly like sigward-hook decides (lib/enforce.c)
+ * `create`, `run` and `restore` are decided exactly like sigward-hook decides (lib/enforce.c)
  * before the real runtime is exec'ed with argv, environment and file descriptors
  * untouched; every other subcommand is exec'ed straight away. A refusal exits 1
  * with the reason on stderr and, because containerd's shim shows only the runtime's
@@ -32,7 +32,7 @@
 typedef struct call {
 	const char *log, *log_format;
 	int sub;                 /* index of the subcommand in argv, -1 if none */
-	bool decides;            /* create or run */
+	bool decides;            /* create, run or restore */
 	const char *bundle, *id;
 	char bad[256];           /* why the arguments cannot be decided on */
 } call;
@@ -44,6 +44,18 @@ static const char *const global_flag_opts[] = { "debug", "systemd-cgroup", NULL 
 /* create/run options that take a value, and flags. */
 static const char *const sub_value_opts[] = { "bundle", "b", "console-socket", "pid-file", "preserve-fds", NULL };
 static const char *const sub_flag_opts[] = { "detach", "d", "keep", "no-subreaper", "no-pivot", "no-new-keyring", NULL };
+/* runc's restore starts a container from a bundle (and a criu image) as well:
+ * its further options. */
+static const char *const restore_value_opts[] = { "image-path", "work-path", "manage-cgroups-mode", "empty-ns",
+						  "lsm-profile", "lsm-mount-context", NULL };
+static const char *const restore_flag_opts[] = { "tcp-established", "ext-unix-sk", "shell-job", "file-locks",
+						 "auto-dedup", "lazy-pages", NULL };
+
+/* The subcommands that start a container from a bundle. */
+static bool starts_container(const char *sub)
+{
+	return strcmp(sub, "create") == 0 || strcmp(sub, "run") == 0 || strcmp(sub, "restore") == 0;
+}
 
 static bool in(const char *const *list, const char *s, size_t n)
 {
@@ -81,9 +93,9 @@ static void parse(int argc, char **argv, call *c)
 				c->log_format = val;
 		} else if (!in(global_flag_opts, name, n)) {
 			/* Unknown global option: we cannot tell where the subcommand is.
-			 * Fail closed if this could be a create or run. */
+			 * Fail closed if this could start a container. */
 			for (int j = i; j < argc; j++)
-				if (strcmp(argv[j], "create") == 0 || strcmp(argv[j], "run") == 0) {
+				if (starts_container(argv[j])) {
 					c->decides = true;
 					snprintf(c->bad, sizeof c->bad, "unknown runtime option '%.100s'", argv[i]);
 				}
@@ -93,15 +105,16 @@ static void parse(int argc, char **argv, call *c)
 	if (i >= argc)
 		return;
 	c->sub = i;
-	if (strcmp(argv[i], "create") != 0 && strcmp(argv[i], "run") != 0)
+	if (!starts_container(argv[i]))
 		return;
+	bool restore = strcmp(argv[i], "restore") == 0;
 	c->decides = true;
 	for (i++; i < argc; i++) {
 		if (argv[i][0] == '-' && argv[i][1]) {
 			const char *name, *val;
 			size_t n;
 			opt_name(argv[i], &name, &n, &val);
-			if (in(sub_value_opts, name, n)) {
+			if (in(sub_value_opts, name, n) || (restore && in(restore_value_opts, name, n))) {
 				if (!val) {
 					if (i + 1 >= argc) {
 						snprintf(c->bad, sizeof c->bad, "option '%.100s' needs a value", argv[i]);
@@ -111,7 +124,7 @@ static void parse(int argc, char **argv, call *c)
 				}
 				if ((n == 6 && strncmp(name, "bundle", 6) == 0) || (n == 1 && name[0] == 'b'))
 					c->bundle = val;
-			} else if (!in(sub_flag_opts, name, n)) {
+			} else if (!in(sub_flag_opts, name, n) && !(restore && in(restore_flag_opts, name, n))) {
 				/* e.g. crun's --config/-f, which would run another file than
 				 * the bundle's config.json that sigward judged. */
 				snprintf(c->bad, sizeof c->bad, "option '%.100s' is not supported by sigward-runc", argv[i]);
