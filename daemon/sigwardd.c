@@ -434,9 +434,11 @@ int main(int argc, char **argv)
 				continue;
 			if (si.ssi_signo == SIGHUP) {
 				sw_config nc = { 0 };
-				if (sw_config_load(&nc, config_file, &e) < 0 || !nc.refresh_source) {
+				/* A failed load zeroes nc: tell its error from a missing source. */
+				int lr = sw_config_load(&nc, config_file, &e);
+				if (lr < 0 || !nc.refresh_source) {
 					logmsg("reload failed, keeping the running configuration: %s",
-					       nc.refresh_source ? e.msg : "[refresh] source is not set");
+					       lr < 0 ? e.msg : "[refresh] source is not set");
 					sw_config_free(&nc);
 				} else {
 					sw_config_free(&cfg);
