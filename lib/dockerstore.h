@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dockerstore: the Docker engine's data root (default /var/lib/docker), read-only.
+ *
+ * Docker puts no image identity in the OCI annotations it hands the runtime; the
+ * link from a container to its image is in the data root (Docker 20.10, the
+ * overlay2 driver; docs/docker-store.md lists every format fact relied on and
+ * how it was verified against a real dockerd):
+ *   containers/<id>/config.v2.json             "ID", "Image": "sha256:<image id>", "Driver"
+ *   image/<driver>/imagedb/content/sha256/<id> the image config, hashing to the image id
+ *   image/<driver>/layerdb/mounts/<id>/parent  chain id of the container's base layer
+ *   image/<driver>/repositories.json           "name:tag" and "name@sha256:<digest>" -> image id
+ *
+ * Chain of custody, checked on every lookup: config.v2.json's "ID" is the
+ * container; its "Image" names an image config stored under its own digest
+ * (the file must hash to the id, SW_EVERIFY otherwise); the container's read-write
+ * layer sits on the layer chain that config's rootfs.diff_ids describe (so a
+ * config.v2.json edited to name another image is refused); repository digests
+ * are taken only from "<name>@sha256:<hex>" keys of repositories.json that map
+ * to that image id. Docker keeps no manifest, so a repository digest is Docker's
+ * own record of what it pulled: the manifest digest, or for a pull through a
+ * multi-platform index the index digest. It is added with kind "unknown" (as
+ * "name@sha256:" annotations are), the image id with kind "image-id".
+ *
+ * The image store is image/<Driver> for config.v2.json's "Driver" (Docker only
+ * runs containers of its current driver, whose image store that is). A file
+ * without "Driver" is matched against every image/<x>/ directory: the one
+ * directory holding the image config answers; none, or more than one, is an error.
+ *
+ * Never locks and never writes: Docker replaces each of these files whole (write
+ * a temporary file, rename), and a container's image, its config and its layer
+ * chain never change after `docker create`, so each read sees one complete
+ * version. Nothing below the data root is followed through a symbolic link (the
+ * root itself may be one: it is the operator's configuration). JSON is read with
+ * Go's encoding/json rules (keys match case-insensitively, null is "absent"),
+ * except that what Go resolves silently (a duplicate key, invalid UTF-8) is an
+ * error, so sigward and dockerd can never read two different answers.
+ *
+ * Ownership: nothing is allocated for the caller.
+ * Failure: negative return, `err` filled with one line naming the file and the
+ * problem, nothing added to the resolution.
+ */
+#ifndef SW_DOCKERSTORE_H
+#define SW_DOCKERSTORE_H
+
+#include "error.h"
+#include "resolve.h"
+
+#define SW_DOCKER_SOURCE "docker"
+#define SW_DOCKER_DEFAULT_ROOT "/var/lib/docker"
+
+/* config.v2.json is about 2 KiB (a long environment or many labels add a few). */
+#define SW_DOCKER_CONFIG_MAX (4u << 20)
+/* An image config: a few KiB; its history grows by one entry per build step. */
+#define SW_DOCKER_IMAGE_MAX (8u << 20)
+/* repositories.json: about 150 bytes per tag or digest reference, so 32 MiB is
+ * about 200000 references, far beyond a real node, and still a bound on what one
+ * start may cost. */
+#define SW_DOCKER_REPOS_MAX (32u << 20)
+/* Docker refuses images deeper than 125 layers (layer/layer_store.go maxLayerDepth). */
+#define SW_DOCKER_MAX_LAYERS 1024
+/* Distinct repository digests of one image (the same manifest pulled through
+ * several names counts once). */
+#define SW_DOCKER_MAX_DIGESTS 16
+
+/*
+ * The resolution source "docker": container -> image id -> repository digests,
+ * as described above; r->reference is set from the image's first "name:tag" in
+ * repositories.json (else its first "name@sha256:" reference) when empty.
+ * Returns 1 when the container is in this data root and its digests were added,
+ * 0 when the root, its containers/ directory or the container does not exist, or
+ * container_id is not a Docker container id (64 lowercase hex: Docker makes no
+ * other; such an id is never used in a path), <0 on error with nothing added to
+ * r. Records in r->looked_at that the source was consulted, either way.
+ */
+int sw_docker_resolve(const char *docker_root, const char *container_id,
+		      sw_resolution *r, sw_error *err);
+
+#endif
