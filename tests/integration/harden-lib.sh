@@ -91,7 +91,7 @@ hl_init() {
 	T=/tmp/sw-$name.$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 	mkdir -m 700 "$T" || exit 1
 	trap hl_cleanup EXIT
-	trap 'exit 130' INT TERM
+	trap 'exit 130' INT TERM HUP
 	mkdir -p "$T/keys" "$T/priv" "$T/l" "$T/lists" "$T/state" "$T/b" "$T/runc"
 	chmod 700 "$T/state"
 	HL_SEQ=0
