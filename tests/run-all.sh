@@ -16,22 +16,32 @@ mkdir -p "$OUT"
 status=0
 
 run() { echo "== $*"; "$@" || status=1; }
+# Wall time of each phase, printed before the summary: CI must stay under 20
+# minutes on 2 cores, and this shows where the time goes.
+times=()
+phase() { times+=("$1 $((SECONDS - phase_start))s"); phase_start=$SECONDS; }
+phase_start=$SECONDS
 
 rm -rf "$OUT/build" "$OUT/build-asan"
 run meson setup "$OUT/build" -Dwerror=true -Dbuildtype=debugoptimized
 run ninja -C "$OUT/build"
+phase build
 run meson test -C "$OUT/build" --print-errorlogs --num-processes 2
+phase "all suites"
 
 run meson setup "$OUT/build-asan" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 run ninja -C "$OUT/build-asan"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run meson test -C "$OUT/build-asan" --suite unit --print-errorlogs
+phase "asan+ubsan build and unit"
 
 fuzz_pass=0 fuzz_fail=0
 if [ -x tests/fuzz/run.sh ] || [ -f tests/fuzz/run.sh ]; then
 	echo "== fuzzers"
 	if bash tests/fuzz/run.sh "${SIGWARD_FUZZ_SECONDS:-12}"; then fuzz_pass=1; else fuzz_fail=1; status=1; fi
+	phase fuzzers
 fi
+echo "time: ${times[*]/%/,} total ${SECONDS}s"
 
 python3 - "$OUT/build/meson-logs/testlog.json" "$OUT/build-asan/meson-logs/testlog.json" "$fuzz_pass" "$fuzz_fail" <<'PY'
 import json, sys
