@@ -171,7 +171,7 @@ fi
 
 # ---- reading never blocks podman, and podman's writes never change the answer ----
 want=$("$PROBE" resolve "$ROOT" "$C1")
-"$PROBE" loop "$ROOT" "$C1" 25 >"$T/loop.out" 2>"$T/loop.err" &
+"$PROBE" loop "$ROOT" "$C1" 600 >"$T/loop.out" 2>"$T/loop.err" &
 LOOP_PID=$!
 n=0
 start=$(date +%s)
@@ -186,6 +186,7 @@ while [ $n -lt 6 ]; do
 done
 elapsed=$(($(date +%s) - start))
 kill -0 "$LOOP_PID" 2>/dev/null || fail "the probe loop ended before podman's work did: $(cat "$T/loop.err")"
+kill -TERM "$LOOP_PID"
 wait "$LOOP_PID" || fail "reading while podman wrote: $(cat "$T/loop.err")"
 LOOP_PID=
 reads=$(sed -n 's/^reads //p' "$T/loop.out")
