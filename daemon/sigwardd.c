@@ -16,6 +16,7 @@
  * Signals: SIGHUP reloads the configuration, SIGTERM and SIGINT exit cleanly.
  * systemd: Type=notify (READY=1 after the first attempt, STATUS= after each).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -274,6 +276,39 @@ static void rmrf_staging(const char *dir)
 	(void)rmdir(dir);
 }
 
+/* A sigwardd killed during a refresh leaves its fetch-XXXXXX directory behind (up
+ * to three files of max_size each, again after every crash). Remove them at
+ * start-up. The lock on the staging directory, held for the process's lifetime,
+ * keeps a second sigwardd on the same directory (a cron --once beside the service)
+ * from removing the directory of a refresh that is still running. */
+static void clean_staging(const char *base)
+{
+	int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return;
+	}
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "fetch-", 6) != 0 || strcmp(de->d_name, FETCH_STATE_NAME) == 0)
+			continue;
+		char path[4200];
+		snprintf(path, sizeof path, "%s/%s", base, de->d_name);
+		rmrf_staging(path);
+	}
+	closedir(d);
+	/* fd stays open: it holds the lock until exit. */
+}
+
 /* One refresh: fetch into a private directory, install if it changed. */
 static int refresh_once(const sw_config *c, daemon_state *d)
 {
@@ -399,6 +434,7 @@ int main(int argc, char **argv)
 
 	daemon_state d = { 0 };
 	(void)mkdir(cfg.refresh_staging_dir, 0700);
+	clean_staging(cfg.refresh_staging_dir);
 	load_fetch_state(&cfg, &d.fetch);
 	int rc = 0;
 	bool ready = false;
