@@ -2,6 +2,7 @@
 #include "resolve.h"
 
 #include "ctrmeta.h"
+#include "dockerstore.h"
 #include "storage.h"
 
 #include <stdbool.h>
@@ -242,14 +243,18 @@ int sw_resolve(const sw_config *c, const sw_state *st, const sw_bundle *b,
 		if (rc < 0)
 			return rc;
 	}
-	if (c->containerd && st && st->bundle) {
+	if ((c->containerd || c->docker) && st && st->bundle) {
 		char ns[SW_CONTAINERD_NS_MAX + 1];
 		rc = sw_containerd_bundle_namespace(st->bundle, st->id, ns, err);
 		if (rc < 0)
 			return rc;
 		/* Docker's containers live in containerd's "moby" namespace without an
-		 * image record there; Docker's own store (below) answers for them. */
-		if (rc == 1 && strcmp(ns, "moby") != 0) {
+		 * image record there; Docker's own data root answers for them. */
+		if (rc == 1 && strcmp(ns, "moby") == 0 && c->docker) {
+			rc = sw_docker_resolve(c->docker_root, st->id, r, err);
+			if (rc < 0)
+				return rc;
+		} else if (rc == 1 && strcmp(ns, "moby") != 0 && c->containerd) {
 			rc = sw_containerd_resolve(c->containerd_root, ns, st->id, r, err);
 			if (rc < 0)
 				return rc;
