@@ -10,6 +10,7 @@
 #    delete, --version) work and record nothing, even with a broken configuration;
 #    argv and environment reach the runtime untouched; refused: crun's --config
 #    and -f, an unknown option of create, an unknown global option before run;
+#    restore (a container from a bundle and a criu image) is decided like run;
 #  - crun through sigward-runc ([runtime] path = crun, --cgroup-manager=disabled;
 #    crun runs in a private mount namespace with a pure cgroup2 mount, as this
 #    machine's hybrid layout is refused otherwise): run, create + start, refusals;
