@@ -33,6 +33,9 @@ static const int decide_syscalls[] = {
 	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
 	SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(restart_syscall),
 	SCMP_SYS(uname), SCMP_SYS(sysinfo), SCMP_SYS(prlimit64), SCMP_SYS(ioctl),
+	/* The pause before re-reading a store its owner was committing to
+	 * (lib/ctrmeta.c, lib/storage.c). */
+	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
 	/* syslog(3): an AF_UNIX datagram socket to /dev/log (checked below). */
 	SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
 };
@@ -41,7 +44,7 @@ static const int fetch_extra[] = {
 	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
 	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(bind),
 	SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(shutdown),
-	SCMP_SYS(socketpair), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(eventfd2),
+	SCMP_SYS(socketpair), SCMP_SYS(eventfd2),
 	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(timerfd_create),
 	SCMP_SYS(timerfd_settime), SCMP_SYS(wait4),
 	/* Installing a generation (lib/install.c): the `current` symlink, and the
