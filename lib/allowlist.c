@@ -494,9 +494,11 @@ int sw_list_verify(sw_list *l, const sw_verify_opts *o, sw_error *err)
 		r = sw_serial_get(o->state_dir, l->scope, &highest, err);
 		if (r < 0)
 			return r;
-		if (l->serial < highest)
+		if (l->serial < highest) {
+			l->rollback = true;
 			return sw_err(err, SW_EPOLICY, "allowlist %s is older than serial %llu already accepted (rollback refused)",
 				      name, (unsigned long long)highest);
+		}
 		if (o->update_state && l->serial > highest) {
 			r = sw_serial_raise(o->state_dir, l->scope, l->serial, err);
 			if (r < 0)

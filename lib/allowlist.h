@@ -70,6 +70,7 @@ typedef struct sw_list {
 	char signers[SW_MAX_KEYS][SW_KEYID_HEX];
 	size_t n_signers;
 	bool from_cache;            /* signatures taken from the verification cache */
+	bool rollback;              /* refused only because a higher serial was accepted */
 } sw_list;
 
 typedef struct sw_verify_opts {

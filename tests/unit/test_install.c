@@ -12,6 +12,7 @@
 
 #include "allowlist.h"
 #include "config.h"
+#include "enforce.h"
 #include "install.h"
 
 typedef struct fixture {
@@ -497,6 +498,97 @@ static void test_concurrent_installs(void **state)
 		free(srcs[i]);
 }
 
+/* Starts racing a refresh: a start that opened `current` just before the switch
+ * may find the newer serial already accepted by a concurrent start. That is not
+ * a rollback: every start of an image listed in every generation is allowed.
+ * And an old generation that stays current after a newer serial was accepted is
+ * still refused as a rollback. */
+static void test_starts_during_switches(void **state)
+{
+	fixture *f = *state;
+	enum { FIRST = 1, LAST = 21, STARTERS = 4 };
+	/* entry-150 is in every list of serials 1..21 (make_list offsets by 7*serial). */
+	char *srcs[LAST + 1];
+	for (unsigned s = FIRST; s <= LAST; s++) {
+		char name[16];
+		snprintf(name, sizeof name, "s%u", s);
+		srcs[s] = make_list(f, name, 200, "test", s, sw_now() + 86400);
+	}
+	char listed[SW_DIGEST_STR];
+	digest_of(150, listed);
+	char *bundle = tu_path(f->root, "bundle");
+	mkdir(bundle, 0755);
+	char cfgjson[512];
+	snprintf(cfgjson, sizeof cfgjson,
+		 "{\"ociVersion\":\"1.0.2\",\"annotations\":{\"org.opencontainers.image.digest\":\"%s\"}}", listed);
+	tu_writes(bundle, "config.json", cfgjson);
+	f->cfg.annotations[0] = (char *)"org.opencontainers.image.digest";
+	f->cfg.n_annotations = 1;
+	f->cfg.mode = SW_MODE_ENFORCE;
+
+	char gen[SW_GEN_NAME_MAX];
+	install_ok(f, srcs[FIRST], gen);
+
+	pid_t installer = fork();
+	assert_true(installer >= 0);
+	if (installer == 0) {
+		for (unsigned s = FIRST + 1; s <= LAST; s++) {
+			sw_error e = { 0 };
+			if (sw_list_install(&f->cfg, srcs[s], false, NULL, 0, &e) < 0)
+				_exit(1);
+			usleep(5000);
+		}
+		_exit(0);
+	}
+	pid_t starters[STARTERS];
+	for (unsigned i = 0; i < STARTERS; i++) {
+		starters[i] = fork();
+		assert_true(starters[i] >= 0);
+		if (starters[i] == 0) {
+			sw_enforce_req req = { .config = &f->cfg, .container_id = "c", .bundle = bundle, .runtime = "test" };
+			unsigned starts = 0;
+			for (;;) {
+				sw_enforce_result out;
+				sw_enforce(&req, &out);
+				starts++;
+				if (out.decision.verdict != SW_ALLOW) {
+					fprintf(stderr, "start %u denied: %s\n", starts, out.decision.reason);
+					_exit(1);
+				}
+				if (out.serial == LAST)
+					_exit(starts > 1 ? 0 : 2);
+			}
+		}
+	}
+	int st;
+	assert_int_equal(waitpid(installer, &st, 0), installer);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	for (unsigned i = 0; i < STARTERS; i++) {
+		assert_int_equal(waitpid(starters[i], &st, 0), starters[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+
+	/* A real rollback: `current` put back on an older generation by hand. */
+	char *older = tu_path(f->root, "older");
+	assert_int_equal(rename(srcs[FIRST], older), 0);
+	char *cur = tu_path(f->lists, "current");
+	char *tmp = tu_path(f->lists, "current.tmp");
+	assert_int_equal(symlink(older, tmp), 0);
+	assert_int_equal(rename(tmp, cur), 0);
+	sw_enforce_req req = { .config = &f->cfg, .container_id = "c", .bundle = bundle, .runtime = "test" };
+	sw_enforce_result out;
+	sw_enforce(&req, &out);
+	assert_int_equal(out.decision.verdict, SW_DENY);
+	assert_non_null(strstr(out.decision.reason, "rollback refused"));
+	free(older);
+	free(cur);
+	free(tmp);
+	free(bundle);
+	for (unsigned s = FIRST; s <= LAST; s++)
+		free(srcs[s]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +599,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_entries_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_staging_cleaned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_installs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_starts_during_switches, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
