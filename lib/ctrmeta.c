@@ -14,8 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <yajl/yajl_tree.h>
-
+#include "json.h"
 #include "util.h"
 
 /* ---- bbolt format constants (bbolt's page.go, db.go / internal/common) ---- */
@@ -905,9 +904,6 @@ static void add_found(rctx *c, const char *digest, const char *kind)
 
 /* ---- JSON (yajl tree) helpers ---- */
 
-static void yajl_freep(yajl_val *v) { if (*v) yajl_tree_free(*v); }
-#define _cleanup_yajl_ __attribute__((cleanup(yajl_freep)))
-
 /* Member of an object, matched case-insensitively as Go's encoding/json does
  * (containerd decodes these documents with it); two matches are refused rather
  * than guessing which one containerd used. 1 found, 0 absent, <0 duplicate. */
@@ -972,16 +968,10 @@ static int json_parse(const char *buf, size_t len, const char *what, yajl_val *o
 	if (len > SW_CONTAINERD_JSON_MAX)
 		return sw_err(err, SW_ETOOBIG, "%s: %zu bytes, more than the limit of %u",
 			      what, len, SW_CONTAINERD_JSON_MAX);
-	/* yajl_tree_parse stops at a NUL: a document with one would be judged by
-	 * its prefix. */
-	if (memchr(buf, '\0', len))
-		return sw_err(err, SW_EINVAL, "%s: NUL byte in JSON", what);
-	char ebuf[256];
-	yajl_val v = yajl_tree_parse(buf, ebuf, sizeof ebuf);
-	if (!v) {
-		ebuf[strcspn(ebuf, "\r\n")] = '\0';
-		return sw_err(err, SW_EINVAL, "%s: invalid JSON: %s", what, ebuf);
-	}
+	yajl_val v;
+	int r = sw_json_tree(buf, len, what, &v, err);
+	if (r < 0)
+		return r;
 	if (!YAJL_IS_OBJECT(v)) {
 		yajl_tree_free(v);
 		return sw_err(err, SW_EINVAL, "%s: not a JSON object", what);

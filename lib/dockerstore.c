@@ -15,14 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <yajl/yajl_parse.h>
-
+#include "json.h"
 #include "util.h"
 
 #define PATHBUF (PATH_MAX + 256)
 /* yajl's event parser does not recurse, but nothing Docker writes nests deeper
- * than a dozen levels: a bound keeps the walk's bookkeeping simple. */
-#define JSON_MAX_DEPTH 64
+ * than a dozen levels: SW_JSON_MAX_DEPTH keeps the walk's bookkeeping simple. */
 /* layerdb/mounts/<id>/parent holds one "sha256:<hex>". */
 #define PARENT_MAX 256
 /* A storage driver name (overlay2, vfs, btrfs, zfs, fuse-overlayfs, ...). */
@@ -39,23 +37,6 @@ typedef struct docker_image {
 
 /* ---- small helpers ---- */
 
-static bool is_sha256_digest(const unsigned char *s, size_t len)
-{
-	return len == 7 + SW_SHA256_HEX && memcmp(s, "sha256:", 7) == 0 &&
-	       sw_is_hex64((const char *)s + 7, SW_SHA256_HEX);
-}
-
-/* Paths below are for messages only (files are opened relative to directory
- * fds), so a cut one is harmless. */
-static void msgpath(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void msgpath(char *out, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	(void)vsnprintf(out, n, fmt, ap);
-	va_end(ap);
-}
-
 /* A string from a file, for a message: at most NAME_SHOW bytes, a NUL byte shown
  * as '?' (sw_err keeps the line itself on one line). */
 static void show(const unsigned char *s, size_t len, char out[NAME_SHOW + 4])
@@ -68,37 +49,6 @@ static void show(const unsigned char *s, size_t len, char out[NAME_SHOW + 4])
 		n += 3;
 	}
 	out[n] = '\0';
-}
-
-/*
- * Does a JSON object key select `field` (lowercase ASCII) the way Go's
- * encoding/json selects a struct field? Go matches case-insensitively with
- * Unicode simple folding, so besides ASCII case, U+017F (long s) stands for 's'
- * and U+212A (Kelvin sign) for 'k'. A reader that missed those spellings would
- * let a file hide a field from sigward that dockerd reads.
- */
-static bool go_key_eq(const unsigned char *k, size_t len, const char *field)
-{
-	size_t i = 0;
-	for (const char *f = field; *f; f++) {
-		if (i >= len)
-			return false;
-		unsigned char c = k[i];
-		if (c < 0x80) {
-			if (c >= 'A' && c <= 'Z')
-				c = (unsigned char)(c - 'A' + 'a');
-			if (c != (unsigned char)*f)
-				return false;
-			i++;
-		} else if (*f == 's' && len - i >= 2 && c == 0xc5 && k[i + 1] == 0xbf) {
-			i += 2;
-		} else if (*f == 'k' && len - i >= 3 && c == 0xe2 && k[i + 1] == 0x84 && k[i + 2] == 0xaa) {
-			i += 3;
-		} else {
-			return false;
-		}
-	}
-	return i == len;
 }
 
 /* ---- files below the data root ---- */
@@ -158,14 +108,14 @@ static int open_dirs(int dirfd, const char *base, const char *rel, int *out,
 	for (char *save = NULL, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		char what[PATHBUF];
 		done = (size_t)(c - buf) + strlen(c);
-		msgpath(what, sizeof what, "%s/%.*s", base, (int)done, rel);
+		sw_msgpath(what, sizeof what, "%s/%.*s", base, (int)done, rel);
 		int fd = -1;
 		int r = open_subdir(at, c, what, &fd, err);
 		if (r < 0)
 			return r;
 		if (r == 0) {
 			if (missing)
-				msgpath(missing, PATHBUF, "%s", what);
+				sw_msgpath(missing, PATHBUF, "%s", what);
 			return 0;
 		}
 		if (cur >= 0)
@@ -262,8 +212,8 @@ static int cb_open(jwalk *w, enum jtype t)
 {
 	if (!cb_value(w, t, NULL, 0))
 		return 0;
-	if (++w->depth > JSON_MAX_DEPTH)
-		return fail(w, SW_EINVAL, "nested deeper than %d levels", JSON_MAX_DEPTH);
+	if (++w->depth > SW_JSON_MAX_DEPTH)
+		return fail(w, SW_EINVAL, "nested deeper than %d levels", SW_JSON_MAX_DEPTH);
 	return 1;
 }
 
@@ -295,38 +245,10 @@ static const yajl_callbacks callbacks = {
 	.yajl_end_array = cb_end,
 };
 
-static void yajl_handle_freep(yajl_handle *h)
-{
-	if (*h)
-		yajl_free(*h);
-}
-
 /* Walk a whole document. 0, or <0 with the walker's error or yajl's. */
 static int jwalk_run(jwalk *w, const char *json, size_t len)
 {
-	_cleanup_(yajl_handle_freep) yajl_handle h = yajl_alloc(&callbacks, NULL, w);
-	if (!h)
-		return sw_err(w->err, ENOMEM, "%s: out of memory", w->what);
-
-	yajl_status s = yajl_parse(h, (const unsigned char *)json, len);
-	size_t at = yajl_get_bytes_consumed(h);
-	if (s == yajl_status_ok) {
-		s = yajl_complete_parse(h);
-		at = len;
-	}
-	if (s == yajl_status_ok)
-		return 0;
-	if (w->failed)
-		return -(w->err && w->err->code > 0 ? w->err->code : 1);
-	unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)json, len);
-	char m[160];
-	snprintf(m, sizeof m, "%s", msg ? (const char *)msg : "parse error");
-	if (msg)
-		yajl_free_error(h, msg);
-	size_t ml = strlen(m);
-	while (ml && (m[ml - 1] == '\n' || m[ml - 1] == ' '))
-		m[--ml] = '\0';
-	return sw_err(w->err, SW_EINVAL, "%s: invalid JSON at byte %zu: %s", w->what, at, m);
+	return sw_json_events(&callbacks, w, &w->failed, json, len, w->what, w->err);
 }
 
 /* ---- keys seen in one object, for duplicates ---- */
@@ -431,7 +353,7 @@ static int cfg_key(jwalk *w, const unsigned char *k, size_t len)
 		for (size_t i = 0; i <= n; i++)
 			lower[i] = (char)(cfield_name[f][i] >= 'A' && cfield_name[f][i] <= 'Z'
 					  ? cfield_name[f][i] - 'A' + 'a' : cfield_name[f][i]);
-		if (go_key_eq(k, len, lower))
+		if (sw_json_go_key_eq(k, len, lower))
 			d->field = (enum cfield)f;
 	}
 	if (d->field == CF_OTHER)
@@ -476,7 +398,7 @@ static int cfg_value(jwalk *w, enum jtype t, const unsigned char *s, size_t len)
 	case CF_IMAGE:
 		if (len == 0)
 			return 1;
-		if (!is_sha256_digest(s, len)) {
+		if (!sw_is_sha256_digest((const char *)s, len)) {
 			show(s, len, v);
 			return fail(w, SW_EINVAL, "\"Image\" is \"%s\", not an image id (sha256:<64 hex>)", v);
 		}
@@ -519,12 +441,12 @@ static int img_key(jwalk *w, const unsigned char *k, size_t len)
 {
 	img_doc *d = w->doc;
 	if (w->depth == 1) {
-		d->rootfs_key = go_key_eq(k, len, "rootfs");
+		d->rootfs_key = sw_json_go_key_eq(k, len, "rootfs");
 		if (d->rootfs_key && d->rootfs_seen)
 			return fail(w, SW_EINVAL, "\"rootfs\" appears twice");
 		d->rootfs_seen |= d->rootfs_key;
 	} else if (w->depth == 2 && d->in_rootfs) {
-		d->diffids_key = go_key_eq(k, len, "diff_ids");
+		d->diffids_key = sw_json_go_key_eq(k, len, "diff_ids");
 		if (d->diffids_key && d->diffids_seen)
 			return fail(w, SW_EINVAL, "\"rootfs\": \"diff_ids\" appears twice");
 		d->diffids_seen |= d->diffids_key;
@@ -581,7 +503,7 @@ static int img_value(jwalk *w, enum jtype t, const unsigned char *s, size_t len)
 		if (t != J_STRING)
 			return fail(w, SW_EINVAL, "\"rootfs\": diff_ids[%zu] is %s, not a string",
 				    d->n_layers, jtype_name(t));
-		if (!is_sha256_digest(s, len)) {
+		if (!sw_is_sha256_digest((const char *)s, len)) {
 			show(s, len, v);
 			return fail(w, SW_EINVAL, "\"rootfs\": diff_ids[%zu] is \"%s\", not sha256:<64 hex>",
 				    d->n_layers, v);
@@ -683,7 +605,7 @@ static int repos_key(jwalk *w, const unsigned char *k, size_t len)
 	repos_doc *d = w->doc;
 	char v[NAME_SHOW + 4];
 	if (w->depth == 1) {
-		d->repos_key = go_key_eq(k, len, "repositories");
+		d->repos_key = sw_json_go_key_eq(k, len, "repositories");
 		if (d->repos_key && d->repos_seen)
 			return fail(w, SW_EINVAL, "\"Repositories\" appears twice");
 		d->repos_seen |= d->repos_key;
@@ -719,7 +641,7 @@ static int repos_entry(jwalk *w, repos_doc *d, const unsigned char *s, size_t le
 {
 	char r[NAME_SHOW + 4], v[NAME_SHOW + 4];
 	show((const unsigned char *)d->ref, d->ref_len, r);
-	if (!is_sha256_digest(s, len)) {
+	if (!sw_is_sha256_digest((const char *)s, len)) {
 		show(s, len, v);
 		return fail(w, SW_EINVAL, "\"%s\" maps to \"%s\", not an image id", r, v);
 	}
@@ -738,7 +660,7 @@ static int repos_entry(jwalk *w, repos_doc *d, const unsigned char *s, size_t le
 		return fail(w, SW_EINVAL, "\"%s\" is not a name:tag reference", r);
 	/* Docker resolves only sha256 digests; another algorithm or a malformed
 	 * digest is a record sigward cannot read, not one to skip. */
-	if (!tag && !is_sha256_digest(rest, rest_len))
+	if (!tag && !sw_is_sha256_digest((const char *)rest, rest_len))
 		return fail(w, SW_EINVAL, "\"%s\" is not a name@sha256:<64 hex> reference", r);
 
 	if (len != strlen(d->want) || memcmp(s, d->want, len) != 0)
@@ -838,7 +760,7 @@ static int parse_repositories(const char *json, size_t len, const char *what, do
 static int store_holds(int imagefd, const char *image_path, const char *name, const char *hex, sw_error *err)
 {
 	char base[PATHBUF], rel[128];
-	msgpath(base, sizeof base, "%s/%s", image_path, name);
+	sw_msgpath(base, sizeof base, "%s/%s", image_path, name);
 	_cleanup_close_ int storefd = -1;
 	int r = open_subdir(imagefd, name, base, &storefd, err);
 	if (r <= 0)
@@ -852,7 +774,7 @@ static int store_holds(int imagefd, const char *image_path, const char *name, co
 		return 1;
 	if (errno == ENOENT)
 		return 0;
-	msgpath(rel, sizeof rel, "imagedb/content/sha256/%s", hex);
+	sw_msgpath(rel, sizeof rel, "imagedb/content/sha256/%s", hex);
 	return sw_err_errno(err, errno, "%s/%s: cannot stat", base, rel);
 }
 
@@ -924,9 +846,9 @@ static int lookup(const char *root, const char *cid, docker_image *img, sw_error
 
 	/* containers/<id>: the container's own directory. Missing: not Docker's. */
 	char rel[PATHBUF], cdir[PATHBUF], cfg_what[PATHBUF];
-	msgpath(rel, sizeof rel, "containers/%s", cid);
-	msgpath(cdir, sizeof cdir, "%s/%s", root, rel);
-	msgpath(cfg_what, sizeof cfg_what, "%s/config.v2.json", cdir);
+	sw_msgpath(rel, sizeof rel, "containers/%s", cid);
+	sw_msgpath(cdir, sizeof cdir, "%s/%s", root, rel);
+	sw_msgpath(cfg_what, sizeof cfg_what, "%s/config.v2.json", cdir);
 	_cleanup_close_ int cfd = -1;
 	r = open_dirs(rootfd, root, rel, &cfd, NULL, err);
 	if (r <= 0)
@@ -956,7 +878,7 @@ static int lookup(const char *root, const char *cid, docker_image *img, sw_error
 
 	/* The image store: image/<Driver>, or the one store holding the image. */
 	char image_path[PATHBUF];
-	msgpath(image_path, sizeof image_path, "%s/image", root);
+	sw_msgpath(image_path, sizeof image_path, "%s/image", root);
 	_cleanup_close_ int imagefd = -1;
 	r = open_subdir(rootfd, "image", image_path, &imagefd, err);
 	if (r < 0)
@@ -972,7 +894,7 @@ static int lookup(const char *root, const char *cid, docker_image *img, sw_error
 			return r;
 	}
 	char store_path[PATHBUF];
-	msgpath(store_path, sizeof store_path, "%s/%s", image_path, driver);
+	sw_msgpath(store_path, sizeof store_path, "%s/%s", image_path, driver);
 	_cleanup_close_ int storefd = -1;
 	r = open_subdir(imagefd, driver, store_path, &storefd, err);
 	if (r < 0)
@@ -983,7 +905,7 @@ static int lookup(const char *root, const char *cid, docker_image *img, sw_error
 
 	/* Chain of custody 1: the image id is the digest of the stored config. */
 	char missing[PATHBUF], img_what[PATHBUF];
-	msgpath(img_what, sizeof img_what, "%s/imagedb/content/sha256/%s", store_path, hex);
+	sw_msgpath(img_what, sizeof img_what, "%s/imagedb/content/sha256/%s", store_path, hex);
 	_cleanup_close_ int contentfd = -1;
 	r = open_dirs(storefd, store_path, "imagedb/content/sha256", &contentfd, missing, err);
 	if (r < 0)
@@ -1013,14 +935,14 @@ static int lookup(const char *root, const char *cid, docker_image *img, sw_error
 	if (r < 0)
 		return r;
 	char mounts_rel[PATHBUF], mount_what[PATHBUF];
-	msgpath(mounts_rel, sizeof mounts_rel, "layerdb/mounts/%s", cid);
+	sw_msgpath(mounts_rel, sizeof mounts_rel, "layerdb/mounts/%s", cid);
 	_cleanup_close_ int mountfd = -1;
 	r = open_dirs(storefd, store_path, mounts_rel, &mountfd, missing, err);
 	if (r < 0)
 		return r;
 	if (r == 0)
 		return sw_err(err, ENOENT, "%s: missing: no read-write layer record for container %s", missing, cid);
-	msgpath(mount_what, sizeof mount_what, "%s/%s/parent", store_path, mounts_rel);
+	sw_msgpath(mount_what, sizeof mount_what, "%s/%s/parent", store_path, mounts_rel);
 	_cleanup_free_ char *parent = NULL;
 	size_t plen = 0;
 	r = read_optional(mountfd, "parent", PARENT_MAX, mount_what, &parent, &plen, err);
@@ -1033,7 +955,7 @@ static int lookup(const char *root, const char *cid, docker_image *img, sw_error
 			p++, plen--;
 		while (plen && strchr(" \t\n\r\v\f", p[plen - 1]) && p[plen - 1])
 			plen--;
-		if (!is_sha256_digest((const unsigned char *)p, plen))
+		if (!sw_is_sha256_digest(p, plen))
 			return sw_err(err, SW_EINVAL, "%s: not a layer chain id (sha256:<64 hex>)", mount_what);
 		if (!layers.chain[0])
 			return sw_err(err, SW_EVERIFY, "%s: the container's layer chain is %.*s, but image %s has no layers (config.v2.json names an image the container was not made from)",
@@ -1051,7 +973,7 @@ static int lookup(const char *root, const char *cid, docker_image *img, sw_error
 	/* Repository digests: what Docker recorded pulling this image by.
 	 * Missing repositories.json: Docker has never named an image. */
 	char repos_what[PATHBUF];
-	msgpath(repos_what, sizeof repos_what, "%s/repositories.json", store_path);
+	sw_msgpath(repos_what, sizeof repos_what, "%s/repositories.json", store_path);
 	_cleanup_free_ char *rjson = NULL;
 	size_t rlen = 0;
 	r = read_optional(storefd, "repositories.json", SW_DOCKER_REPOS_MAX, repos_what, &rjson, &rlen, err);

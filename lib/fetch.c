@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 
 #include <curl/curl.h>
-#include <yajl/yajl_tree.h>
 
 #include "allowlist.h"
+#include "json.h"
 #include "util.h"
 
 /* YAJL_GET_STRING is NULL for a non-string; callers checked the type already. */
@@ -224,42 +224,13 @@ static void challenge_param(const char *ch, const char *key, char *out, size_t n
 	}
 }
 
-/* Registry responses are parsed with yajl_tree, whose yajl_tree_free recurses
- * once per nesting level: a hostile 1 MiB manifest of '[' and ']' (500 000
- * levels) overflows the stack. A sigward artifact manifest is four levels deep,
- * a token answer two; refuse anything deeper than JSON_MAX_DEPTH before parsing.
- * Brackets inside strings do not count. */
-#define JSON_MAX_DEPTH 64
-
-static bool json_too_deep(const char *s, size_t len)
-{
-	unsigned depth = 0;
-	bool in_str = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > JSON_MAX_DEPTH)
-				return true;
-		} else if ((c == ']' || c == '}') && depth) {
-			depth--;
-		}
-	}
-	return false;
-}
-
 int sw_registry_token(const char *json, size_t len, const char *what, char token[SW_TOKEN_MAX + 1], sw_error *err)
 {
-	if (json_too_deep(json, len))
-		return sw_err(err, SW_EINVAL, "%s: token response nested deeper than %d levels", what, JSON_MAX_DEPTH);
-	char ebuf[128];
-	yajl_val doc = yajl_tree_parse(json, ebuf, sizeof ebuf);
+	/* Registry responses are hostile input: sw_json_tree bounds the nesting
+	 * (yajl_tree_free recurses once per level) and refuses NUL bytes. */
+	yajl_val doc;
+	if (sw_json_tree(json, len, what, &doc, err) < 0)
+		return -SW_EINVAL;
 	const char *tok_path[] = { "token", NULL }, *acc_path[] = { "access_token", NULL };
 	yajl_val tok = doc ? yajl_tree_get(doc, tok_path, yajl_t_string) : NULL;
 	if (!tok && doc)
@@ -521,10 +492,9 @@ static int parse_oci(const char *url, oci_ref *o, sw_error *err)
 int sw_oci_manifest_layers(const char *json, size_t len, const char *what, uint64_t max_size,
 			   sw_oci_layer layers[3], sw_error *err)
 {
-	if (json_too_deep(json, len))
-		return sw_err(err, SW_EINVAL, "%s: manifest nested deeper than %d levels", what, JSON_MAX_DEPTH);
-	char ebuf[128];
-	yajl_val doc = yajl_tree_parse(json, ebuf, sizeof ebuf);
+	yajl_val doc;
+	if (sw_json_tree(json, len, what, &doc, err) < 0)
+		return -SW_EINVAL;
 	const char *layers_path[] = { "layers", NULL };
 	yajl_val ls = doc ? yajl_tree_get(doc, layers_path, yajl_t_array) : NULL;
 	int r = 0;

@@ -7,13 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yajl/yajl_parse.h>
-
+#include "json.h"
 #include "util.h"
 
 /* The OCI documents sigward reads are shallow (config.json's seccomp rules are
- * about six levels deep); a deeper one is hostile or broken. */
-#define SW_JSON_MAX_DEPTH 64
+ * about six levels deep); one deeper than SW_JSON_MAX_DEPTH is hostile or broken. */
 
 /*
  * yajl's event parser rather than yajl_tree: the callbacks see every string with
@@ -48,12 +46,6 @@ static void parse_ctx_done(parse_ctx *p)
 	free(p->ann_key);
 	sw_state_free(&p->st);
 	sw_bundle_free(&p->b);
-}
-
-static void yajl_freep(yajl_handle *h)
-{
-	if (*h)
-		yajl_free(*h);
 }
 
 static const char *vtype_name(enum vtype t)
@@ -283,34 +275,7 @@ static int run_parser(parse_ctx *p, const char *json, size_t len)
 {
 	if (len == 0)
 		return sw_err(p->err, SW_EINVAL, "%s: empty document", p->what);
-
-	/* Defaults matter here: no comments, strings validated as UTF-8, no
-	 * trailing garbage, one value only. */
-	_cleanup_(yajl_freep) yajl_handle h = yajl_alloc(&callbacks, NULL, p);
-	if (!h)
-		return sw_err(p->err, ENOMEM, "%s: out of memory", p->what);
-
-	yajl_status s = yajl_parse(h, (const unsigned char *)json, len);
-	size_t at = yajl_get_bytes_consumed(h);
-	if (s == yajl_status_ok) {
-		s = yajl_complete_parse(h);
-		at = len;
-	}
-	if (s == yajl_status_ok)
-		return 0;
-	if (p->failed)
-		return -(p->err ? p->err->code : 1);
-
-	unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)json, len);
-	char m[160];
-	snprintf(m, sizeof m, "%s", msg ? (const char *)msg : "parse error");
-	if (msg)
-		yajl_free_error(h, msg);
-	/* yajl ends its message with a newline. */
-	size_t ml = strlen(m);
-	while (ml && (m[ml - 1] == '\n' || m[ml - 1] == ' '))
-		m[--ml] = '\0';
-	return sw_err(p->err, SW_EINVAL, "%s: invalid JSON at byte %zu: %s", p->what, at, m);
+	return sw_json_events(&callbacks, p, &p->failed, json, len, p->what, p->err);
 }
 
 void sw_state_free(sw_state *st)

@@ -12,8 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <yajl/yajl_parse.h>
-#include <yajl/yajl_tree.h>
+#include "json.h"
 
 /*
  * The graph drivers whose stores are looked at, in this order. containers/storage
@@ -23,7 +22,6 @@
  */
 static const char *const drivers[] = { "overlay", "vfs", "btrfs", "zfs" };
 
-#define SW_JSON_MAX_DEPTH 64
 /* Captured strings of the record sigward looks for: keys like
  * "manifest-sha256:<64 hex>" and digests are under 100 bytes. */
 #define SW_STORAGE_KEY_MAX 256
@@ -36,70 +34,10 @@ static const char *const drivers[] = { "overlay", "vfs", "btrfs", "zfs" };
 
 /* ---- small helpers ---- */
 
-static bool is_sha256_digest(const char *s, size_t len)
-{
-	return len == 7 + SW_SHA256_HEX && memcmp(s, "sha256:", 7) == 0 && sw_is_hex64(s + 7, SW_SHA256_HEX);
-}
-
 static bool has_prefix(const char *s, size_t len, const char *prefix)
 {
 	size_t n = strlen(prefix);
 	return len >= n && memcmp(s, prefix, n) == 0;
-}
-
-/*
- * Does a JSON object key select `field` (lowercase ASCII) the way Go's
- * encoding/json selects a struct field? Go matches case-insensitively with
- * Unicode simple folding, so besides ASCII case, U+017F (long s) stands for 's'
- * and U+212A (Kelvin sign) for 'k'. A reader that missed those spellings would
- * let a record hide a field from sigward that podman reads.
- */
-static bool go_key_eq(const unsigned char *k, size_t len, const char *field)
-{
-	size_t i = 0;
-	for (const char *f = field; *f; f++) {
-		if (i >= len)
-			return false;
-		unsigned char c = k[i];
-		if (c < 0x80) {
-			if (c >= 'A' && c <= 'Z')
-				c = (unsigned char)(c - 'A' + 'a');
-			if (c != (unsigned char)*f)
-				return false;
-			i++;
-		} else if (*f == 's' && len - i >= 2 && c == 0xc5 && k[i + 1] == 0xbf) {
-			i += 2;
-		} else if (*f == 'k' && len - i >= 3 && c == 0xe2 && k[i + 1] == 0x84 && k[i + 2] == 0xaa) {
-			i += 3;
-		} else {
-			return false;
-		}
-	}
-	return i == len;
-}
-
-static void yajl_handle_freep(yajl_handle *h)
-{
-	if (*h)
-		yajl_free(*h);
-}
-
-static void yajl_val_freep(yajl_val *v)
-{
-	if (*v)
-		yajl_tree_free(*v);
-}
-#define _cleanup_yajl_ __attribute__((cleanup(yajl_val_freep)))
-
-/* Paths below are for messages only (files are opened relative to directory
- * fds), so a cut one is harmless; the root is below PATH_MAX anyway. */
-static void msgpath(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void msgpath(char *out, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	(void)vsnprintf(out, n, fmt, ap);
-	va_end(ap);
 }
 
 /* 1 read, 0 the file does not exist, <0 error. Regular files only, no links
@@ -161,42 +99,6 @@ static int open_root(const char *root, int *out, sw_error *err)
 }
 
 /* ---- checks before yajl_tree ---- */
-
-/*
- * yajl_tree_free recurses once per nesting level: a 4 MiB manifest of '[' would
- * overflow the stack. And yajl_tree keeps strings as C strings: "\u0000" would
- * cut one short where Go (containers/image) reads the whole string. So scan
- * first: nesting depth, and NUL escapes (strings skipped, other escapes
- * honoured); yajl itself still judges whether the text is valid JSON.
- * 0 ok, -1 too deep, -2 NUL.
- */
-static int json_prescan(const char *s, size_t len, unsigned max)
-{
-	unsigned depth = 0;
-	bool in_str = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '\0')
-			return -2;
-		if (in_str) {
-			if (c == '\\') {
-				if (len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
-					return -2;
-				i++;
-			} else if (c == '"') {
-				in_str = false;
-			}
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > max)
-				return -1;
-		} else if ((c == ']' || c == '}') && depth) {
-			depth--;
-		}
-	}
-	return 0;
-}
 
 /* ---- containers.json / images.json: yajl's event parser ---- */
 
@@ -483,17 +385,17 @@ static int cb_end(void *ctx)
 
 static enum rfield record_field(const rparse *p, const unsigned char *k, size_t len)
 {
-	if (go_key_eq(k, len, "id"))
+	if (sw_json_go_key_eq(k, len, "id"))
 		return RF_ID;
 	if (!p->images)
-		return go_key_eq(k, len, "image") ? RF_IMAGE : RF_OTHER;
-	if (go_key_eq(k, len, "digest"))
+		return sw_json_go_key_eq(k, len, "image") ? RF_IMAGE : RF_OTHER;
+	if (sw_json_go_key_eq(k, len, "digest"))
 		return RF_DIGEST;
-	if (go_key_eq(k, len, "names"))
+	if (sw_json_go_key_eq(k, len, "names"))
 		return RF_NAMES;
-	if (go_key_eq(k, len, "big-data-names"))
+	if (sw_json_go_key_eq(k, len, "big-data-names"))
 		return RF_BDNAMES;
-	if (go_key_eq(k, len, "big-data-digests"))
+	if (sw_json_go_key_eq(k, len, "big-data-digests"))
 		return RF_BDDIGESTS;
 	return RF_OTHER;
 }
@@ -563,30 +465,9 @@ static int find_record(const char *json, size_t len, const char *what, bool imag
 		return 0;
 
 	_cleanup_(rparse_done) rparse p = { .what = what, .err = err, .images = images, .want = want };
-	/* Defaults matter: no comments, UTF-8 validated, no trailing garbage, one value. */
-	_cleanup_(yajl_handle_freep) yajl_handle h = yajl_alloc(&callbacks, NULL, &p);
-	if (!h)
-		return sw_err(err, ENOMEM, "%s: out of memory", what);
-
-	yajl_status s = yajl_parse(h, (const unsigned char *)json, len);
-	size_t at = yajl_get_bytes_consumed(h);
-	if (s == yajl_status_ok) {
-		s = yajl_complete_parse(h);
-		at = len;
-	}
-	if (s != yajl_status_ok) {
-		if (p.failed)
-			return -(err ? err->code : 1);
-		unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)json, len);
-		char m[160];
-		snprintf(m, sizeof m, "%s", msg ? (const char *)msg : "parse error");
-		if (msg)
-			yajl_free_error(h, msg);
-		size_t ml = strlen(m);
-		while (ml && (m[ml - 1] == '\n' || m[ml - 1] == ' '))
-			m[--ml] = '\0';
-		return sw_err(err, SW_EINVAL, "%s: invalid JSON at byte %zu: %s", what, at, m);
-	}
+	int r = sw_json_events(&callbacks, &p, &p.failed, json, len, what, err);
+	if (r < 0)
+		return r;
 	if (!p.have_found)
 		return 0;
 	*out = p.found;
@@ -649,7 +530,7 @@ static int mget(yajl_val obj, const char *field, yajl_val *out, const char *what
 	int found = 0;
 	for (size_t i = 0; i < obj->u.object.len; i++) {
 		const char *k = obj->u.object.keys[i];
-		if (go_key_eq((const unsigned char *)k, strlen(k), field)) {
+		if (sw_json_go_key_eq((const unsigned char *)k, strlen(k), field)) {
 			if (found)
 				return sw_err(err, SW_EINVAL, "%s: \"%s\" appears twice", what, field);
 			*out = obj->u.object.values[i];
@@ -693,7 +574,7 @@ static int parse_index_entries(yajl_val list, const char *what, vitem *it, sw_er
 		if (r == 0 || !YAJL_IS_STRING(d))
 			return sw_err(err, SW_EINVAL, "%s: entry %zu of \"manifests\" has no digest string", what, i);
 		/* Another algorithm cannot name one of the image's (sha256) manifests. */
-		if (is_sha256_digest(d->u.string, strlen(d->u.string)))
+		if (sw_is_sha256_digest(d->u.string, strlen(d->u.string)))
 			memcpy(it->listed[it->n_listed++], d->u.string, SW_DIGEST_STR);
 	}
 	return 0;
@@ -704,23 +585,14 @@ static int parse_index_entries(yajl_val list, const char *what, vitem *it, sw_er
 static int parse_manifest(const char *buf, size_t len, const char *what, const char *image_digest,
 			  vitem *it, sw_error *err)
 {
-	/* yajl_tree_parse stops at a NUL: the document would be judged by a prefix. */
-	int pre = json_prescan(buf, len, SW_JSON_MAX_DEPTH);
-	if (pre == -2)
-		return sw_err(err, SW_EINVAL, "%s: NUL byte in JSON", what);
-	if (pre < 0)
-		return sw_err(err, SW_EINVAL, "%s: nested deeper than %d levels", what, SW_JSON_MAX_DEPTH);
-	char ebuf[256];
-	_cleanup_yajl_ yajl_val doc = yajl_tree_parse(buf, ebuf, sizeof ebuf);
-	if (!doc) {
-		ebuf[strcspn(ebuf, "\r\n")] = '\0';
-		return sw_err(err, SW_EINVAL, "%s: invalid JSON: %s", what, ebuf);
-	}
+	_cleanup_yajl_ yajl_val doc = NULL;
+	int r = sw_json_tree(buf, len, what, &doc, err);
+	if (r < 0)
+		return r;
 	if (!YAJL_IS_OBJECT(doc))
 		return sw_err(err, SW_EINVAL, "%s: not a JSON object", what);
 
 	yajl_val sv = NULL, mt = NULL, cfg = NULL, list = NULL;
-	int r;
 	if ((r = mget(doc, "schemaversion", &sv, what, err)) < 0 ||
 	    (r = mget(doc, "mediatype", &mt, what, err)) < 0 ||
 	    (r = mget(doc, "config", &cfg, what, err)) < 0 ||
@@ -805,7 +677,7 @@ static int read_item(int datafd, const char *images_path, const char *id, const 
 	if (sw_storage_bigdata_name(key, name) < 0)
 		return sw_err(err, SW_EINVAL, "%s/%s: big-data key \"%.80s\" has no safe file name",
 			      images_path, id, key);
-	msgpath(what, what_len, "%s/%s/%s", images_path, id, name);
+	sw_msgpath(what, what_len, "%s/%s/%s", images_path, id, name);
 	int r = sw_read_file_at(datafd, name, SW_STORAGE_BLOB_MAX, what, buf, len, err);
 	if (r < 0)
 		return r;
@@ -844,7 +716,7 @@ static int verify_image(int imagesfd, const char *images_path, const char *image
 	snprintf(image_digest, sizeof image_digest, "sha256:%s", id);
 
 	char dir_what[PATHBUF];
-	msgpath(dir_what, sizeof dir_what, "%s/%s", images_path, id);
+	sw_msgpath(dir_what, sizeof dir_what, "%s/%s", images_path, id);
 	_cleanup_close_ int datafd = -1;
 	int r = open_subdir(imagesfd, id, dir_what, &datafd, err);
 	if (r < 0)
@@ -884,7 +756,7 @@ static int verify_image(int imagesfd, const char *images_path, const char *image
 
 		/* Every "manifest*" item is one of the image's digests for
 		 * containers/storage (podman finds the image by any of them). */
-		if (!is_sha256_digest(d, strlen(d))) {
+		if (!sw_is_sha256_digest(d, strlen(d))) {
 			rc = sw_err(err, SW_EINVAL, "%s: image %s: big-data \"%.80s\" has digest \"%.80s\", not sha256:<hex>",
 				    images_json, id, key, d);
 			break;
@@ -958,10 +830,10 @@ static int image_in_store(int rootfd, const store_paths *sp, const char *id,
 			  sw_storage_image *out, sw_error *err)
 {
 	char dirname[SW_STORAGE_DRIVER_MAX + 16];
-	msgpath(dirname, sizeof dirname, "%s-images", sp->driver);
+	sw_msgpath(dirname, sizeof dirname, "%s-images", sp->driver);
 	char images_path[PATHBUF], images_json[PATHBUF];
-	msgpath(images_path, sizeof images_path, "%s/%s", sp->root, dirname);
-	msgpath(images_json, sizeof images_json, "%s/images.json", images_path);
+	sw_msgpath(images_path, sizeof images_path, "%s/%s", sp->root, dirname);
+	sw_msgpath(images_json, sizeof images_json, "%s/images.json", images_path);
 
 	_cleanup_close_ int imagesfd = -1;
 	int r = open_subdir(rootfd, dirname, images_path, &imagesfd, err);
@@ -1001,8 +873,8 @@ static int container_once(int rootfd, const char *root, const char *container_id
 
 	for (size_t d = 0; d < SW_ARRAY_SIZE(drivers); d++) {
 		char dirname[SW_STORAGE_DRIVER_MAX + 16], dir_path[PATHBUF];
-		msgpath(dirname, sizeof dirname, "%s-containers", drivers[d]);
-		msgpath(dir_path, sizeof dir_path, "%s/%s", root, dirname);
+		sw_msgpath(dirname, sizeof dirname, "%s-containers", drivers[d]);
+		sw_msgpath(dir_path, sizeof dir_path, "%s/%s", root, dirname);
 		_cleanup_close_ int cfd = -1;
 		int r = open_subdir(rootfd, dirname, dir_path, &cfd, err);
 		if (r < 0)
@@ -1012,7 +884,7 @@ static int container_once(int rootfd, const char *root, const char *container_id
 
 		for (size_t f = 0; f < SW_ARRAY_SIZE(files); f++) {
 			char what[PATHBUF];
-			msgpath(what, sizeof what, "%s/%s", dir_path, files[f]);
+			sw_msgpath(what, sizeof what, "%s/%s", dir_path, files[f]);
 			_cleanup_free_ char *json = NULL;
 			size_t len = 0;
 			r = read_optional(cfd, files[f], SW_STORAGE_JSON_MAX, what, &json, &len, err);
@@ -1031,7 +903,7 @@ static int container_once(int rootfd, const char *root, const char *container_id
 			if (found_in[0])
 				return sw_err(err, SW_EINVAL, "%s: container %.80s is also in %s",
 					      what, container_id, found_in);
-			msgpath(found_in, sizeof found_in, "%s", what);
+			sw_msgpath(found_in, sizeof found_in, "%s", what);
 			const char *img = c.image ? c.image : "";
 			if (*img && !sw_is_hex64(img, strlen(img)))
 				return sw_err(err, SW_EINVAL, "%s: container %.80s: image \"%.80s\" is not an image id",

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
@@ -328,4 +329,12 @@ int64_t sw_now(void)
 char *sw_strndup_or_null(const char *s, size_t n)
 {
 	return s ? strndup(s, n) : NULL;
+}
+
+void sw_msgpath(char *out, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	(void)vsnprintf(out, n, fmt, ap);
+	va_end(ap);
 }

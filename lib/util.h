@@ -68,6 +68,9 @@ void sw_hex(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 /* Decode exactly 2n lowercase/uppercase hex chars. Returns 0 or -1. */
 int sw_unhex(const char *in, size_t n, unsigned char *out);
 bool sw_is_hex64(const char *s, size_t len);  /* exactly 64 lowercase hex */
+/* snprintf for paths and names shown in messages only (files are opened
+ * relative to directory fds), where a cut string is harmless. */
+void sw_msgpath(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* SHA-256 of a buffer (OpenSSL's one-shot digest, no provider fetch on the hot path). */
 void sw_sha256(const void *data, size_t len, unsigned char out[SW_SHA256_LEN]);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * json: what sigward's yajl readers share.
+ *
+ * Two ways to read a document, both with yajl's strict defaults (no comments,
+ * strings validated as UTF-8, no trailing garbage, one value only):
+ *  - sw_json_events: the event parser, for readers that keep only what they
+ *    need (bundle config.json, containers/storage records, Docker's files);
+ *  - sw_json_tree: a tree, for small documents, after a scan that refuses what
+ *    yajl_tree handles badly: raw NUL bytes and "\u0000" escapes (yajl_tree keeps
+ *    C strings, so a string would be judged by its prefix where Go reads it
+ *    whole) and nesting deeper than SW_JSON_MAX_DEPTH (yajl_tree_free recurses
+ *    once per level: a document of '[' would overflow the stack).
+ * Errors name the document (`what`) and, for invalid JSON, the byte offset.
+ */
+#ifndef SW_JSON_H
+#define SW_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <yajl/yajl_parse.h>
+#include <yajl/yajl_tree.h>
+
+#include "error.h"
+
+#define SW_JSON_MAX_DEPTH 64
+
+/* Run the event parser over json[0..len). A callback that stops the parse sets
+ * *failed after filling err; its error is returned as it is. 0 or <0. */
+int sw_json_events(const yajl_callbacks *cb, void *ctx, const bool *failed,
+		   const char *json, size_t len, const char *what, sw_error *err);
+
+/* Parse a NUL-terminated document (json[len] == '\0') into *out after the scan
+ * above. 0, or <0 with *out NULL. Free with yajl_tree_free (or _cleanup_yajl_). */
+int sw_json_tree(const char *json, size_t len, const char *what, yajl_val *out, sw_error *err);
+
+/* The scan alone: 0 fine, -1 deeper than max_depth, -2 a NUL byte or "\u0000". */
+int sw_json_prescan(const char *s, size_t len, unsigned max_depth);
+
+/*
+ * Does a JSON object key select `field` (lowercase ASCII) the way Go's
+ * encoding/json selects a struct field? Go matches case-insensitively with
+ * Unicode simple folding, so besides ASCII case, U+017F (long s) stands for 's'
+ * and U+212A (Kelvin sign) for 'k'. A reader that missed those spellings would
+ * let a file hide a field from sigward that podman or dockerd reads.
+ */
+bool sw_json_go_key_eq(const unsigned char *k, size_t len, const char *field);
+
+/* "sha256:" and 64 lowercase hex digits, exactly. */
+bool sw_is_sha256_digest(const char *s, size_t len);
+
+void sw_yajl_handle_freep(yajl_handle *h);
+void sw_yajl_val_freep(yajl_val *v);
+#define _cleanup_yajl_handle_ __attribute__((cleanup(sw_yajl_handle_freep)))
+#define _cleanup_yajl_ __attribute__((cleanup(sw_yajl_val_freep)))
+
+#endif
