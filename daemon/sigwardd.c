@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -469,6 +470,14 @@ int main(int argc, char **argv)
 			if (read(sfd, &si, sizeof si) != sizeof si)
 				continue;
 			if (si.ssi_signo == SIGHUP) {
+				/* systemd's reload protocol: RELOADING=1 with the time,
+				 * READY=1 when done (either way). */
+				struct timespec mono;
+				clock_gettime(CLOCK_MONOTONIC, &mono);
+				char rl[64];
+				snprintf(rl, sizeof rl, "RELOADING=1\nMONOTONIC_USEC=%llu",
+					 (unsigned long long)mono.tv_sec * 1000000ULL + (unsigned long long)mono.tv_nsec / 1000);
+				notify(rl);
 				sw_config nc = { 0 };
 				/* A failed load zeroes nc: tell its error from a missing source. */
 				int lr = sw_config_load(&nc, config_file, &e);
@@ -476,12 +485,13 @@ int main(int argc, char **argv)
 					logmsg("reload failed, keeping the running configuration: %s",
 					       lr < 0 ? e.msg : "[refresh] source is not set");
 					sw_config_free(&nc);
+					notify("READY=1");
 				} else {
 					sw_config_free(&cfg);
 					cfg = nc;
 					load_fetch_state(&cfg, &d.fetch);
 					logmsg("configuration reloaded; refreshing now");
-					notify("RELOADING=0");
+					notify("READY=1");
 					break;
 				}
 			} else {

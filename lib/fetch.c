@@ -165,7 +165,10 @@ static int http_req(http *h, const char *method, const char *url, const char *co
 		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)upload_len);
 	}
 	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hl);
+	char detail[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, detail);
 	CURLcode cr = curl_easy_perform(cu);
+	curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hl);
 	if (h->st)
 		h->st->requests++;
@@ -175,7 +178,18 @@ static int http_req(http *h, const char *method, const char *url, const char *co
 	}
 	if (cr != CURLE_OK) {
 		resp_free(r);
-		return sw_err(err, SW_EINVAL, "%s: %s", url, curl_easy_strerror(cr));
+		detail[strcspn(detail, "\r\n")] = '\0';
+		/* The local files first: curl's own words do not name them. */
+		if (cr == CURLE_SSL_CERTPROBLEM)
+			return sw_err(err, SW_EINVAL, "%s: [refresh] client_cert %s / client_key %s cannot be used: %s",
+				      url, c->refresh_client_cert ? c->refresh_client_cert : "(none)",
+				      c->refresh_client_key ? c->refresh_client_key : "(none)",
+				      detail[0] ? detail : curl_easy_strerror(cr));
+		if (cr == CURLE_SSL_CACERT_BADFILE)
+			return sw_err(err, SW_EINVAL, "%s: [refresh] ca_file %s cannot be used: %s", url,
+				      c->refresh_ca_file ? c->refresh_ca_file : "(none)",
+				      detail[0] ? detail : curl_easy_strerror(cr));
+		return sw_err(err, SW_EINVAL, "%s: %s%s%s", url, curl_easy_strerror(cr), detail[0] ? ": " : "", detail);
 	}
 	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &r->status);
 	if (h->st)

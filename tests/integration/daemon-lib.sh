@@ -6,6 +6,7 @@
 # caller's EXIT trap).
 
 DL_PIDS=()
+DL_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # The system interpreter: a version manager's shim can take seconds to start.
 DL_PY=$(command -v /usr/bin/python3 || command -v python3)
 
@@ -39,12 +40,29 @@ dl_make_pki() {
 	chmod 644 "$d/server.key"
 }
 
+# dl_make_client_cert NAME [CA]: $T/pki/NAME.{pem,key}, a client certificate
+# (extendedKeyUsage clientAuth) from the test CA, or from CA ($T/pki/CA.{pem,key}).
+dl_make_client_cert() {
+	local d=$T/pki ca=${2:-ca}
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=sigward node $1" \
+		-keyout "$d/$1.key" -out "$d/$1.csr" 2>/dev/null || return 1
+	printf 'basicConstraints = CA:FALSE\nextendedKeyUsage = clientAuth\n' > "$d/$1.ext"
+	openssl x509 -req -in "$d/$1.csr" -CA "$d/$ca.pem" -CAkey "$d/$ca.key" -CAcreateserial -days 2 \
+		-extfile "$d/$1.ext" -out "$d/$1.pem" 2>/dev/null || return 1
+	chmod 644 "$d/$1.key"
+}
+
 # dl_start_nginx ROOT [WORKERS] [PORT]: nginx over HTTPS serving ROOT on PORT or
 # a free port.
 # Sets NGINX_PORT, NGINX_PID, NGINX_LOG (one line per request:
 # "METHOD URI STATUS BODY_BYTES"). /slow/ is served at 256 bytes/s.
 dl_start_nginx() {
-	local root=$1 workers=${2:-1} d=$T/nginx
+	local root=$1 workers=${2:-1} d=$T/nginx mtls=
+	# With DL_NGINX_MTLS=1, /mtls/ answers 403 unless the client presented a
+	# certificate from the test CA.
+	[ "${DL_NGINX_MTLS:-}" = 1 ] && mtls="		ssl_client_certificate $T/pki/ca.pem;
+		ssl_verify_client optional;
+		location /mtls/ { if (\$ssl_client_verify != SUCCESS) { return 403; } }"
 	mkdir -p "$d/tmp"
 	NGINX_PORT=${3:-$(dl_free_port)}
 	NGINX_LOG=$d/access.log
@@ -71,6 +89,7 @@ http {
 		ssl_certificate_key $T/pki/server.key;
 		root $root;
 		location /slow/ { limit_rate 256; }
+$mtls
 	}
 }
 EOF
@@ -90,16 +109,43 @@ dl_stop_nginx() {
 	NGINX_PID=
 }
 
-# dl_start_registry USER PASSWORD: docker-registry with TLS from the test CA and
-# htpasswd (Basic) auth, storage under $T/registry. Sets REG_PORT, REG_PID,
-# REG_LOG (the registry's log, with an access log line per request).
+# dl_start_registry USER PASSWORD [token]: docker-registry with TLS from the test
+# CA, storage under $T/registry (or $T/registry-token), and htpasswd (Basic) auth,
+# or with "token" the Bearer token flow: tests/integration/token-server.py is the
+# realm (sets TOK_PORT, TOK_LOG). Sets REG_PORT, REG_PID, REG_LOG (the registry's
+# log, with an access log line per request).
 dl_start_registry() {
-	local d=$T/registry
+	local d=$T/registry auth
+	[ "${3:-}" = token ] && d=$T/registry-token
 	mkdir -p "$d/data"
 	REG_PORT=$(dl_free_port)
 	REG_LOG=$d/registry.log
 	REG_DATA=$d/data
-	htpasswd -Bbn "$1" "$2" > "$d/htpasswd" 2>/dev/null || return 1
+	if [ "${3:-}" = token ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sigward test token issuer $$" \
+			-keyout "$d/token.key" -out "$d/token.pem" 2>/dev/null || return 1
+		TOK_LOG=$d/token.log
+		rm -f "$d/token.port"
+		"$DL_PY" "$DL_HERE/token-server.py" "$T/pki/server.pem" "$T/pki/server.key" "$d/token.key" \
+			"$d/token.pem" "$1:$2" sigward-test-registry "$d/token.port" 2>>"$TOK_LOG" &
+		DL_PIDS+=("$!")
+		local end=$((SECONDS + 20))
+		until [ -s "$d/token.port" ]; do
+			[ $SECONDS -lt $end ] || return 1
+			sleep 0.1
+		done
+		TOK_PORT=$(cat "$d/token.port")
+		auth="  token:
+    realm: https://127.0.0.1:$TOK_PORT/token
+    service: sigward-test-registry
+    issuer: sigward-test-issuer
+    rootcertbundle: $d/token.pem"
+	else
+		htpasswd -Bbn "$1" "$2" > "$d/htpasswd" 2>/dev/null || return 1
+		auth="  htpasswd:
+    realm: sigward-test
+    path: $d/htpasswd"
+	fi
 	cat > "$d/config.yml" <<EOF
 version: 0.1
 log:
@@ -120,9 +166,7 @@ http:
     certificate: $T/pki/server.pem
     key: $T/pki/server.key
 auth:
-  htpasswd:
-    realm: sigward-test
-    path: $d/htpasswd
+$auth
 EOF
 	docker-registry serve "$d/config.yml" >>"$REG_LOG" 2>&1 &
 	REG_PID=$!
