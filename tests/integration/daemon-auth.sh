@@ -139,7 +139,7 @@ check "expiry: a fresh list (7 days from now) gives no such warning" "$(why "$Q"
 # ==== sd_notify ===============================================================
 N=$T/n-notify
 mklist n1 1
-node "$N" "file://$T/src/n1" interval=1h
+node "$N" "file://$T/src/n1" interval=1h jitter=1h
 rm -f notify.sock notify.log
 "$DL_PY" -c 'import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -160,8 +160,14 @@ notified() { grep -q "$1" notify.log 2>/dev/null; }
 wait_for 30 notified '^READY=1|STATUS=installed'
 check "notify: READY=1 with STATUS=installed after the first attempt" "$(cat notify.log 2>/dev/null) $(cat daemon-notify.log)" \
 	eval 'head -1 notify.log | grep -q "^READY=1|STATUS=installed"'
+delay() { echo $(($(date -d "$(st "$N" .next_attempt)" +%s) - $(date -d "$(st "$N" .last_attempt)" +%s))); }
+d1=$(delay)
 kill -HUP "$DPID"
 wait_for 30 notified '^READY=1$'
+wait_for 10 eval '[ "$(delay)" != "$d1" ]'
+d2=$(delay)
+check "jitter: interval 1h + jitter 1h: the next attempt is 1 to 2 hours away, a new random delay each time ($d1 s, $d2 s)" \
+	"$(cat "$N/status.json")" eval '[ "$d1" -ge 3600 ] && [ "$d1" -le 7200 ] && [ "$d2" -ge 3600 ] && [ "$d2" -le 7200 ] && [ "$d1" != "$d2" ]'
 check "notify: SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1" "$(cat notify.log 2>/dev/null)" \
 	eval 'grep -q "^RELOADING=1|MONOTONIC_USEC=[0-9]\+$" notify.log && grep -A3 "^RELOADING=1" notify.log | grep -q "^READY=1$"'
 kill -TERM "$DPID"
