@@ -449,6 +449,17 @@ static const char *jstr(yajl_val v, const char *key)
 	return x ? YAJL_GET_STRING(x) : NULL;
 }
 
+/* A serial is unsigned 64-bit: yajl keeps numbers above 2^63-1 only as text (its
+ * integer is clamped there), so the text is parsed, never YAJL_GET_INTEGER. */
+static uint64_t jnum_u64(yajl_val v)
+{
+	uint64_t u;
+	const char *s = v && YAJL_IS_NUMBER(v) ? v->u.number.r : NULL;
+	if (!s || sw_parse_u64(s, strlen(s), &u) < 0)
+		return 0;
+	return u;
+}
+
 static void log_load(ctx *c, logview *lv)
 {
 	_cleanup_free_ char *text = NULL;
@@ -484,8 +495,7 @@ static void log_load(ctx *c, logview *lv)
 		yajl_val al = yajl_tree_get(v, ap, yajl_t_object);
 		x->scope = xstrdup(al ? jstr(al, "scope") : NULL);
 		const char *sp[] = { "serial", NULL };
-		yajl_val sn = al ? yajl_tree_get(al, sp, yajl_t_number) : NULL;
-		x->serial = sn ? (uint64_t)YAJL_GET_INTEGER(sn) : 0;
+		x->serial = jnum_u64(al ? yajl_tree_get(al, sp, yajl_t_number) : NULL);
 		char buf[4096] = "";
 		const char *sg[] = { "signers", NULL };
 		yajl_val sa = yajl_tree_get(v, sg, yajl_t_array);
@@ -1024,9 +1034,16 @@ static int cmp_step(const void *a, const void *b)
 	return ((const section *)a)->step - ((const section *)b)->step;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Generations ("gen-<serial>-...") in serial order: the serial's digits compare
+ * by length first, so gen-10 follows gen-9 and 2^64-1 follows 2^63. */
+static int cmp_gen(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a + 4, *y = *(char *const *)b + 4;
+	size_t lx = strspn(x, "0123456789"), ly = strspn(y, "0123456789");
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	int r = strncmp(x, y, lx);
+	return r ? r : strcmp(x, y);
 }
 
 static void step_history(ctx *c, const logview *lv)
@@ -1050,7 +1067,7 @@ static void step_history(ctx *c, const logview *lv)
 			names[nn++] = xstrdup(de->d_name);
 	if (d)
 		closedir(d);
-	qsort(names, nn, sizeof *names, cmp_str);
+	qsort(names, nn, sizeof *names, cmp_gen);
 	for (size_t i = 0; i < nn; i++) {
 		char dir[4096], rel[1200], src[4200];
 		snprintf(dir, sizeof dir, "%s/%s", c->cfg.lists_dir, names[i]);

@@ -43,6 +43,7 @@ HOOK=$SIGWARD_BUILD/hook/sigward-hook
 T=/tmp/sw-audit-it.$(od -An -N6 -tx1 /dev/urandom | tr -d " \n")
 mkdir -m 700 "$T" || { echo "not ok - setup: mkdir $T"; exit 1; }
 RUNC="runc --root $T/runc"
+RUNC_BIG="runc --root $T/runc-big"
 CTRS="ca cb cc"
 # podman with a private store (never /var/lib/containers); crun refuses this
 # machine's cgroup layout (../shared/ENVIRONMENT.md), so runc.
@@ -51,6 +52,7 @@ HAVE_PODMAN=0
 command -v podman >/dev/null 2>&1 && HAVE_PODMAN=1
 cleanup() {
 	for id in $CTRS; do $RUNC delete --force "$id" >/dev/null 2>&1; done
+	for id in cs1 cs2; do $RUNC_BIG delete --force "$id" >/dev/null 2>&1; done
 	[ $HAVE_PODMAN = 1 ] && $P rm -a -f -t 0 >/dev/null 2>&1
 	# Unmount the overlay, shm and store mounts under $T, deepest first. conmon
 	# runs `podman container cleanup` after a container exits, which mounts the
@@ -94,15 +96,20 @@ DA=$(digest_of a) DB=$(digest_of b) DC=$(digest_of c)
 mkdir -p keys lists state hooks.d
 openssl genpkey -algorithm ed25519 -out ed.key 2>/dev/null &&
 	openssl pkey -in ed.key -pubout -out keys/test.pub 2>/dev/null || bail "setup: key"
-write_conf() {
-	cat >"$T/$1.conf" <<EOF
+write_conf() { # write_conf MODE [NAME SCOPE DIR]: $T/NAME.conf (NAME defaults to MODE)
+	local lists=$T/lists state=$T/state log=$T/decisions.jsonl
+	if [ -n "${4:-}" ]; then
+		lists=$4/lists state=$4/state log=$4/decisions.jsonl
+		mkdir -p "$lists" "$state"
+	fi
+	cat >"$T/${2:-$1}.conf" <<EOF
 [sigward]
 mode = $1
-scope = audittest
+scope = ${3:-audittest}
 keys_dir = $T/keys
-lists_dir = $T/lists
-state_dir = $T/state
-log_file = $T/decisions.jsonl
+lists_dir = $lists
+state_dir = $state
+log_file = $log
 syslog = no
 
 [resolve]
@@ -118,21 +125,23 @@ write_conf warn
 printf '{"version":"1.0.0","hook":{"path":"%s","args":["sigward-hook","--config","%s"]},"when":{"always":true},"stages":["prestart"]}\n' \
 	"$HOOK" "$T/enforce.conf" >hooks.d/sigward.json
 
-install_list() { # install_list SERIAL DIGEST...
-	local serial=$1 out=$T/list-$1
+# install_list SERIAL DIGEST...: signed, installed as the current generation of
+# $LISTS (default $T/lists) for scope $SCOPE (default audittest).
+install_list() {
+	local serial=$1 out=$T/list-${SCOPE:-audittest}-$1 lists=${LISTS:-$T/lists}
 	shift
 	printf 'localhost/img@%s\n' "$@" >"$out.in"
-	"$CLI" allowlist build --scope audittest --serial "$serial" --expires 1d --out "$out" "$out.in" >/dev/null &&
+	"$CLI" allowlist build --scope "${SCOPE:-audittest}" --serial "$serial" --expires 1d --out "$out" "$out.in" >/dev/null &&
 		openssl pkeyutl -sign -inkey "$T/ed.key" -rawin -in "$out/manifest" | base64 -w0 >"$out/manifest.sig" &&
 		echo >>"$out/manifest.sig" &&
-		cp -r "$out" "$T/lists/gen-$serial" &&
-		ln -sfn "gen-$serial" "$T/lists/current"
+		cp -r "$out" "$lists/gen-$serial" &&
+		ln -sfn "gen-$serial" "$lists/current"
 }
 install_list 1 "$DA" "$DB" || bail "setup: allowlist #1"
 
 # ---- containers: runc with the hook in each bundle ----
-start() { # start ID TAG DIGEST MODE
-	local id=$1 b=$T/bundle-$1
+start() { # start ID TAG DIGEST CONF-NAME [RUNC-ROOT]
+	local id=$1 b=$T/bundle-$1 RUNC="runc --root ${5:-$T/runc}"
 	umoci unpack --image "img:$2" "$b" >/dev/null || return 1
 	jq --arg hook "$HOOK" --arg conf "$T/$4.conf" --arg ref "localhost/img@$3" '
 		.process.terminal = false | .process.args = ["/bin/sleep", "600"] |
@@ -246,6 +255,32 @@ check "a deleted log line: exit 1" [ "$RC" = 1 ]
 check "a deleted log line is a finding naming the broken line" \
 	bash -c '[[ $0 == *"chain is broken"*decisions.jsonl:2* ]]' \
 	"$(jq -r '.sections[] | select(.step == 8) | .findings[]' "$T/out2/report.json" 2>/dev/null)"
+
+# ---- serials above 2^63-1: a serial is unsigned 64-bit ----
+# Its own scope, lists, state and log: a serial of 2^64-1 would otherwise be the
+# rollback floor of the lists above.
+write_conf enforce big bigserial "$T/big"
+BIG1=9223372036854775808 BIG2=18446744073709551615
+SCOPE=bigserial LISTS=$T/big/lists install_list $BIG1 "$DA" || bail "setup: allowlist #2^63"
+check "cs1 starts under list bigserial#2^63" start cs1 a "$DA" big "$T/runc-big"
+SCOPE=bigserial LISTS=$T/big/lists install_list $BIG2 "$DA" || bail "setup: allowlist #2^64-1"
+check "cs2 starts under list bigserial#2^64-1" start cs2 a "$DA" big "$T/runc-big"
+RC=0
+"$CLI" audit --config "$T/big.conf" --out "$T/out-big" --runc-root "$T/runc-big" --hooks-dir "$T/hooks.d" \
+	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" >"$T/out-big.out" 2>&1 || RC=$?
+RB=$T/out-big/report.json
+R=$RB
+check "big serials: the audit ran (exit 0 or 1) and wrote report.json" bash -c '[ "$0" -le 1 ] && [ -s "$1" ]' "$RC" "$RB"
+check "big serials: step 4 shows the list at each start, 2^63 and 2^64-1" \
+	[ "$(ctr_field cs1 'list at start')|$(ctr_field cs2 'list at start')" = "bigserial#$BIG1|bigserial#$BIG2" ]
+check "big serials: step 4 shows the current list's serial" bash -c '[[ $0 == *"(bigserial#$1)" ]]' "$(ctr_field cs2 'in current list')" "$BIG2"
+check "big serials: step 5 names the current list" \
+	[ "$(jq -r '.sections[] | select(.step == 5) | .tables.verification[0].result' "$RB")" = "bigserial#$BIG2" ]
+check "big serials: step 7 lists both generations and both lists of the decisions" \
+	[ "$(jq -r '.sections[] | select(.step == 7) | [(.tables["installed generations"][] | .serial), (.tables["lists used by the decisions of the period"][] | .list)] | join(",")' "$RB")" = \
+	"$BIG1,$BIG2,bigserial#$BIG1,bigserial#$BIG2" ]
+$RUNC_BIG delete --force cs1 >/dev/null 2>&1
+$RUNC_BIG delete --force cs2 >/dev/null 2>&1
 
 # ---- the HTML in a browser ----
 SHOT=${SIGWARD_ARTIFACTS:-$T}/audit.png
