@@ -40,23 +40,14 @@ BUSYBOX=$(command -v busybox || true)
 RUNC=$(command -v runc)
 
 T=$(mktemp -d /tmp/sw-docker-it.XXXXXX)
-ROOT=$T/root
-DOCKERD_PID=
-REG_PID=
-export DOCKER_HOST=unix://$T/sock
-D="timeout 120 docker"
+# shellcheck source=tests/integration/docker-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/docker-lib.sh"
+ROOT=$DK_ROOT
+D=dk
 
 cleanup() {
 	set +e
-	if [ -n "$DOCKERD_PID" ]; then
-		ids=$(timeout 60 docker ps -aq 2>/dev/null)
-		# shellcheck disable=SC2086 # one id per word
-		[ -n "$ids" ] && timeout 60 docker rm -f $ids >/dev/null 2>&1
-		kill "$DOCKERD_PID" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
-		kill -9 "$DOCKERD_PID" 2>/dev/null
-	fi
-	[ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
+	dk_stop_all
 	# overlay and shm mounts of our containers, deepest first
 	grep " $T/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
 	rm -rf "$T"
@@ -99,27 +90,8 @@ jq -c --arg d "$INDEX" --argjson s "${#INDEX_JSON}" \
 	img/index.json >img/index.json.new && mv img/index.json.new img/index.json
 
 # ---- a registry on a free loopback port ----
-cat >registry.yml <<EOF
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $T/registry
-http:
-  addr: 127.0.0.1:0
-EOF
-docker-registry serve registry.yml >registry.log 2>&1 &
-REG_PID=$!
-PORT=
-for _ in $(seq 100); do
-	PORT=$(ss -Hltnp 2>/dev/null | grep "pid=$REG_PID," | awk '{print $4}' | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -1)
-	[ -n "$PORT" ] && break
-	kill -0 "$REG_PID" 2>/dev/null || fail "docker-registry exited: $(tail -3 registry.log)"
-	sleep 0.1
-done
-[ -n "$PORT" ] || fail "docker-registry is not listening"
-REG=127.0.0.1:$PORT
+dk_registry_start || fail "$DK_ERR"
+REG=$DK_REG
 skopeo copy -q --dest-tls-verify=false oci:img:v2 "docker://$REG/sw/two:v2" || fail "push v2"
 skopeo copy -q --all --dest-tls-verify=false oci:img:multi "docker://$REG/sw/multi:m" || fail "push the index"
 
@@ -138,15 +110,7 @@ exec "$RUNC" "\$@"
 EOF
 chmod +x wrap.sh
 printf '{"runtimes":{"swprobe":{"path":"%s"}}}\n' "$T/wrap.sh" >daemon.json
-dockerd --config-file "$T/daemon.json" --data-root "$ROOT" --exec-root "$T/exec" --pidfile "$T/pid" \
-	--host "$DOCKER_HOST" --iptables=false --bridge=none >dockerd.log 2>&1 &
-DOCKERD_PID=$!
-for _ in $(seq 150); do
-	$D version >/dev/null 2>&1 && break
-	kill -0 "$DOCKERD_PID" 2>/dev/null || fail "dockerd exited"
-	sleep 0.2
-done
-$D version >/dev/null 2>&1 || fail "dockerd does not answer on $T/sock"
+dk_dockerd_start "$T/daemon.json" || fail "$DK_ERR"
 
 # ---- loaded: image id only ----
 skopeo copy -q oci:img:v1 docker-archive:v1.tar:test/img:v1 || fail "skopeo to docker-archive"
