@@ -363,3 +363,37 @@ int sw_key_verify(const sw_key *k, const unsigned char *sig, size_t sig_len,
 		return sw_err_errno(err, ENOMEM, "%s: verification", k->file);
 	return r;
 }
+
+int sw_sig_lines_verify(const char *text, size_t len, const char *what, const sw_key *k,
+			const void *msg, size_t msg_len, sw_error *err)
+{
+	unsigned line = 0, sigs = 0;
+	int found = 0;
+	/* Every line is decoded, also after a match: a malformed file is reported as
+	 * such, not accepted because a good line happened to come first. */
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		size_t n = (size_t)(e - p);
+		line++;
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n) {
+			/* One line per signing key at most is meaningful; bounds the work. */
+			if (++sigs > SW_MAX_KEYS)
+				return sw_err(err, SW_ETOOBIG, "%s: more than %d signatures", what, SW_MAX_KEYS);
+			unsigned char *sig;
+			size_t sl;
+			if (sw_base64_decode(p, n, &sig, &sl) < 0)
+				return sw_err(err, SW_EVERIFY, "%s:%u: not a base64 signature", what, line);
+			int r = found ? 1 : sw_key_verify(k, sig, sl, msg, msg_len, err);
+			free(sig);
+			if (r < 0)
+				return r;
+			if (r == 1)
+				found = 1;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return found;
+}

@@ -61,6 +61,13 @@ int sw_pem_pubkey_to_der(const char *pem, size_t len, const char *what,
 int sw_key_verify(const sw_key *k, const unsigned char *sig, size_t sig_len,
 		  const void *msg, size_t msg_len, sw_error *err);
 
+/* A signature file's text (what manifest.sig holds: one base64 signature per
+ * line, blank lines and a trailing '\r' ignored; `what` names it in errors):
+ * 1 when one of its lines is a valid signature of msg by k, 0 when none is, <0
+ * when the file is malformed (a line that is not base64: what:line) or too long. */
+int sw_sig_lines_verify(const char *text, size_t len, const char *what, const sw_key *k,
+			const void *msg, size_t msg_len, sw_error *err);
+
 /* Base64 (standard alphabet, padding required, no whitespace inside) decode. */
 int sw_base64_decode(const char *in, size_t len, unsigned char **out, size_t *out_len);
 

@@ -313,6 +313,35 @@ out:
 	return r;
 }
 
+int sw_sign_lines(sw_signer *const *signers, size_t n, const void *msg, size_t len,
+		  char **out, size_t *out_len, sw_error *err)
+{
+	/* base64 of a signature of at most 1024 bytes (RSA-8192) plus newline */
+	_cleanup_free_ char *buf = malloc(n * 1400 + 1);
+	size_t o = 0;
+	if (!buf)
+		return sw_err_errno(err, ENOMEM, "signature lines");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *sig = NULL;
+		size_t sl = 0;
+		int r = sw_signer_sign(signers[i], msg, len, &sig, &sl, err);
+		if (r < 0)
+			return r;
+		_cleanup_free_ char *b64 = sl <= 1024 ? sw_base64_encode(sig, sl) : NULL;
+		free(sig);
+		if (!b64)
+			return sw_err(err, SW_ETOOBIG, "%s: signature too large", signers[i]->source);
+		size_t bl = strlen(b64);
+		memcpy(buf + o, b64, bl);
+		o += bl;
+		buf[o++] = '\n';
+	}
+	buf[o] = '\0';
+	*out = TAKE_PTR(buf);
+	*out_len = o;
+	return 0;
+}
+
 int sw_list_sign(const char *dir, sw_signer *const *signers, size_t n, sw_error *err)
 {
 	sw_list l;
@@ -337,36 +366,23 @@ int sw_list_sign(const char *dir, sw_signer *const *signers, size_t n, sw_error 
 			lines++;
 	if (r >= 0 && lines + n > SW_MAX_SIGS)
 		r = sw_err(err, SW_ETOOBIG, "%s: would hold more than %d signatures", what, SW_MAX_SIGS);
-	_cleanup_free_ char *out = NULL;
-	size_t o = 0;
+	_cleanup_free_ char *add = NULL, *out = NULL;
+	size_t add_len = 0, o = 0;
+	if (r >= 0)
+		r = sw_sign_lines(signers, n, l.manifest, l.manifest_len, &add, &add_len, err);
 	if (r >= 0) {
-		/* base64 of a signature of at most 1024 bytes (RSA-8192) plus newline */
-		out = malloc(old_len + 2 + n * 1400);
+		out = malloc(old_len + 1 + add_len);
 		if (!out)
 			r = sw_err_errno(err, ENOMEM, "%s", what);
 	}
-	if (r >= 0 && old_len) {
-		memcpy(out, old, old_len);
+	if (r >= 0) {
+		if (old_len)
+			memcpy(out, old, old_len);
 		o = old_len;
-		if (out[o - 1] != '\n')
+		if (o && out[o - 1] != '\n')
 			out[o++] = '\n';
-	}
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		unsigned char *sig = NULL;
-		size_t sl = 0;
-		r = sw_signer_sign(signers[i], l.manifest, l.manifest_len, &sig, &sl, err);
-		if (r < 0)
-			break;
-		_cleanup_free_ char *b64 = sl <= 1024 ? sw_base64_encode(sig, sl) : NULL;
-		free(sig);
-		if (!b64) {
-			r = sw_err(err, SW_ETOOBIG, "%s: signature too large", signers[i]->source);
-			break;
-		}
-		size_t bl = strlen(b64);
-		memcpy(out + o, b64, bl);
-		o += bl;
-		out[o++] = '\n';
+		memcpy(out + o, add, add_len);
+		o += add_len;
 	}
 	if (r >= 0 && o > SW_SIGS_MAX)
 		r = sw_err(err, SW_ETOOBIG, "%s: would exceed %d bytes", what, SW_SIGS_MAX);

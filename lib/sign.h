@@ -58,6 +58,13 @@ int sw_signer_sign(const sw_signer *s, const void *msg, size_t len,
 /* Standard base64 with padding, no newlines; malloc'ed, NULL on memory exhaustion. */
 char *sw_base64_encode(const unsigned char *in, size_t len);
 
+/* Sign msg with each signer: the text of a signature file, one base64 signature
+ * per signer and line, each line ending in '\n', in signer order (the format of
+ * manifest.sig; sw_sig_lines_verify in keys.h reads it). *out is malloc'ed and
+ * NUL-terminated; nothing is returned unless every signature was made. */
+int sw_sign_lines(sw_signer *const *signers, size_t n, const void *msg, size_t len,
+		  char **out, size_t *out_len, sw_error *err);
+
 /* Sign dir/manifest (which must parse as a manifest) with each signer and append
  * one base64 line per signer to dir/manifest.sig (replaced atomically). */
 int sw_list_sign(const char *dir, sw_signer *const *signers, size_t n, sw_error *err);

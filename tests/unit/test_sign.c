@@ -136,6 +136,67 @@ static void test_keygen_and_sign_every_type(void **state)
 	assert_true(sw_keygen("dsa", "/tmp/never", NULL, &(sw_error){ 0 }) < 0);
 }
 
+/* A signature file for any bytes (the audit bundle's SHA256SUMS.sig): one line
+ * per signer in order, each verifying with its own key only, over these bytes only. */
+static void test_sign_lines_and_verify(void **state)
+{
+	fixture *f = *state;
+	const char *algs[] = { "ed25519", "ecdsa-p256", "rsa-3072" };
+	sw_signer s[3];
+	sw_key pub[3];
+	sw_error e = { 0 };
+	for (size_t i = 0; i < 3; i++) {
+		char prefix[4200], kp[4300], pp[4300];
+		snprintf(prefix, sizeof prefix, "%s/lines-%s", f->keys, algs[i]);
+		snprintf(kp, sizeof kp, "%s.key", prefix);
+		snprintf(pp, sizeof pp, "%s.pub", prefix);
+		if (sw_keygen(algs[i], prefix, NULL, &e) < 0 || sw_signer_open(kp, &(sw_sign_opts){ 0 }, &s[i], &e) < 0 ||
+		    sw_key_load_file(pp, &pub[i], &e) < 0)
+			fail_msg("%s: %s", algs[i], e.msg);
+	}
+	const char msg[] = "0123  report.json\n4567  report.md\n";
+	sw_signer *two[2] = { &s[0], &s[1] };
+	char *text;
+	size_t len;
+	assert_int_equal(sw_sign_lines(two, 2, msg, strlen(msg), &text, &len, &e), 0);
+	assert_int_equal(strlen(text), len);
+	assert_int_equal(text[len - 1], '\n');
+	char *nl = strchr(text, '\n');
+	assert_non_null(nl);
+	assert_ptr_equal(strchr(nl + 1, '\n'), text + len - 1);
+	assert_int_equal(sw_sig_lines_verify(text, len, "S.sig", &pub[0], msg, strlen(msg), &e), 1);
+	assert_int_equal(sw_sig_lines_verify(text, len, "S.sig", &pub[1], msg, strlen(msg), &e), 1);
+	/* A key that did not sign, and bytes that were not signed. */
+	assert_int_equal(sw_sig_lines_verify(text, len, "S.sig", &pub[2], msg, strlen(msg), &e), 0);
+	assert_int_equal(sw_sig_lines_verify(text, len, "S.sig", &pub[0], msg, strlen(msg) - 1, &e), 0);
+	/* Only its own line counts: the first line alone is not the second key's. */
+	assert_int_equal(sw_sig_lines_verify(text, (size_t)(nl - text + 1), "S.sig", &pub[1], msg, strlen(msg), &e), 0);
+	/* CRLF and blank lines are read; a line that is not base64 is an error naming it. */
+	size_t l1 = (size_t)(nl - text);
+	char *crlf = malloc(len + 8);
+	memcpy(crlf, text, l1);
+	memcpy(crlf + l1, "\r\n\n", 3);
+	memcpy(crlf + l1 + 3, nl + 1, len - l1 - 1);
+	assert_int_equal(sw_sig_lines_verify(crlf, len + 2, "S.sig", &pub[1], msg, strlen(msg), &e), 1);
+	memcpy(crlf + l1 + 3, "not*base64\n", 11);
+	assert_true(sw_sig_lines_verify(crlf, l1 + 14, "S.sig", &pub[0], msg, strlen(msg), &e) < 0);
+	assert_string_equal(e.msg, "S.sig:3: not a base64 signature");
+	free(crlf);
+	free(text);
+	/* Nothing is returned when one signer fails (a public half that does not match). */
+	sw_signer bad = s[2];
+	bad.pub = s[0].pub;
+	sw_signer *with_bad[2] = { &s[0], &bad };
+	text = NULL;
+	assert_true(sw_sign_lines(with_bad, 2, msg, strlen(msg), &text, &len, &e) < 0);
+	assert_null(text);
+	for (size_t i = 0; i < 3; i++) {
+		sw_signer_close(&s[i]);
+		free(pub[i].file);
+		EVP_PKEY_free(pub[i].pkey);
+	}
+}
+
 /* PSS is selected on request and verifies with PSS only. */
 static void test_rsa_pss(void **state)
 {
@@ -347,6 +408,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base64_roundtrip),
 		cmocka_unit_test_setup_teardown(test_keygen_and_sign_every_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_lines_and_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rsa_pss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sign_appends_and_refuses_bad_manifest, setup, teardown),
