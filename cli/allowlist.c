@@ -350,35 +350,18 @@ static int sign(int argc, char **argv)
 		return cli_usage_error("allowlist sign", "one or more --key and exactly one DIR are required");
 	const char *dir = argv[optind];
 	sw_error e = { 0 };
-	_cleanup_free_ char *pass = NULL;
-	if (pass_file) {
-		size_t pl;
-		if (sw_read_file(pass_file, 4096, &pass, &pl, &e) < 0)
-			return cli_fail(&e);
-		while (pl && (pass[pl - 1] == '\n' || pass[pl - 1] == '\r'))
-			pass[--pl] = '\0';
-		so.passphrase = pass;
-	}
 	sw_signer signers[SW_MAX_SIGS];
 	sw_signer *ptrs[SW_MAX_SIGS];
-	size_t open_n = 0;
-	int r = 0;
-	for (; open_n < nk; open_n++) {
-		r = sw_signer_open(keys[open_n], &so, &signers[open_n], &e);
-		if (r < 0)
-			break;
-		ptrs[open_n] = &signers[open_n];
-	}
-	if (r >= 0)
-		r = sw_list_sign(dir, ptrs, nk, &e);
+	if (cli_signers_open(keys, nk, so, pass_file, signers, &e) < 0)
+		return cli_fail(&e);
+	for (size_t i = 0; i < nk; i++)
+		ptrs[i] = &signers[i];
+	int r = sw_list_sign(dir, ptrs, nk, &e);
 	if (r >= 0)
 		for (size_t i = 0; i < nk; i++)
 			printf("signed %s/%s with %s (%s, %s)\n", dir, SW_MANIFEST_NAME, signers[i].id, signers[i].alg,
 			       signers[i].source);
-	for (size_t i = 0; i < open_n; i++)
-		sw_signer_close(&signers[i]);
-	if (pass)
-		memset(pass, 0, strlen(pass));
+	cli_signers_close(signers, nk);
 	return r < 0 ? cli_fail(&e) : 0;
 }
 

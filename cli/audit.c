@@ -40,7 +40,6 @@
 #include "storage.h"
 #include "util.h"
 
-#define AUDIT_FILE_MAX (64u << 20)
 #define MAX_COLS 12
 
 /* ------------------------------------------------------------ report model */
@@ -175,6 +174,8 @@ typedef struct ctx {
 	bool cur_verified;
 	bool negative;
 	const char *hook;
+	sw_signer signers[SW_MAX_SIGS];     /* --sign-key: sign SHA256SUMS */
+	size_t n_signers;
 } ctx;
 
 static int mkdirs(const char *path, sw_error *err)
@@ -1239,6 +1240,26 @@ static int render_json(ctx *c, sw_error *err)
 	gethostname(host, sizeof host - 1);
 	gstr(g, "host"); gstr(g, host);
 	gstr(g, "n_findings"); yajl_gen_integer(g, (long long)c->rep.n_findings);
+	gstr(g, "bundle_signature");
+	if (c->n_signers) {
+		yajl_gen_map_open(g);
+		gstr(g, "file"); gstr(g, AUDIT_SUMS_SIG_NAME);
+		gstr(g, "signed"); gstr(g, AUDIT_SUMS_NAME);
+		gstr(g, "keys");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < c->n_signers; i++) {
+			yajl_gen_map_open(g);
+			gstr(g, "line"); yajl_gen_integer(g, (long long)i + 1);
+			gstr(g, "id"); gstr(g, c->signers[i].id);
+			gstr(g, "algorithm"); gstr(g, c->signers[i].alg);
+			gstr(g, "source"); gstr(g, c->signers[i].source);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
+		yajl_gen_map_close(g);
+	} else {
+		yajl_gen_null(g);
+	}
 	gstr(g, "sections");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < c->rep.n; i++) {
@@ -1307,6 +1328,11 @@ static int render_md(ctx *c, sw_error *err)
 	char now[32];
 	sw_format_rfc3339(c->now, now);
 	fprintf(f, "# sigward audit report\n\nGenerated %s. Findings: %zu.\n\n", now, c->rep.n_findings);
+	for (size_t i = 0; i < c->n_signers; i++)
+		fprintf(f, "%s `%s` is signed by key `%s` (%s) on line %zu of `%s`.\n", i ? "" : "The bundle's",
+			AUDIT_SUMS_NAME, c->signers[i].id, c->signers[i].alg, i + 1, AUDIT_SUMS_SIG_NAME);
+	if (c->n_signers)
+		fputs("Check with `sigward audit verify --key KEY.pub DIR`.\n\n", f);
 	for (size_t i = 0; i < c->rep.n; i++) {
 		section *s = &c->rep.s[i];
 		fprintf(f, "## Step %d. %s\n\n%s\n\n", s->step, s->title, s->answer ? s->answer : "");
@@ -1387,6 +1413,15 @@ static int render_html(ctx *c, sw_error *err)
 	html_esc(f, host);
 	fprintf(f, "</b>, generated %s. Every statement names the evidence file of this bundle it rests on; "
 		   "<code>SHA256SUMS</code> covers every file.</p>\n", now);
+	for (size_t i = 0; i < c->n_signers; i++) {
+		fprintf(f, "<p>%s <code>%s</code> is signed by key <code>", i ? "" : "The bundle's", AUDIT_SUMS_NAME);
+		html_esc(f, c->signers[i].id);
+		fputs("</code> (", f);
+		html_esc(f, c->signers[i].alg);
+		fprintf(f, ") on line %zu of <code>%s</code>.</p>\n", i + 1, AUDIT_SUMS_SIG_NAME);
+	}
+	if (c->n_signers)
+		fputs("<p>Check with <code>sigward audit verify --key KEY.pub DIR</code>.</p>\n", f);
 	fprintf(f, "<p class=\"summary%s\">%zu finding(s)</p>\n", c->rep.n_findings ? " bad" : "", c->rep.n_findings);
 	for (size_t i = 0; i < c->rep.n; i++) {
 		section *s = &c->rep.s[i];
@@ -1457,7 +1492,7 @@ static int sums_one(const char *path, const struct stat *st, int type, struct FT
 	if (type != FTW_F)
 		return 0;
 	const char *rel = path + sums_root_len + 1;
-	if (strcmp(rel, "SHA256SUMS") == 0)
+	if (strcmp(rel, AUDIT_SUMS_NAME) == 0 || strcmp(rel, AUDIT_SUMS_SIG_NAME) == 0)
 		return 0;
 	_cleanup_free_ char *data = NULL;
 	size_t len;
@@ -1483,7 +1518,20 @@ static int write_sums(ctx *c, sw_error *err)
 	fclose(sums_f);
 	if (r != 0 || sums_err)
 		return sw_err(err, EIO, "%s: cannot hash every file of the bundle", c->out);
-	return write_out(c, "SHA256SUMS", buf, len, err);
+	r = write_out(c, AUDIT_SUMS_NAME, buf, len, err);
+	if (r < 0 || !c->n_signers)
+		return r;
+	/* SHA256SUMS.sig: one base64 signature of SHA256SUMS per key, the format of
+	 * manifest.sig, so openssl and `sigward audit verify` check it alike. */
+	sw_signer *ptrs[SW_MAX_SIGS];
+	for (size_t i = 0; i < c->n_signers; i++)
+		ptrs[i] = &c->signers[i];
+	_cleanup_free_ char *sig = NULL;
+	size_t sig_len;
+	r = sw_sign_lines(ptrs, c->n_signers, buf, len, &sig, &sig_len, err);
+	if (r < 0)
+		return r;
+	return write_out(c, AUDIT_SUMS_SIG_NAME, sig, sig_len, err);
 }
 
 /* ------------------------------------------------------------ main */
@@ -1525,6 +1573,10 @@ int cmd_audit(int argc, char **argv)
 		{ "runc-root", required_argument, NULL, 'R' },
 		{ "negative-test", no_argument, NULL, 'N' },
 		{ "hook", required_argument, NULL, 'K' },
+		{ "sign-key", required_argument, NULL, 'S' },
+		{ "rsa-pss", no_argument, NULL, 'p' },
+		{ "pkcs11-module", required_argument, NULL, 'm' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1537,9 +1589,14 @@ int cmd_audit(int argc, char **argv)
 	c.containerd_config = "/etc/containerd/config.toml";
 	c.docker_config = "/etc/docker/daemon.json";
 	c.hook = "/usr/libexec/sigward/sigward-hook";
-	const char *config = NULL, *since = NULL, *until = NULL;
+	const char *config = NULL, *since = NULL, *until = NULL, *pass_file = NULL;
+	const char *sign_keys[SW_MAX_SIGS];
+	size_t n_sign_keys = 0;
+	sw_sign_opts so = { 0 };
 	bool hooks_given = false, runc_given = false;
 	int opt;
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		return cmd_audit_verify(argc - 1, argv + 1);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -1570,6 +1627,14 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case 'N': c.negative = true; break;
 		case 'K': c.hook = optarg; break;
+		case 'S':
+			if (n_sign_keys == SW_ARRAY_SIZE(sign_keys))
+				return cli_usage_error("audit", "at most %d --sign-key", SW_MAX_SIGS);
+			sign_keys[n_sign_keys++] = optarg;
+			break;
+		case 'p': so.rsa_pss = true; break;
+		case 'm': so.pkcs11_module = optarg; break;
+		case 'P': pass_file = optarg; break;
 		case 'h':
 			puts(usage_text);
 			return 0;
@@ -1591,8 +1656,15 @@ int cmd_audit(int argc, char **argv)
 		return cli_usage_error("audit", "--since/--until want RFC 3339 UTC or a duration");
 
 	sw_error e = { 0 };
-	if (sw_config_load(&c.cfg, config, &e) < 0)
+	/* The signing keys first: a key that cannot be used stops the audit before
+	 * anything is written, not after minutes of collecting. */
+	if (cli_signers_open(sign_keys, n_sign_keys, so, pass_file, c.signers, &e) < 0)
 		return cli_fail(&e);
+	c.n_signers = n_sign_keys;
+	if (sw_config_load(&c.cfg, config, &e) < 0) {
+		cli_signers_close(c.signers, c.n_signers);
+		return cli_fail(&e);
+	}
 	struct stat st;
 	if (stat(c.out, &st) == 0) {
 		DIR *d = opendir(c.out);
@@ -1607,11 +1679,13 @@ int cmd_audit(int argc, char **argv)
 			/* An old bundle's files would end up in the new SHA256SUMS. */
 			fprintf(stderr, "sigward: %s exists and is not empty\n", c.out);
 			sw_config_free(&c.cfg);
+			cli_signers_close(c.signers, c.n_signers);
 			return EXIT_USAGE;
 		}
 	}
 	if (mkdirs(c.out, &e) < 0) {
 		sw_config_free(&c.cfg);
+		cli_signers_close(c.signers, c.n_signers);
 		return cli_fail(&e);
 	}
 
@@ -1642,9 +1716,13 @@ int cmd_audit(int argc, char **argv)
 	int rv = 0;
 	if (render_json(&c, &e) < 0 || render_md(&c, &e) < 0 || render_html(&c, &e) < 0 || write_sums(&c, &e) < 0)
 		rv = cli_fail(&e);
+	else if (c.n_signers)
+		printf("%s: %zu finding(s); %s signed by %zu key(s) in %s; verify with: sigward audit verify --key KEY.pub %s\n",
+		       c.out, c.rep.n_findings, AUDIT_SUMS_NAME, c.n_signers, AUDIT_SUMS_SIG_NAME, c.out);
 	else
 		printf("%s: %zu finding(s); verify with: cd %s && sha256sum -c SHA256SUMS\n",
 		       c.out, c.rep.n_findings, c.out);
+	cli_signers_close(c.signers, c.n_signers);
 	if (c.have_cur)
 		sw_list_close(&c.cur);
 	sw_keyring_free(&c.kr);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "sign.h"
 
 #define EXIT_USAGE 2
 
@@ -20,9 +21,16 @@ int cmd_allowlist_push(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_audit_verify(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_log_show(int argc, char **argv);
+
+/* The audit bundle's checksums and their detached signatures (audit.c writes them,
+ * auditverify.c checks them). */
+#define AUDIT_SUMS_NAME "SHA256SUMS"
+#define AUDIT_SUMS_SIG_NAME "SHA256SUMS.sig"
+#define AUDIT_FILE_MAX (64u << 20)
 
 /* Print "sigward: <msg>" to stderr, return EXIT_USAGE. */
 int cli_fail(const sw_error *e);
@@ -36,5 +44,11 @@ const char *cli_time_left(int64_t until, int64_t now, char *buf, size_t len);
 /* RFC 3339 time, or a duration meaning that long before now. 0 or -1. */
 int cli_parse_since(const char *s, int64_t now, int64_t *out);
 bool cli_is_help(const char *arg);
+/* Open keys[0..n) (PEM private key files or PKCS#11 URIs, sign.h) into out[] with
+ * the options of `allowlist sign`; pass_file (NULL: none) holds the passphrase of
+ * encrypted PEM keys. On failure nothing stays open and err names the key. */
+int cli_signers_open(const char *const *keys, size_t n, sw_sign_opts so, const char *pass_file,
+		     sw_signer *out, sw_error *err);
+void cli_signers_close(sw_signer *s, size_t n);
 
 #endif

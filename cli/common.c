@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Small helpers shared by the sigward subcommands: JSON strings, durations. */
+/* Small helpers shared by the sigward subcommands: JSON strings, durations,
+ * signing keys. */
 #include <stdio.h>
 #include <string.h>
 
@@ -61,4 +62,36 @@ int cli_parse_since(const char *s, int64_t now, int64_t *out)
 bool cli_is_help(const char *arg)
 {
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int cli_signers_open(const char *const *keys, size_t n, sw_sign_opts so, const char *pass_file,
+		     sw_signer *out, sw_error *err)
+{
+	_cleanup_free_ char *pass = NULL;
+	size_t pl = 0;
+	int r = 0;
+	if (pass_file) {
+		r = sw_read_file(pass_file, 4096, &pass, &pl, err);
+		if (r < 0)
+			return r;
+		while (pl && (pass[pl - 1] == '\n' || pass[pl - 1] == '\r'))
+			pass[--pl] = '\0';
+		so.passphrase = pass;
+	}
+	size_t i = 0;
+	for (; i < n; i++)
+		if ((r = sw_signer_open(keys[i], &so, &out[i], err)) < 0)
+			break;
+	if (r < 0)
+		cli_signers_close(out, i);
+	/* The keys are decrypted: the passphrase is not kept. */
+	if (pass)
+		memset(pass, 0, pl);
+	return r;
+}
+
+void cli_signers_close(sw_signer *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sw_signer_close(&s[i]);
 }

@@ -305,6 +305,14 @@ int sw_key_load_file(const char *path, sw_key *k, sw_error *err)
 	return r;
 }
 
+void sw_key_free(sw_key *k)
+{
+	free(k->file);
+	EVP_PKEY_free(k->pkey);
+	k->file = NULL;
+	k->pkey = NULL;
+}
+
 void sw_keyring_free(sw_keyring *kr)
 {
 	for (size_t i = 0; i < kr->n; i++) {

@@ -52,6 +52,8 @@ int sw_keyring_load(const char *dir, sw_keyring *kr, sw_error *err);
 /* Load a single public key file (for the CLI). */
 int sw_key_load_file(const char *path, sw_key *k, sw_error *err);
 void sw_keyring_free(sw_keyring *kr);
+/* Release what sw_key_load_file filled in. */
+void sw_key_free(sw_key *k);
 
 /* Decode a PEM "PUBLIC KEY" block to DER (malloc'ed). */
 int sw_pem_pubkey_to_der(const char *pem, size_t len, const char *what,

@@ -230,6 +230,90 @@ check "report.md and report.html name the revoked container" \
 check "report.html is self-contained (no external assets)" \
 	bash -c '! grep -Eiq "(src|href)=|@import|url\(" "$0/report.html"' "$T/out1"
 
+# ---- --sign-key: SHA256SUMS signed, checked with openssl and `sigward audit verify` ----
+openssl genpkey -algorithm ed25519 -out audit-ed.key 2>/dev/null &&
+	openssl pkey -in audit-ed.key -pubout -out audit-ed.pub 2>/dev/null &&
+	openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out audit-p256.key 2>/dev/null &&
+	openssl pkey -in audit-p256.key -pubout -out audit-p256.pub 2>/dev/null &&
+	openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out other.key 2>/dev/null &&
+	openssl pkey -in other.key -pubout -out other.pub 2>/dev/null || bail "setup: audit signing keys"
+keyid() { openssl pkey -pubin -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+RC=0
+"$CLI" audit --config "$T/enforce.conf" --out "$T/outs" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
+	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" \
+	--sign-key "$T/audit-ed.key" --sign-key "$T/audit-p256.key" >"$T/outs.out" 2>&1 || RC=$?
+check "--sign-key twice: the audit runs (exit 1: findings) and writes SHA256SUMS.sig, one line per key" \
+	bash -c '[ "$0" = 1 ] && [ "$(wc -l <"$1/SHA256SUMS.sig")" = 2 ]' "$RC" "$T/outs"
+sed -n 1p outs/SHA256SUMS.sig | base64 -d >sig-ed.bin
+sed -n 2p outs/SHA256SUMS.sig | base64 -d >sig-p256.bin
+check "--sign-key: line 1 verifies with openssl (Ed25519 over the bytes of SHA256SUMS)" \
+	openssl pkeyutl -verify -pubin -inkey audit-ed.pub -rawin -in outs/SHA256SUMS -sigfile sig-ed.bin
+check "--sign-key: line 2 verifies with openssl (ECDSA over SHA-256 of SHA256SUMS)" \
+	bash -c 'openssl dgst -sha256 -verify "$0" -signature "$1" "$2" >/dev/null' audit-p256.pub sig-p256.bin outs/SHA256SUMS
+check "--sign-key: sigward audit verify with both public keys: exit 0" \
+	bash -c '"$0" audit verify --key audit-ed.pub --key audit-p256.pub "$1" >verify.out' "$CLI" "$T/outs"
+check "--sign-key: SHA256SUMS.sig is not itself in SHA256SUMS, sha256sum -c passes" \
+	bash -c 'cd "$0" && ! grep -q "SHA256SUMS.sig" SHA256SUMS && sha256sum --quiet -c SHA256SUMS' "$T/outs"
+check "--sign-key: report.json names the key ids in signing order" \
+	[ "$(jq -r '[.bundle_signature.keys[] | .id] | join(",")' outs/report.json)" = "$(keyid audit-ed.pub),$(keyid audit-p256.pub)" ]
+check "--sign-key: report.html and report.md say how to check the signature" \
+	bash -c 'grep -q "sigward audit verify --key" "$0/report.html" && grep -q "$1" "$0/report.md"' "$T/outs" "$(keyid audit-ed.pub)"
+RC=0
+"$CLI" audit verify --key other.pub "$T/outs" >verify.out 2>&1 || RC=$?
+check "--sign-key: a key that did not sign: exit 1, naming its id" \
+	bash -c '[ "$0" = 1 ] && grep -q "no valid signature of SHA256SUMS by key $1 (other.pub)" "$2"' "$RC" "$(keyid other.pub)" verify.out
+# A modified SHA256SUMS: every signature fails, with openssl and with sigward.
+cp -a outs outs-sums
+sed -i '1s/^\(.\)/\1/; $a 0000000000000000000000000000000000000000000000000000000000000000  forged' outs-sums/SHA256SUMS
+check "modified SHA256SUMS: openssl's verification fails" \
+	bash -c '! openssl pkeyutl -verify -pubin -inkey audit-ed.pub -rawin -in outs-sums/SHA256SUMS -sigfile sig-ed.bin >/dev/null 2>&1 &&
+		! openssl dgst -sha256 -verify audit-p256.pub -signature sig-p256.bin outs-sums/SHA256SUMS >/dev/null 2>&1'
+RC=0
+"$CLI" audit verify --key audit-ed.pub --key audit-p256.pub "$T/outs-sums" >verify.out 2>&1 || RC=$?
+check "modified SHA256SUMS: sigward audit verify exits 1, no valid signature by either key" \
+	bash -c '[ "$0" = 1 ] && [ "$(grep -c "no valid signature of SHA256SUMS" "$1")" = 2 ]' "$RC" verify.out
+# A modified report and an added file: the signature still holds, the sums do not.
+cp -a outs outs-file
+echo "<p>all good</p>" >>outs-file/report.html
+echo extra >outs-file/evidence/extra.txt
+RC=0
+"$CLI" audit verify --key audit-ed.pub "$T/outs-file" >verify.out 2>&1 || RC=$?
+check "a changed report.html and an added file: exit 1, both named" \
+	bash -c '[ "$0" = 1 ] && grep -q "outs-file/report.html: SHA-256 .* (the file was changed)" "$1" &&
+		grep -q "outs-file/evidence/extra.txt: not in SHA256SUMS" "$1"' "$RC" verify.out
+# A key that cannot be used: one line naming the file, exit 2, nothing written.
+RC=0
+"$CLI" audit --config "$T/enforce.conf" --out "$T/outs-bad" --sign-key "$T/no-such.key" >bad.out 2>bad.err || RC=$?
+check "--sign-key with a missing file: exit 2, one line naming it, no bundle" \
+	bash -c '[ "$0" = 2 ] && [ "$(wc -l <"$1")" = 1 ] && grep -q "^sigward: $2/no-such.key: " "$1" && [ ! -e "$2/outs-bad" ]' "$RC" bad.err "$T"
+RC=0
+"$CLI" audit --config "$T/enforce.conf" --out "$T/outs-bad" --sign-key "$T/audit-ed.pub" >bad.out 2>bad.err || RC=$?
+check "--sign-key with a public key: exit 2, one line naming it, no bundle" \
+	bash -c '[ "$0" = 2 ] && [ "$(wc -l <"$1")" = 1 ] && grep -q "^sigward: $2/audit-ed.pub" "$1" && [ ! -e "$2/outs-bad" ]' "$RC" bad.err "$T"
+# A key in a PKCS#11 token (softhsm2), as `allowlist sign` takes it.
+SOFTHSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
+if command -v softhsm2-util >/dev/null 2>&1 && [ -r "$SOFTHSM_MODULE" ]; then
+	mkdir -p hsm/tokens
+	printf 'directories.tokendir = %s/hsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" >hsm/softhsm2.conf
+	export SOFTHSM2_CONF=$T/hsm/softhsm2.conf
+	softhsm2-util --init-token --free --label audittok --pin 1234 --so-pin 5678 >/dev/null &&
+		softhsm2-util --import audit-p256.key --token audittok --label auditkey --id 01 --pin 1234 >/dev/null ||
+		bail "setup: softhsm2 token"
+	RC=0
+	"$CLI" audit --config "$T/enforce.conf" --out "$T/outs-hsm" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
+		--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" \
+		--sign-key "pkcs11:token=audittok;object=auditkey;type=private?pin-value=1234&module-path=$SOFTHSM_MODULE" \
+		>"$T/outs-hsm.out" 2>&1 || RC=$?
+	check "--sign-key with a PKCS#11 URI (softhsm2): the signature verifies, the PIN is not in the report" \
+		bash -c '[ "$0" = 1 ] && "$1" audit verify --key audit-p256.pub "$2" >/dev/null && ! grep -rq "pin-value=1234" "$2"' \
+		"$RC" "$CLI" "$T/outs-hsm"
+	unset SOFTHSM2_CONF
+elif [ "${SIGWARD_REQUIRE_ALL:-0}" = 1 ]; then
+	not_ok "softhsm2 not installed (SIGWARD_REQUIRE_ALL=1)"
+else
+	echo "# softhsm2 not installed: --sign-key with a PKCS#11 URI not tested"
+fi
+
 # ---- step 6: an unsigned image started through runc with the hook ----
 RC=0
 "$CLI" audit --config "$T/enforce.conf" --out "$T/out3" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
