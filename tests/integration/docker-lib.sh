@@ -22,6 +22,7 @@
 #   dk_dockerd_stop           stops dockerd (its containers stay on disk)
 #   dk_stop_all               removes every container, stops dockerd, its
 #                             containerd and shims, and the registry
+#   dk_pids_under DIR         the processes with an argument under DIR
 # ../shared/ENVIRONMENT.md ("Docker") has the facts this relies on.
 
 DK_ROOT=$T/root
@@ -106,15 +107,16 @@ dk_dockerd_stop() {
 	DK_DOCKERD_PID=
 }
 
-# The processes whose command line names our directory: dockerd's containerd
-# (--config $T/exec/containerd/...) and its shims (-address $T/exec/...).
-dk_our_pids() {
+# dk_pids_under DIR: the processes with an argument under DIR (ours: DIR is in
+# $T), e.g. dockerd's containerd (--config $T/exec/containerd/...) and its shims
+# (-address $T/exec/...).
+dk_pids_under() {
 	local f p
 	for f in /proc/[0-9]*/cmdline; do
 		p=${f#/proc/}
 		p=${p%/cmdline}
 		[ "$p" = $$ ] || [ "$p" = "$BASHPID" ] && continue
-		{ tr '\0' '\n' <"$f"; } 2>/dev/null | grep -qF "$T/exec/" && echo "$p"
+		{ tr '\0' '\n' <"$f"; } 2>/dev/null | grep -qF "$1/" && echo "$p"
 	done
 }
 
@@ -126,7 +128,7 @@ dk_stop_all() {
 		[ -n "$ids" ] && timeout 60 "$DK_CLIENT" rm -f $ids >/dev/null 2>&1
 		dk_dockerd_stop
 	fi
-	for p in $(dk_our_pids); do kill -9 "$p" 2>/dev/null; done
+	for p in $(dk_pids_under "$T/exec"); do kill -9 "$p" 2>/dev/null; done
 	if [ -n "$DK_REG_PID" ]; then
 		kill "$DK_REG_PID" 2>/dev/null
 		wait "$DK_REG_PID" 2>/dev/null

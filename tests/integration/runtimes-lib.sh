@@ -20,7 +20,8 @@
 #   rt_cgroup2 CMD...           CMD in a private mount namespace with a pure cgroup2
 #                               mount (crun refuses this machine's hybrid layout)
 #   rt_record ID                the last decision record for container ID (JSON)
-#   ok NAME / notok NAME WHY... result lines; rt_done prints the summary and exits
+#   ok NAME / notok NAME WHY... result lines; rt_done prints the summary
+#                               ("NAME: N passed, N failed") and exits
 # Every wait is bounded (timeout); whatever a script starts, it stops (trap).
 
 RT_PASSED=0
@@ -53,7 +54,7 @@ rt_skip() {
 }
 
 rt_done() {
-	echo "# $RT_PASSED passed, $RT_FAILED failed, $(($(date +%s) - RT_START))s"
+	echo "${RT_NAME:-#}: $RT_PASSED passed, $RT_FAILED failed, $(($(date +%s) - RT_START))s"
 	[ "$RT_FAILED" = 0 ]
 	exit $?
 }
@@ -82,6 +83,7 @@ rt_cleanup() {
 rt_init() {
 	local name=$1 tool b
 	shift
+	RT_NAME=$name
 	[ "$(id -u)" = 0 ] || rt_skip "$name needs root (runtimes, containerd, podman's private store)"
 	for tool in "$@"; do
 		command -v "$tool" >/dev/null 2>&1 || rt_skip "$tool not installed"
@@ -133,18 +135,19 @@ rt_key() {
 }
 
 # rt_conf FILE [KEY=VALUE...]: mode, lists_dir, state_dir, log_file, annotations,
-# containers_storage, storage_root, containerd, containerd_root, runtime.
+# containers_storage, storage_root, docker, docker_root, containerd, containerd_root,
+# runtime.
 rt_conf() {
 	local file=$1 kv
 	shift
 	local mode=enforce lists_dir=$T/lists state_dir=$T/state log_file=$T/decisions.jsonl
 	local annotations="io.kubernetes.cri.image-name io.kubernetes.cri-o.ImageRef"
 	local containers_storage=no storage_root=/var/lib/containers/storage
-	local containerd=no containerd_root=/var/lib/containerd runtime=/usr/sbin/runc
+	local docker=no docker_root=/var/lib/docker containerd=no containerd_root=/var/lib/containerd runtime=/usr/sbin/runc
 	for kv in "$@"; do
 		case ${kv%%=*} in
 		mode | lists_dir | state_dir | log_file | annotations | containers_storage | storage_root | \
-			containerd | containerd_root | runtime)
+			docker | docker_root | containerd | containerd_root | runtime)
 			printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
 		*) echo "rt_conf: unknown key ${kv%%=*}" >&2; exit 1 ;;
 		esac
@@ -165,7 +168,8 @@ syslog = no
 annotations = $annotations
 containers_storage = $containers_storage
 storage_root = $storage_root
-docker = no
+docker = $docker
+docker_root = $docker_root
 containerd = $containerd
 containerd_root = $containerd_root
 
