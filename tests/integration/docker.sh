@@ -11,6 +11,7 @@
 # a loopback docker-registry and pulled by digest. The allowlist holds the image
 # id of `signed` (loaded) and the manifest digest of `pulled` (pulled by digest).
 #
+#  0. the shipped examples are what they claim (and `sigward status` says so);
 #  1. opt-in form (docker-daemon-optin.json, `--runtime sigward`): a listed image
 #     runs; an unlisted one is refused and `docker run` prints sigward's line with
 #     the digest; the unlisted image under the listed image's name is refused; an
@@ -78,6 +79,19 @@ jq -e --arg w "$WRAP" '.runtimes.sigward.path == $w and (has("default-runtime") 
 	ok "config: docker-daemon-optin.json registers the runtime, docker-daemon.json also makes it the default" ||
 	notok "config: docker-daemon-optin.json registers the runtime, docker-daemon.json also makes it the default" \
 		"$(cat "$T/docker-daemon-optin.json" "$T/docker-daemon.json")"
+# `sigward status` tells the two forms apart.
+for f in docker-daemon docker-daemon-optin; do
+	timeout 30 "$CLI" status --config "$CONF" --json --docker-config "$T/$f.json" >"$T/status-$f.json" 2>&1
+done
+if jq -e '.wiring.docker.ok == true and (.wiring.docker.detail | endswith("runtime '"'"'sigward'"'"' is the default-runtime"))' \
+	"$T/status-docker-daemon.json" >/dev/null &&
+	jq -e '.wiring.docker.ok == false and (.wiring.docker.detail | contains("only --runtime sigward uses it"))' \
+		"$T/status-docker-daemon-optin.json" >/dev/null; then
+	ok "config: sigward status calls docker-daemon.json enforcing and docker-daemon-optin.json not"
+else
+	notok "config: sigward status calls docker-daemon.json enforcing and docker-daemon-optin.json not" \
+		"$(cat "$T/status-docker-daemon.json" "$T/status-docker-daemon-optin.json")"
+fi
 # dockerd reads $T/daemon.json; SIGHUP and restarts pick up a new copy.
 cp "$T/docker-daemon-optin.json" "$T/daemon.json"
 
@@ -286,7 +300,11 @@ tamper "$CID"
 dstart "$NAME"
 expect_tampered "tampered: config.v2.json edited after docker create to name the listed image: refused at docker start (layer chain)"
 out=$(jq -r .Image "$DK_ROOT/containers/$CID/config.v2.json")
-echo "#   after the refused start, config.v2.json names ${out:0:19}... again (dockerd rewrote it from memory)"
+if [ "$out" = "$BAD_ID" ]; then
+	echo "#   after the refused start, config.v2.json names the container's own image again (dockerd rewrote it from memory)"
+else
+	echo "#   after the refused start, config.v2.json still names ${out:0:19}..."
+fi
 
 # ============================================================ 3. default-runtime, by SIGHUP
 # Created before sigward becomes the default: plain runc containers.
