@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * wiring: how containerd and Docker are wired to sigward, read from their
+ * configuration files (never from the running daemons, which may be stopped).
+ *
+ *  - containerd (config.toml, version 1 or 2): a `BinaryName = ".../sigward-runc"`
+ *    line that is not commented out, in any runtime's options table (the CRI
+ *    plugin's runc, a RuntimeClass handler); and `[grpc] address`, the socket its
+ *    clients use. A line reader for these keys, not a TOML parser: containerd's
+ *    own files keep them as one `key = "string"` line.
+ *  - Docker (daemon.json): the `runtimes` entry whose `path` is sigward-runc, whether
+ *    it is the `default-runtime` (otherwise only `--runtime NAME` uses it), and the
+ *    first `unix://` entry of `hosts`.
+ *
+ * Inputs are the file's bytes; nothing is allocated.
+ */
+#ifndef SW_WIRING_H
+#define SW_WIRING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define SW_WIRING_STR 1024
+
+typedef struct sw_containerd_wiring {
+	bool wired;                      /* a BinaryName naming sigward-runc */
+	char binary[SW_WIRING_STR];      /* its value */
+	unsigned binary_line;            /* 1-based */
+	char address[SW_WIRING_STR];     /* [grpc] address, "" when not set */
+} sw_containerd_wiring;
+
+/* Never fails: an unreadable line is not wiring. */
+void sw_wiring_containerd(const char *text, size_t len, sw_containerd_wiring *w);
+
+typedef struct sw_docker_wiring {
+	bool runtime;                    /* a runtimes entry whose path is sigward-runc */
+	bool is_default;                 /* and it is the default-runtime */
+	char name[128];                  /* the runtime's name */
+	char path[SW_WIRING_STR];        /* its path */
+	char host[SW_WIRING_STR];        /* first unix:// of hosts, "" when none */
+} sw_docker_wiring;
+
+/* text[len] must be '\0'. <0 when it is not a JSON object (what names the file). */
+int sw_wiring_docker(const char *text, size_t len, const char *what, sw_docker_wiring *w, sw_error *err);
+
+#endif
