@@ -8,17 +8,18 @@
 # runtime pointed at the built sigward-runc, and SIGWARD_CONFIG naming a test
 # configuration (docker = yes, docker_root = that data root). Images are made with
 # umoci (no network) and brought in with skopeo + `docker load`; one is pushed to
-# a loopback docker-registry and pulled by digest. The allowlist holds the image
-# id of `signed` (loaded) and the manifest digest of `pulled` (pulled by digest).
+# a loopback docker-registry and pulled by digest, another pulled by tag. The
+# allowlist holds the image id of `signed` (loaded) and the manifest digests of
+# `pulled` (pulled by digest) and `bytag` (pulled by tag).
 #
 #  0. the shipped examples are what they claim (and `sigward status` says so);
 #  1. opt-in form (docker-daemon-optin.json, `--runtime sigward`): a listed image
 #     runs; an unlisted one is refused and `docker run` prints sigward's line with
 #     the digest; the unlisted image under the listed image's name is refused; an
-#     image listed by its manifest digest only and one listed by its image id only
-#     run; without --runtime nothing is decided; a broken configuration (an
-#     internal error) reaches the user as well; ps, exec, top, pause, stop, start,
-#     rm pass through (start decides again);
+#     image listed by its manifest digest only (pulled by digest, or by tag) and
+#     one listed by its image id only run; with a terminal (-t) too; without --runtime nothing is decided; a broken configuration (an
+#     internal error) reaches the user as well; ps, exec, top, pause, update,
+#     stop, start, kill, rm pass through (start decides again);
 #  2. config.v2.json edited between `docker create` and `docker start` to name the
 #     listed image (content not matching) is refused, with dockerd running;
 #  3. default-runtime form (docker-daemon.json), by SIGHUP: listed runs and
@@ -53,18 +54,24 @@ echo "# $("$DK_CLIENT" --version), $(dockerd --version)"
 
 # ============================================================ setup
 rt_images
-# A third image, pushed to the registry and pulled by digest.
-(
-	cd "$T" && umoci unpack --image img:signed w-pulled >/dev/null 2>&1 && echo pulled >w-pulled/rootfs/which &&
-		umoci repack --image img:pulled w-pulled >/dev/null
-) || bail "setup: the pulled image"
-PULLED=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "pulled") | .digest' "$T/img/index.json")
+# Two more images, pushed to the registry: one pulled by digest, one by tag.
+for t in pulled bytag; do
+	(
+		cd "$T" && umoci unpack --image img:signed "w-$t" >/dev/null 2>&1 && echo "$t" >"w-$t/rootfs/which" &&
+			umoci repack --image "img:$t" "w-$t" >/dev/null
+	) || bail "setup: the $t image"
+done
+manifest() { jq -r --arg t "$1" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' "$T/img/index.json"; }
+PULLED=$(manifest pulled) BYTAG=$(manifest bytag)
 PULLED_ID=$(jq -r .config.digest "$T/img/blobs/sha256/${PULLED#sha256:}")
-[ "${#PULLED}" = 71 ] && [ "${#PULLED_ID}" = 71 ] || bail "setup: digests of the pulled image ($PULLED $PULLED_ID)"
+BYTAG_ID=$(jq -r .config.digest "$T/img/blobs/sha256/${BYTAG#sha256:}")
+[ "${#PULLED}" = 71 ] && [ "${#PULLED_ID}" = 71 ] && [ "${#BYTAG}" = 71 ] && [ "${#BYTAG_ID}" = 71 ] ||
+	bail "setup: digests of the pulled images ($PULLED $PULLED_ID $BYTAG $BYTAG_ID)"
 rt_key
 # Each image is listed under one digest only: `signed` by its image id (a loaded
-# image has no manifest digest in Docker), `pulled` by its manifest digest.
-rt_list 1 "$GOOD_ID" "$PULLED"
+# image has no manifest digest in Docker), `pulled` and `bytag` by their
+# manifest digests.
+rt_list 1 "$GOOD_ID" "$PULLED" "$BYTAG"
 CONF=$T/sigward.conf
 rt_conf "$CONF" docker=yes docker_root="$DK_ROOT" runtime="$RUNC"
 NOT_LISTED="image $BAD_ID is not in allowlist test#1"
@@ -96,8 +103,10 @@ fi
 cp "$T/docker-daemon-optin.json" "$T/daemon.json"
 
 dk_registry_start || bail "setup: docker-registry" "$DK_ERR"
-timeout 120 skopeo copy -q --dest-tls-verify=false "oci:$T/img:pulled" "docker://$DK_REG/sw/pulled:v1" >"$T/push.log" 2>&1 ||
-	bail "setup: skopeo copy to the registry" "$(cat "$T/push.log")"
+for t in pulled bytag; do
+	timeout 120 skopeo copy -q --dest-tls-verify=false "oci:$T/img:$t" "docker://$DK_REG/sw/$t:v1" >"$T/push.log" 2>&1 ||
+		bail "setup: skopeo copy of $t to the registry" "$(cat "$T/push.log")"
+done
 SIGWARD_CONFIG=$CONF dk_dockerd_start "$T/daemon.json" || bail "setup: dockerd" "$DK_ERR"
 for t in signed unsigned; do
 	timeout 120 skopeo copy -q "oci:$T/img:$t" "docker-archive:$T/$t.tar:sw/load:$t" >"$T/load.log" 2>&1 &&
@@ -106,8 +115,10 @@ done
 dk tag sw/load:signed sw/app:signed && dk tag sw/load:unsigned sw/other:unsigned && dk rmi sw/load:signed sw/load:unsigned >/dev/null ||
 	bail "setup: docker tag"
 dk pull -q "$DK_REG/sw/pulled@$PULLED" >"$T/pull.log" 2>&1 || bail "setup: docker pull by digest" "$(cat "$T/pull.log")"
+dk pull -q "$DK_REG/sw/bytag:v1" >"$T/pull.log" 2>&1 || bail "setup: docker pull by tag" "$(cat "$T/pull.log")"
 [ "$(dk inspect -f '{{.Id}}' sw/app:signed)" = "$GOOD_ID" ] && [ "$(dk inspect -f '{{.Id}}' sw/other:unsigned)" = "$BAD_ID" ] &&
-	[ "$(dk inspect -f '{{.Id}}' "$DK_REG/sw/pulled@$PULLED")" = "$PULLED_ID" ] ||
+	[ "$(dk inspect -f '{{.Id}}' "$DK_REG/sw/pulled@$PULLED")" = "$PULLED_ID" ] &&
+	[ "$(dk inspect -f '{{.Id}}' "$DK_REG/sw/bytag:v1")" = "$BYTAG_ID" ] ||
 	bail "setup: Docker's image ids are not the OCI config digests"
 
 # ============================================================ helpers
@@ -155,7 +166,7 @@ expect_refused() {
 	line=$(deny_line "$CID" "$2")
 	started=$(inspect '{{.State.StartedAt}}' "$NAME")
 	if [ "$RC" != 0 ] && [ -n "$CID" ] && grep -qF "OCI runtime create failed: $line: unknown" <<<"$OUT" &&
-		! grep -qx -e signed -e unsigned -e pulled <<<"$OUT" && [[ $started == 0001-01-01T* ]]; then
+		! grep -qx -e signed -e unsigned -e pulled -e bytag <<<"$OUT" && [[ $started == 0001-01-01T* ]]; then
 		ok "$1"
 		echo "#   $(grep -F "$line" <<<"$OUT" | head -1)"
 	else
@@ -233,9 +244,21 @@ expect_ran "opt-in: an image listed by its manifest digest only, pulled by diges
 expect_record "opt-in: its record: matched the manifest digest from repositories.json (its image id is not listed)" "$CID" allow \
 	".matched == \"$PULLED\" and ($DOCKER_DIGESTS) == ([\"image-id $PULLED_ID\", \"unknown $PULLED\"] | sort)"
 
+drun --runtime sigward "$DK_REG/sw/bytag:v1" /bin/cat /which
+expect_ran "opt-in: an image listed by its manifest digest only, pulled by tag, runs" bytag
+expect_record "opt-in: its record: Docker recorded the manifest digest of the tag pull, and it matched" "$CID" allow \
+	".matched == \"$BYTAG\" and ($DOCKER_DIGESTS) == ([\"image-id $BYTAG_ID\", \"unknown $BYTAG\"] | sort)"
+
 drun --runtime sigward "$GOOD_ID" /bin/cat /which
 expect_ran "opt-in: an image listed by its image id only, run by that id, runs" signed
 expect_record "opt-in: its record: matched the image id" "$CID" allow ".matched == \"$GOOD_ID\""
+
+# With a terminal: containerd passes --console-socket to create.
+drun -t --runtime sigward sw/app:signed /bin/cat /which
+OUT=${OUT//$'\r'/}
+expect_ran "opt-in: with a terminal (docker run -t), a listed image runs" signed
+drun -t --runtime sigward sw/other:unsigned /bin/cat /which
+expect_refused "opt-in: with a terminal (docker run -t), an unlisted image is refused" "$NOT_LISTED"
 
 # Opt-in means just that: without --runtime, runc runs anything.
 drun sw/other:unsigned /bin/cat /which
@@ -274,6 +297,8 @@ grep -q 'sleep 600' <<<"$out" && ok "pass-through: docker top" || notok "pass-th
 dk pause "$LONG" >/dev/null 2>&1 && p=$(inspect '{{.State.Paused}}' "$LONG") && dk unpause "$LONG" >/dev/null 2>&1 &&
 	[ "$p" = true ] && [ "$(inspect '{{.State.Paused}}' "$LONG")" = false ] &&
 	ok "pass-through: docker pause and unpause" || notok "pass-through: docker pause and unpause" "paused=${p:-?}"
+out=$(dk update --cpu-shares 512 "$LONG" 2>&1) && v=$(inspect '{{.HostConfig.CPUShares}}' "$LONG") &&
+	[ "$v" = 512 ] && ok "pass-through: docker update" || notok "pass-through: docker update" "$out" "CPUShares=${v:-?}"
 out=$(dk stop -t 1 "$LONG" 2>&1)
 st=$(inspect '{{.State.Status}}' "$LONG")
 [ "$st" = exited ] && ok "pass-through: docker stop" || notok "pass-through: docker stop" "$out" "status=$st"
@@ -288,7 +313,7 @@ st=$(inspect '{{.State.Status}}' "$LONG")
 out=$(dk rm "$LONG" 2>&1)
 ! dk inspect "$LONG" >/dev/null 2>&1 && ! dk ps -a --format '{{.Names}}' | grep -qx "$LONG" &&
 	ok "pass-through: docker rm" || notok "pass-through: docker rm" "$out"
-[ "$(rt_records "$LONG_ID")" = 2 ] && ok "pass-through: only run and start were decided (ps, exec, top, pause, stop, kill, rm record nothing)" ||
+[ "$(rt_records "$LONG_ID")" = 2 ] && ok "pass-through: only run and start were decided (ps, exec, top, pause, update, stop, kill, rm record nothing)" ||
 	notok "pass-through: only run and start were decided" "$(rt_records "$LONG_ID") records"
 
 # ============================================================ 2. tampered, dockerd running
