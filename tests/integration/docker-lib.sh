@@ -15,7 +15,9 @@
 #                             dockerd with the daemon.json JSON on its own data root
 #                             $DK_ROOT ($T/root), exec root $T/exec, pidfile and
 #                             socket $T/sock (DOCKER_HOST is exported), without
-#                             iptables and bridge; returns when it answers. The
+#                             iptables and bridge, and (unless --containerd is
+#                             given) with a containerd of its own, never the one on
+#                             /run/containerd; returns when it answers. The
 #                             caller's environment is dockerd's (and, through its
 #                             containerd and shims, the runtime's):
 #                             `SIGWARD_CONFIG=F dk_dockerd_start ...`
@@ -68,15 +70,36 @@ EOF
 }
 
 dk_dockerd_start() {
-	local json=$1 _
+	local json=$1 own=1 a _
 	shift
 	[ -z "$DK_DOCKERD_PID" ] || { DK_ERR="dockerd is already running"; return 1; }
+	for a in "$@"; do
+		case $a in --containerd | --containerd=*) own= ;; esac
+	done
 	echo "--- dockerd --config-file $json $*" >>"$T/dockerd.log"
-	dockerd --config-file "$json" --data-root "$DK_ROOT" --exec-root "$T/exec" --pidfile "$T/dockerd.pid" \
-		--host "$DOCKER_HOST" --iptables=false --bridge=none "$@" >>"$T/dockerd.log" 2>&1 &
+	# Without --containerd, dockerd 20.10 uses /run/containerd/containerd.sock when
+	# that file merely exists (a system containerd, another test's, or a stale
+	# socket) and starts its own containerd only otherwise. For a containerd of
+	# its own, dockerd runs in a private mount namespace with an empty
+	# /run/containerd; its containers' mounts stay in there and go with it.
+	# (With --containerd it must share that containerd's mounts: no namespace.)
+	local args=(dockerd --config-file "$json" --data-root "$DK_ROOT" --exec-root "$T/exec" --pidfile "$T/dockerd.pid"
+		--host "$DOCKER_HOST" --iptables=false --bridge=none "$@")
+	if [ -n "$own" ]; then
+		unshare -m --propagation private sh -c \
+			'if [ -d /run/containerd ]; then mount -t tmpfs -o mode=0711 sw-docker /run/containerd || exit 1; fi; exec "$@"' \
+			sh "${args[@]}" >>"$T/dockerd.log" 2>&1 &
+	else
+		"${args[@]}" >>"$T/dockerd.log" 2>&1 &
+	fi
 	DK_DOCKERD_PID=$!
 	for _ in $(seq 450); do
-		timeout 10 "$DK_CLIENT" version >/dev/null 2>&1 && return 0
+		if timeout 10 "$DK_CLIENT" version >/dev/null 2>&1; then
+			# Its own containerd is the one under our exec root.
+			[ -z "$own" ] || [ -n "$(dk_pids_under "$T/exec/containerd")" ] && return 0
+			DK_ERR="dockerd answers but runs no containerd under $T/exec/containerd"
+			return 1
+		fi
 		if ! kill -0 "$DK_DOCKERD_PID" 2>/dev/null; then
 			DK_DOCKERD_PID=
 			DK_ERR="dockerd exited: $(tail -5 "$T/dockerd.log")"
