@@ -24,7 +24,8 @@
 #     listed image (content not matching) is refused, with dockerd running;
 #  3. default-runtime form (docker-daemon.json), by SIGHUP: listed runs and
 #     unlisted is refused without --runtime; a container created before keeps
-#     runc and starts unchecked (a fact the docs state);
+#     runc and starts unchecked; the classic builder's second RUN step is refused,
+#     BuildKit's RUN steps are not decided at all (facts the docs state);
 #  4. a restart on the default-runtime file: the same; config.v2.json edited while
 #     dockerd was stopped is refused; a --restart always container created before
 #     comes back under runc, unchecked;
@@ -374,6 +375,36 @@ else
 fi
 dk rm "$OLD" >/dev/null 2>&1
 
+# Facts for docs/runtimes.md: image builds, with sigward the default runtime.
+mkdir -p "$T/ctx"
+printf 'FROM sw/app:signed\nRUN echo built >/which\nRUN cat /which\n' >"$T/ctx/Dockerfile"
+before=$(wc -l <"$T/decisions.jsonl")
+OUT=$(DOCKER_BUILDKIT=0 dk build --network none -t sw/built:classic "$T/ctx" 2>&1 </dev/null)
+RC=$?
+new=$(tail -n +"$((before + 1))" "$T/decisions.jsonl" | jq -c '{container, decision, digests: [.digests[].digest]}')
+EXTRA_RECORDS=$(($(wc -l <"$T/decisions.jsonl") - before))
+deny_id=$(jq -r 'select(.decision == "deny") | .container' <<<"$new")
+if [ "$RC" != 0 ] && [ "$EXTRA_RECORDS" = 2 ] &&
+	jq -se --arg g "$GOOD_ID" '.[0].decision == "allow" and .[0].digests == [$g] and .[1].decision == "deny" and (.[1].digests[0] != $g)' <<<"$new" >/dev/null &&
+	grep -qF "OCI runtime create failed: sigward: denied container $deny_id: image " <<<"$OUT"; then
+	ok "build: fact: the classic builder's first RUN (on the listed base) is allowed, the next (on an intermediate image) refused"
+else
+	notok "build: fact: the classic builder's first RUN (on the listed base) is allowed, the next (on an intermediate image) refused" \
+		"rc=$RC, $EXTRA_RECORDS records: $new" "$(tail -5 <<<"$OUT")"
+fi
+before=$(wc -l <"$T/decisions.jsonl")
+OUT=$(DOCKER_BUILDKIT=1 dk build --network none -t sw/built:buildkit "$T/ctx" 2>&1 </dev/null)
+RC=$?
+n=$(($(wc -l <"$T/decisions.jsonl") - before))
+if [ "$RC" = 0 ] && [ "$n" = 0 ] && grep -q 'RUN cat /which' <<<"$OUT"; then
+	ok "build: fact: BuildKit runs RUN steps without the runtime: nothing is decided or recorded"
+else
+	notok "build: fact: BuildKit runs RUN steps without the runtime: nothing is decided or recorded" "rc=$RC, $n records" "$(tail -5 <<<"$OUT")"
+fi
+BUILT_ID=$(inspect '{{.Id}}' sw/built:buildkit)
+drun sw/built:buildkit /bin/cat /which
+expect_refused "build: the image BuildKit built (not listed) is refused at docker run" "image $BUILT_ID is not in allowlist test#1"
+
 # ============================================================ 4. restart on the default-runtime file
 dk_dockerd_stop || notok "restart: dockerd stops" "$DK_ERR"
 # Edited while dockerd is stopped: dockerd loads the edited file as the truth.
@@ -450,7 +481,8 @@ for id in "${!WANT_RECORDS[@]}"; do
 	n=$(rt_records "$id")
 	[ "$n" = "${WANT_RECORDS[$id]}" ] || bad+="${id:0:12}: $n records, want ${WANT_RECORDS[$id]}; "
 done
-total=0
+# The classic build's RUN containers are not in WANT_RECORDS.
+total=$EXTRA_RECORDS
 for id in "${!WANT_RECORDS[@]}"; do total=$((total + WANT_RECORDS[$id])); done
 lines=$(wc -l <"$T/decisions.jsonl")
 [ -z "$bad" ] && [ "$lines" = "$total" ] &&
