@@ -31,14 +31,17 @@
 #include <yajl/yajl_tree.h>
 
 #include "allowlist.h"
+#include "audit.h"
 #include "cli.h"
 #include "config.h"
 #include "declog.h"
 #include "keys.h"
 #include "oci.h"
+#include "ociimage.h"
 #include "resolve.h"
 #include "storage.h"
 #include "util.h"
+#include "wiring.h"
 
 #define MAX_COLS 12
 
@@ -176,6 +179,16 @@ typedef struct ctx {
 	const char *hook;
 	sw_signer signers[SW_MAX_SIGS];     /* --sign-key: sign SHA256SUMS */
 	size_t n_signers;
+	/* step 2's findings, read before step 6 runs through what is wired */
+	char hooks_file[4096];
+	bool ctrd_present, docker_present;
+	sw_containerd_wiring ctrd;
+	sw_docker_wiring dw;
+	char docker_error[SW_ERROR_MAX];
+	/* how the negative test reaches each runtime */
+	const char *podman_root, *podman_runroot, *podman_runtime;
+	const char *ctr_address, *ctr_namespace, *docker_host;
+	bool podman_hooks_given;
 } ctx;
 
 static int mkdirs(const char *path, sw_error *err)
@@ -321,12 +334,6 @@ static bool in_path(const char *name, char *found, size_t len)
 	return false;
 }
 
-static const char *sval(yajl_val v)
-{
-	const char *s = YAJL_IS_STRING(v) ? v->u.string : NULL;
-	return s ? s : "";
-}
-
 static bool file_mentions(const char *path, const char *needle)
 {
 	_cleanup_free_ char *text = NULL;
@@ -337,58 +344,45 @@ static bool file_mentions(const char *path, const char *needle)
 	return strstr(text, needle) != NULL;
 }
 
+/* Which managers are wired, from their configuration files: before the negative
+ * test (which starts its image through each wired one) and step 2 (which reports
+ * it). Nothing here is a finding yet. */
+static void detect_wiring(ctx *c)
+{
+	/* hooks.d: podman and CRI-O read it; runc/crun under them run the hook. */
+	for (size_t i = 0; i < c->n_hooks_dirs && !c->hooks_file[0]; i++) {
+		char p[4096];
+		snprintf(p, sizeof p, "%s/sigward.json", c->hooks_dirs[i]);
+		if (exists(p) && file_mentions(p, "sigward-hook"))
+			snprintf(c->hooks_file, sizeof c->hooks_file, "%s", p);
+	}
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	sw_error e = { 0 };
+	if (sw_read_file(c->containerd_config, AUDIT_FILE_MAX, &text, &len, &e) == 0) {
+		c->ctrd_present = true;
+		sw_wiring_containerd(text, len, &c->ctrd);
+	}
+	free(TAKE_PTR(text));
+	if (sw_read_file(c->docker_config, AUDIT_FILE_MAX, &text, &len, &e) == 0) {
+		c->docker_present = true;
+		if (sw_wiring_docker(text, len, c->docker_config, &c->dw, &e) < 0)
+			snprintf(c->docker_error, sizeof c->docker_error, "%s", e.msg);
+	}
+}
+
 static void step_runtimes(ctx *c)
 {
 	report *r = &c->rep;
 	section *s = sec_new(r, 2, "Platforms in scope: runtimes and their wiring");
 	sw_error e = { 0 };
-
-	/* hooks.d: podman and CRI-O read it; runc/crun under them run the hook. */
-	char hooks_file[4096] = "";
-	for (size_t i = 0; i < c->n_hooks_dirs && !hooks_file[0]; i++) {
-		char p[4096];
-		snprintf(p, sizeof p, "%s/sigward.json", c->hooks_dirs[i]);
-		if (exists(p) && file_mentions(p, "sigward-hook"))
-			snprintf(hooks_file, sizeof hooks_file, "%s", p);
-	}
-	if (hooks_file[0] && copy_in(c, hooks_file, "evidence/runtimes/hooks.d-sigward.json", NULL, &e) == 0)
+	if (c->hooks_file[0] && copy_in(c, c->hooks_file, "evidence/runtimes/hooks.d-sigward.json", NULL, &e) == 0)
 		sec_evidence(s, "evidence/runtimes/hooks.d-sigward.json");
-	bool ctrd_wired = exists(c->containerd_config) && file_mentions(c->containerd_config, "sigward-runc");
-	if (exists(c->containerd_config) && copy_in(c, c->containerd_config, "evidence/runtimes/containerd-config.toml", NULL, &e) == 0)
+	if (c->ctrd_present && copy_in(c, c->containerd_config, "evidence/runtimes/containerd-config.toml", NULL, &e) == 0)
 		sec_evidence(s, "evidence/runtimes/containerd-config.toml");
-	bool docker_rt = false, docker_default = false;
-	if (exists(c->docker_config)) {
-		_cleanup_free_ char *text = NULL;
-		size_t len;
-		if (sw_read_file(c->docker_config, AUDIT_FILE_MAX, &text, &len, &e) == 0) {
-			char ebuf[256];
-			yajl_val v = yajl_tree_parse(text, ebuf, sizeof ebuf);
-			const char *rt_path[] = { "runtimes", NULL };
-			const char *def_path[] = { "default-runtime", NULL };
-			yajl_val rts = v ? yajl_tree_get(v, rt_path, yajl_t_object) : NULL;
-			for (size_t i = 0; rts && i < rts->u.object.len; i++) {
-				const char *pp[] = { "path", NULL };
-				yajl_val p = yajl_tree_get(rts->u.object.values[i], pp, yajl_t_string);
-				if (p && strstr(sval(p), "sigward-runc"))
-					docker_rt = true;
-			}
-			yajl_val d = v ? yajl_tree_get(v, def_path, yajl_t_string) : NULL;
-			if (d && rts) {
-				const char *name = sval(d);
-				for (size_t i = 0; i < rts->u.object.len; i++) {
-					const char *pp[] = { "path", NULL };
-					yajl_val p = yajl_tree_get(rts->u.object.values[i], pp, yajl_t_string);
-					if (strcmp(rts->u.object.keys[i], name) == 0 && p &&
-					    strstr(sval(p), "sigward-runc"))
-						docker_default = true;
-				}
-			}
-			yajl_tree_free(v);
-			if (copy_in(c, c->docker_config, "evidence/runtimes/docker-daemon.json", NULL, &e) == 0)
-				sec_evidence(s, "evidence/runtimes/docker-daemon.json");
-		}
-	}
-	bool any = hooks_file[0] || ctrd_wired || docker_default;
+	if (c->docker_present && copy_in(c, c->docker_config, "evidence/runtimes/docker-daemon.json", NULL, &e) == 0)
+		sec_evidence(s, "evidence/runtimes/docker-daemon.json");
+	bool any = c->hooks_file[0] || c->ctrd.wired || c->dw.is_default;
 
 	static const char *const names[] = { "runc", "crun", "podman", "containerd", "dockerd" };
 	table *t = tab_new(s, "runtimes", "runtime", "binary", "wired", "how", NULL);
@@ -401,18 +395,24 @@ static void step_runtimes(ctx *c)
 		bool wired;
 		char how[4200];
 		if (strcmp(names[i], "podman") == 0) {
-			wired = hooks_file[0];
-			snprintf(how, sizeof how, "%s", wired ? hooks_file : "no sigward.json in any hooks.d directory");
+			wired = c->hooks_file[0];
+			snprintf(how, sizeof how, "%s", wired ? c->hooks_file : "no sigward.json in any hooks.d directory");
 		} else if (strcmp(names[i], "containerd") == 0) {
-			wired = ctrd_wired;
-			snprintf(how, sizeof how, "%s %s sigward-runc", c->containerd_config,
-				 wired ? "names" : "does not name (or is missing)");
+			wired = c->ctrd.wired;
+			if (wired)
+				snprintf(how, sizeof how, "%s:%u: BinaryName = %s", c->containerd_config, c->ctrd.binary_line,
+					 c->ctrd.binary);
+			else
+				snprintf(how, sizeof how, "%s: %s", c->containerd_config,
+					 c->ctrd_present ? "no BinaryName naming sigward-runc" : "missing");
 		} else if (strcmp(names[i], "dockerd") == 0) {
-			wired = docker_default;
-			snprintf(how, sizeof how, "%s: %s", c->docker_config,
-				 docker_default ? "default-runtime is sigward-runc" :
-				 docker_rt ? "a sigward-runc runtime exists but is not the default-runtime" :
-				 "no sigward-runc runtime");
+			wired = c->dw.is_default;
+			snprintf(how, sizeof how, "%s: %s%s%s", c->docker_config,
+				 !c->docker_present ? "missing" :
+				 c->docker_error[0] ? c->docker_error :
+				 c->dw.is_default ? "default-runtime is sigward-runc: runtime " :
+				 c->dw.runtime ? "not the default-runtime (only --runtime uses it): runtime " :
+				 "no sigward-runc runtime", c->dw.runtime ? c->dw.name : "", "");
 		} else {
 			/* runc and crun read hooks from each bundle: they are covered when every
 			 * manager above that drives them is wired; runc containers seen in step 4
@@ -827,39 +827,6 @@ static void step_reverify(ctx *c)
 
 /* ------------------------------------------------------------ step 6, 7 */
 
-/* Run argv with stdin /dev/null and stdout+stderr into out_file; the exit status
- * (128+signal when killed), or -1 when it could not be started. Bounded by
- * timeout seconds, after which the child is killed. */
-static int run_cmd(char *const argv[], const char *out_file, unsigned timeout)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		int out = open(out_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-			_exit(127);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st = 0;
-	for (unsigned waited = 0;; waited++) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR)
-			return -1;
-		if (waited == timeout * 10) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			break;
-		}
-		usleep(100000);
-	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st; (void)type; (void)ftw;
@@ -867,166 +834,191 @@ static int rm_one(const char *path, const struct stat *st, int type, struct FTW 
 	return 0;
 }
 
-/* Step 6: a throwaway image that no list can hold is started through runc with
- * the sigward hook and must be refused. Its "image" is a manifest made here with
- * random bytes in it, so its digest was never signed by anyone; the hook only ever
- * sees that digest, through the first configured annotation, as a CRI runtime
- * would hand it over. Everything lives in a private directory (bundle, runc root)
- * that is removed afterwards, whatever happened. */
+/* Step 6: a throwaway image that no list can hold (its only layer holds random
+ * bytes: lib/ociimage.h) is started through every wired runtime and must be
+ * refused by sigward, with a deny record in the log; the image and the container
+ * are removed again, and each runtime is asked whether they are gone. A wired
+ * runtime the test cannot get through (not reachable, a tool missing, the
+ * import failing) is a finding: the auditor was promised every runtime. All
+ * files live in a private directory under /tmp that is removed afterwards. */
 static void step_negative(ctx *c, const char *config)
 {
 	report *r = &c->rep;
-	section *s = sec_new(r, 6, "An unsigned image is refused");
+	section *s = sec_new(r, 6, "An unsigned image is refused by every wired runtime");
 	if (!c->negative) {
 		s->answer = xstrdup("Not run (--negative-test not given).");
 		return;
 	}
 	sw_error e = { 0 };
-	char bin[4096];
-	if (!in_path("runc", bin, sizeof bin)) {
-		finding(r, s, "the negative test could not run: runc is not installed");
-		s->answer = xstrdup("Not run: no runc on this node.");
+	unsigned char rnd[6];
+	char nonce[13], tmp[64];
+	audit_neg_env env = { .cfg = &c->cfg, .config = config, .hook = c->hook };
+	/* Lowercase hex only: podman names an image pulled from an OCI layout after
+	 * its path, and refuses uppercase. */
+	bool made = false;
+	for (int tries = 0; tries < 5 && !made; tries++) {
+		if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) {
+			finding(r, s, "the negative test could not run: getrandom: %s", strerror(errno));
+			return;
+		}
+		sw_hex(rnd, sizeof rnd, nonce);
+		snprintf(tmp, sizeof tmp, "/tmp/sigward-audit-neg.%s", nonce);
+		made = mkdir(tmp, 0700) == 0;
+	}
+	if (!made) {
+		finding(r, s, "the negative test could not run: mkdir %s: %s", tmp, strerror(errno));
+		s->answer = xstrdup("Not run: no private directory.");
 		return;
 	}
-	if (access(c->hook, X_OK) != 0) {
-		finding(r, s, "the negative test could not run: %s is not an executable hook", c->hook);
-		s->answer = xasprintf("Not run: no hook at %s (see --hook).", c->hook);
-		return;
+	env.tmp = tmp;
+	env.nonce = nonce;
+	snprintf(env.tag, sizeof env.tag, "neg-%s", nonce);
+	snprintf(env.repo_tag, sizeof env.repo_tag, "localhost/sigward-audit-negative:%s", env.tag);
+	_cleanup_free_ char *marker = xasprintf("sigward audit negative test %s: this image is in no allowlist\n", nonce);
+	audit_neg res[4];
+	size_t nr = 0;
+	char runc[4096], podman[4096], ctr_bin[4096], docker[4096];
+	if (sw_ociimage_write(tmp, env.tag, env.repo_tag, marker, &env.img, &e) < 0) {
+		finding(r, s, "the negative test could not run: the throwaway image: %s", e.msg);
+		goto cleanup;
 	}
-	char tmp[] = "/tmp/sigward-audit-neg.XXXXXX";
-	if (!mkdtemp(tmp)) {
-		finding(r, s, "the negative test could not run: mkdtemp: %s", strerror(errno));
-		return;
+	if (in_path("runc", runc, sizeof runc)) {
+		env.runc = runc;
+		audit_neg_runc(&env, &res[nr++]);
 	}
-	unsigned char nonce[16];
-	char nonce_hex[33], id[64];
-	if (getrandom(nonce, sizeof nonce, 0) != sizeof nonce)
-		memset(nonce, 0x5a, sizeof nonce);
-	sw_hex(nonce, sizeof nonce, nonce_hex);
-	snprintf(id, sizeof id, "sigward-audit-negative-%.12s", nonce_hex);
-	_cleanup_free_ char *manifest = xasprintf(
-		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":0,"
-		"\"digest\":\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"},"
-		"\"layers\":[],\"annotations\":{\"org.sigward.audit.nonce\":\"%s\"}}", nonce_hex);
-	char digest_hex[SW_SHA256_HEX + 1];
-	sw_sha256_hex(manifest, strlen(manifest), digest_hex);
-	const char *key = c->cfg.n_annotations ? c->cfg.annotations[0] : "io.kubernetes.cri.image-name";
-	char ref[256];
-	snprintf(ref, sizeof ref, "localhost/sigward-audit-negative@sha256:%s", digest_hex);
-
-	/* The bundle's config.json, made with yajl so that every string is escaped. */
-	yajl_gen g = yajl_gen_alloc(NULL);
-	yajl_gen_config(g, yajl_gen_beautify, 1);
-	yajl_gen_map_open(g);
-	gstr(g, "ociVersion"); gstr(g, "1.0.2");
-	gstr(g, "process"); yajl_gen_map_open(g);
-	gstr(g, "terminal"); yajl_gen_bool(g, 0);
-	gstr(g, "user"); yajl_gen_map_open(g);
-	gstr(g, "uid"); yajl_gen_integer(g, 0); gstr(g, "gid"); yajl_gen_integer(g, 0);
-	yajl_gen_map_close(g);
-	gstr(g, "args"); yajl_gen_array_open(g); gstr(g, "/bin/true"); yajl_gen_array_close(g);
-	gstr(g, "cwd"); gstr(g, "/");
-	yajl_gen_map_close(g);
-	gstr(g, "root"); yajl_gen_map_open(g);
-	gstr(g, "path"); gstr(g, "rootfs"); gstr(g, "readonly"); yajl_gen_bool(g, 1);
-	yajl_gen_map_close(g);
-	gstr(g, "hooks"); yajl_gen_map_open(g);
-	gstr(g, "prestart"); yajl_gen_array_open(g); yajl_gen_map_open(g);
-	gstr(g, "path"); gstr(g, c->hook);
-	gstr(g, "args"); yajl_gen_array_open(g);
-	gstr(g, "sigward-hook");
-	if (config) {
-		gstr(g, "--config");
-		gstr(g, config);
+	if (c->hooks_file[0] && in_path("podman", podman, sizeof podman)) {
+		env.podman = podman;
+		env.podman_root = c->podman_root;
+		env.podman_runroot = c->podman_runroot;
+		env.podman_runtime = c->podman_runtime;
+		/* The directories given to the audit, or podman's own default. */
+		env.podman_hooks_dirs = c->podman_hooks_given ? c->hooks_dirs : NULL;
+		env.n_podman_hooks_dirs = c->podman_hooks_given ? c->n_hooks_dirs : 0;
+		audit_neg_podman(&env, &res[nr++]);
 	}
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g); yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	gstr(g, "annotations"); yajl_gen_map_open(g);
-	gstr(g, key); gstr(g, ref);
-	yajl_gen_map_close(g);
-	gstr(g, "linux"); yajl_gen_map_open(g);
-	gstr(g, "namespaces"); yajl_gen_array_open(g);
-	static const char *const ns[] = { "pid", "ipc", "uts", "mount" };
-	for (size_t i = 0; i < SW_ARRAY_SIZE(ns); i++) {
-		yajl_gen_map_open(g);
-		gstr(g, "type"); gstr(g, ns[i]);
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	yajl_gen_map_close(g);
-	const unsigned char *cfg_buf;
-	size_t cfg_len;
-	yajl_gen_get_buf(g, &cfg_buf, &cfg_len);
-
-	char path[256], runc_root[256], out_file[256], bundle[128];
-	snprintf(bundle, sizeof bundle, "%s/bundle", tmp);
-	snprintf(path, sizeof path, "%s/rootfs", bundle);
-	snprintf(runc_root, sizeof runc_root, "%s/runc", tmp);
-	snprintf(out_file, sizeof out_file, "%s/output", tmp);
-	int rc = -1;
-	if (mkdirs(path, &e) == 0) {
-		snprintf(path, sizeof path, "%s/config.json", bundle);
-		FILE *f = fopen(path, "we");
-		bool written = f && fwrite(cfg_buf, 1, cfg_len, f) == cfg_len;
-		if (f && fclose(f) != 0)
-			written = false;
-		if (written) {
-			char *run[] = { bin, "--root", runc_root, "run", "-b", bundle, id, NULL };
-			rc = run_cmd(run, out_file, 60);
+	if (c->ctrd.wired) {
+		audit_neg *n = &res[nr++];
+		if (!in_path("ctr", ctr_bin, sizeof ctr_bin)) {
+			*n = (audit_neg){ .runtime = "containerd", .status = -1 };
+			snprintf(n->error, sizeof n->error, "ctr is not installed");
+		} else {
+			env.ctr = ctr_bin;
+			env.ctr_address = c->ctr_address ? c->ctr_address :
+					  c->ctrd.address[0] ? c->ctrd.address : "/run/containerd/containerd.sock";
+			env.ctr_namespace = c->ctr_namespace;
+			env.ctr_runc_binary = c->ctrd.binary;
+			audit_neg_containerd(&env, n);
 		}
 	}
-	/* Nothing is left behind: the container (if runc got that far), then the files. */
-	char del_out[256];
-	snprintf(del_out, sizeof del_out, "%s/delete-output", tmp);
-	char *del[] = { bin, "--root", runc_root, "delete", "--force", id, NULL };
-	run_cmd(del, del_out, 30);
+	if (c->dw.runtime) {
+		audit_neg *n = &res[nr++];
+		if (!in_path("docker", docker, sizeof docker)) {
+			*n = (audit_neg){ .runtime = "docker", .status = -1 };
+			snprintf(n->error, sizeof n->error, "the docker client is not installed");
+		} else {
+			env.docker = docker;
+			env.docker_host = c->docker_host ? c->docker_host :
+					  c->dw.host[0] ? c->dw.host : "unix:///var/run/docker.sock";
+			env.docker_runtime = c->dw.is_default ? NULL : c->dw.name;
+			audit_neg_docker(&env, n);
+		}
+	}
 
-	_cleanup_free_ char *output = NULL;
-	size_t out_len = 0;
-	if (sw_read_file(out_file, 64 * 1024, &output, &out_len, &e) < 0)
-		output = xstrdup("");
-	write_out(c, "evidence/negative-test/config.json", cfg_buf, cfg_len, &e);
-	write_out(c, "evidence/negative-test/manifest.json", manifest, strlen(manifest), &e);
-	write_out(c, "evidence/negative-test/runc-output.txt", output, strlen(output), &e);
-	yajl_gen_free(g);
+	/* The image as evidence: its index, manifest and config (the layer is the marker). */
+	char src[4300];
+	snprintf(src, sizeof src, "%s/layout/index.json", tmp);
+	if (copy_in(c, src, "evidence/negative-test/image/index.json", NULL, &e) == 0)
+		sec_evidence(s, "evidence/negative-test/image/index.json");
+	snprintf(src, sizeof src, "%s/layout/blobs/sha256/%s", tmp, env.img.manifest + 7);
+	if (copy_in(c, src, "evidence/negative-test/image/manifest.json", NULL, &e) == 0)
+		sec_evidence(s, "evidence/negative-test/image/manifest.json");
+	snprintf(src, sizeof src, "%s/layout/blobs/sha256/%s", tmp, env.img.config + 7);
+	if (copy_in(c, src, "evidence/negative-test/image/config.json", NULL, &e) == 0)
+		sec_evidence(s, "evidence/negative-test/image/config.json");
+	snprintf(src, sizeof src, "%s/runc-bundle/config.json", tmp);
+	if (exists(src) && copy_in(c, src, "evidence/negative-test/runc/config.json", NULL, &e) == 0)
+		sec_evidence(s, "evidence/negative-test/runc/config.json");
+
+cleanup:;
 	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	bool left = exists(tmp);
-	sec_evidence(s, "evidence/negative-test/manifest.json");
-	sec_evidence(s, "evidence/negative-test/config.json");
-	sec_evidence(s, "evidence/negative-test/runc-output.txt");
+	bool tmp_left = exists(tmp);
+	if (tmp_left)
+		finding(r, s, "the negative test left %s behind", tmp);
 
-	/* The hook's record of this start, read back from the log. */
+	/* The runtimes' records of these starts, read back from the log. */
 	logview lv = { 0 };
 	log_load(c, &lv);
-	const logrec *lr = log_find(&lv, id);
-	if (lr) {
-		_cleanup_free_ char *line = xasprintf("%s\n", lr->line);
-		write_out(c, "evidence/negative-test/decision.jsonl", line, strlen(line), &e);
-		sec_evidence(s, "evidence/negative-test/decision.jsonl");
+	table *im = tab_new(s, "throwaway image", "check", "result", NULL);
+	char ref[SW_REF_MAX + 1] = "";
+	bool listed = c->have_cur && env.img.manifest[0] &&
+		      (sw_list_lookup(&c->cur, env.img.manifest, ref, sizeof ref, &e) == 1 ||
+		       sw_list_lookup(&c->cur, env.img.config, ref, sizeof ref, &e) == 1);
+	tab_row(im, false, "manifest digest", env.img.manifest);
+	tab_row(im, false, "image id (config digest)", env.img.config);
+	tab_row(im, false, "layer", env.img.layer[0] ? xasprintf("%s: one file, /" SW_OCIIMAGE_FILE ", %s", env.img.layer,
+								    marker) : "");
+	tab_row(im, listed, "in the current list", listed ? "YES" : "no");
+	tab_row(im, tmp_left, "private directory", xasprintf("%s, %s", tmp, tmp_left ? "LEFT BEHIND" : "removed"));
+	table *t = tab_new(s, "negative tests", "runtime", "start", "container", "exit status", "refusal",
+			   "decision log record", "left behind", "evidence", NULL);
+	size_t refused_n = 0;
+	for (size_t i = 0; i < nr; i++) {
+		audit_neg *n = &res[i];
+		char dir[128], rel[192];
+		snprintf(dir, sizeof dir, "evidence/negative-test/%s", n->runtime);
+		snprintf(rel, sizeof rel, "%s/transcript.txt", dir);
+		if (n->transcript && write_out(c, rel, n->transcript, strlen(n->transcript), &e) == 0)
+			sec_evidence(s, rel);
+		const logrec *lr = n->container[0] ? log_find(&lv, n->container) : NULL;
+		if (lr) {
+			_cleanup_free_ char *line = xasprintf("%s\n", lr->line);
+			snprintf(rel, sizeof rel, "%s/decision.jsonl", dir);
+			if (write_out(c, rel, line, strlen(line), &e) == 0)
+				sec_evidence(s, rel);
+		}
+		/* sigward's own line for this very container, not just any failure. */
+		_cleanup_free_ char *want = xasprintf("sigward: denied container %s: ", n->container);
+		bool refused = !n->error[0] && n->status > 0 && n->output && n->container[0] && strstr(n->output, want);
+		bool denied = lr && strcmp(lr->decision, "deny") == 0;
+		char num[32];
+		snprintf(num, sizeof num, "%d", n->status);
+		const char *deny_line = refused ? strstr(n->output, "sigward: denied container ") : NULL;
+		_cleanup_free_ char *refusal = deny_line ? xstrdup(deny_line) : xstrdup(n->output ? n->output : "");
+		char *nl = strchr(refusal, '\n');
+		if (deny_line && nl)
+			*nl = '\0';
+		bool bad = n->error[0] || !refused || !denied || n->left[0];
+		tab_row(t, bad, n->runtime, n->how, n->container, n->status < 0 ? "not started" : num,
+			n->error[0] ? xasprintf("COULD NOT RUN: %s", n->error) : refusal,
+			lr ? xasprintf("%s: %s", lr->decision, lr->reason) : "none", n->left[0] ? n->left : "nothing", dir);
+		if (n->error[0]) {
+			finding(r, s, "the negative test could not run through %s: %s", n->runtime, n->error);
+		} else {
+			if (!refused)
+				finding(r, s, "an unsigned image was NOT refused by sigward through %s (exit %d)", n->runtime,
+					n->status);
+			if (!denied)
+				finding(r, s, "no deny record for the unsigned image's start %s through %s in the decision log",
+					n->container[0] ? n->container : "(no container)", n->runtime);
+		}
+		if (n->left[0])
+			finding(r, s, "the negative test through %s left behind: %s", n->runtime, n->left);
+		if (!bad)
+			refused_n++;
 	}
-	bool refused = rc > 0 && rc != 127 && strstr(output, "sigward") != NULL;
-	bool denied = lr && strcmp(lr->decision, "deny") == 0;
-	char num[32];
-	snprintf(num, sizeof num, "%d", rc);
-	table *t = tab_new(s, "negative test", "check", "result", NULL);
-	tab_row(t, false, "runtime", bin);
-	tab_row(t, false, "container", id);
-	tab_row(t, false, "image digest (never listed)", ref + strlen("localhost/sigward-audit-negative@"));
-	tab_row(t, !refused, "runc exit status", num);
-	tab_row(t, !refused, "refusal", output);
-	tab_row(t, !denied, "decision log record", lr ? xasprintf("%s: %s", lr->decision, lr->reason) : "none");
-	tab_row(t, left, "left behind", left ? tmp : "nothing");
-	if (!refused)
-		finding(r, s, "an unsigned image was NOT refused by sigward through runc (exit %d)", rc);
-	if (!denied)
-		finding(r, s, "no deny record for the unsigned image's start %s in the decision log", id);
-	if (left)
-		finding(r, s, "the negative test left %s behind", tmp);
-	s->answer = xasprintf("An image whose digest was never listed was started through runc with the sigward hook: %s.",
-			      refused && denied ? "refused, and the refusal is in the decision log" : "NOT refused as expected");
+	if (listed)
+		finding(r, s, "the throwaway image's digest is in the current list (%s)", ref);
+	if (nr == 0)
+		finding(r, s, "the negative test could not run: runc is not installed and no runtime is wired");
+	char names[256] = "";
+	for (size_t i = 0; i < nr; i++)
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", res[i].runtime);
+	s->answer = xasprintf("An image whose digest no list holds was started through %zu runtime(s)%s%s%s: %s.", nr,
+			      nr ? " (" : "", names, nr ? ")" : "",
+			      nr && refused_n == nr ? "each refused it, each refusal is in the decision log, nothing was left behind"
+						    : "NOT refused as expected everywhere (see the findings)");
+	for (size_t i = 0; i < nr; i++)
+		audit_neg_free(&res[i]);
 	log_free(&lv);
 }
 
@@ -1551,11 +1543,19 @@ static int parse_time(const char *s, int64_t now, int64_t *out)
 static const char usage_text[] =
 	"usage: sigward audit --out DIR [--config FILE] [--since T] [--until T] [--sample N]\n"
 	"                     [--hooks-dir DIR]... [--containerd-config FILE] [--docker-config FILE]\n"
-	"                     [--runc-root DIR]... [--negative-test [--hook PATH]]\n"
+	"                     [--runc-root DIR]... [--negative-test [--hook PATH]\n"
+	"                      [--podman-root DIR] [--podman-runroot DIR] [--podman-runtime NAME]\n"
+	"                      [--containerd-address SOCK] [--containerd-namespace NS] [--docker-host URL]]\n"
+	"                     [--sign-key KEY]... [--rsa-pss] [--pkcs11-module PATH] [--passphrase-file FILE]\n"
+	"       sigward audit verify [--key PUB]... DIR\n"
 	"Writes an evidence bundle for an auditor into DIR: report.html, report.md, report.json,\n"
 	"evidence/ (configuration, keys, installed lists, decision log excerpt) and SHA256SUMS.\n"
-	"--negative-test starts a never-listed image through runc with the sigward hook (default\n"
-	"/usr/libexec/sigward/sigward-hook) and requires its refusal.\n"
+	"--negative-test makes a throwaway image no list holds and starts it through every wired\n"
+	"runtime: runc with the hook (--hook, default /usr/libexec/sigward/sigward-hook), podman\n"
+	"through hooks.d, containerd with ctr and its BinaryName, Docker with its sigward-runc\n"
+	"runtime; each must refuse it, and nothing may be left behind.\n"
+	"--sign-key signs SHA256SUMS into SHA256SUMS.sig (a PEM private key file or a PKCS#11\n"
+	"URI, as 'sigward allowlist sign --key'); 'sigward audit verify' checks a bundle.\n"
 	"T is RFC 3339 UTC or a duration back from now (90d). The sample is 20 containers by default.\n"
 	"Exit 0 no finding, 1 findings, 2 error.";
 
@@ -1573,6 +1573,12 @@ int cmd_audit(int argc, char **argv)
 		{ "runc-root", required_argument, NULL, 'R' },
 		{ "negative-test", no_argument, NULL, 'N' },
 		{ "hook", required_argument, NULL, 'K' },
+		{ "podman-root", required_argument, NULL, 1001 },
+		{ "podman-runroot", required_argument, NULL, 1002 },
+		{ "podman-runtime", required_argument, NULL, 1003 },
+		{ "containerd-address", required_argument, NULL, 1004 },
+		{ "containerd-namespace", required_argument, NULL, 1005 },
+		{ "docker-host", required_argument, NULL, 1006 },
 		{ "sign-key", required_argument, NULL, 'S' },
 		{ "rsa-pss", no_argument, NULL, 'p' },
 		{ "pkcs11-module", required_argument, NULL, 'm' },
@@ -1589,6 +1595,7 @@ int cmd_audit(int argc, char **argv)
 	c.containerd_config = "/etc/containerd/config.toml";
 	c.docker_config = "/etc/docker/daemon.json";
 	c.hook = "/usr/libexec/sigward/sigward-hook";
+	c.ctr_namespace = "default";
 	const char *config = NULL, *since = NULL, *until = NULL, *pass_file = NULL;
 	const char *sign_keys[SW_MAX_SIGS];
 	size_t n_sign_keys = 0;
@@ -1627,6 +1634,12 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case 'N': c.negative = true; break;
 		case 'K': c.hook = optarg; break;
+		case 1001: c.podman_root = optarg; break;
+		case 1002: c.podman_runroot = optarg; break;
+		case 1003: c.podman_runtime = optarg; break;
+		case 1004: c.ctr_address = optarg; break;
+		case 1005: c.ctr_namespace = optarg; break;
+		case 1006: c.docker_host = optarg; break;
 		case 'S':
 			if (n_sign_keys == SW_ARRAY_SIZE(sign_keys))
 				return cli_usage_error("audit", "at most %d --sign-key", SW_MAX_SIGS);
@@ -1646,6 +1659,7 @@ int cmd_audit(int argc, char **argv)
 		return cli_usage_error("audit", "--out DIR is required");
 	if (optind < argc)
 		return cli_usage_error("audit", "unexpected argument '%s'", argv[optind]);
+	c.podman_hooks_given = hooks_given;
 	if (!hooks_given) {
 		c.hooks_dirs[c.n_hooks_dirs++] = "/usr/share/containers/oci/hooks.d";
 		c.hooks_dirs[c.n_hooks_dirs++] = "/etc/containers/oci/hooks.d";
@@ -1697,7 +1711,9 @@ int cmd_audit(int argc, char **argv)
 		snprintf(src, sizeof src, "%s/current/manifest.sig", c.cfg.lists_dir);
 		copy_in(&c, src, "evidence/allowlist/manifest.sig", NULL, &e);
 	}
-	/* First, so that its refusal is in the log read for step 8. */
+	/* The negative test first, so that its refusals are in the log read for
+	 * step 8; it goes through what step 2 finds wired. */
+	detect_wiring(&c);
 	step_negative(&c, config);
 	if (!until)
 		c.until = sw_now();

@@ -10,12 +10,22 @@
 # report:
 #  - ca and pa without finding, cb and pb as revoked (allowed at start, not in the
 #    current list), cc as unlisted, and cc's start among the allows in warn mode;
-#  - with --negative-test: a never-listed image started through runc with the
-#    hook is refused, the deny record is evidence, nothing is left behind;
+#  - with --negative-test: a never-listed image started through every wired
+#    runtime is refused: runc with the hook, podman through the test's hooks.d,
+#    containerd (started by the test, its config naming sigward-runc as
+#    BinaryName) through ctr, dockerd (started by the test, sigward-runc as the
+#    opt-in runtime `sigward`) through docker --runtime; each refusal and its deny
+#    record are evidence, and no container, image or directory is left behind
+#    (asked of each runtime independently); a wired containerd and Docker that
+#    cannot be reached are findings;
+#  - --sign-key: SHA256SUMS.sig verifies with openssl and `sigward audit verify`,
+#    a modified SHA256SUMS or report fails, a bad key path is one line, exit 2;
+#  - serials above 2^63-1 are shown as they are;
 #  - an intact chain; after one log line is deleted, a broken chain (exit 1);
 #  - a bundle whose SHA256SUMS verifies with sha256sum -c;
-#  - an HTML report that headless Chromium renders (screenshot > 10 KB, kept
-#    under $SIGWARD_ARTIFACTS when set).
+#  - an HTML report that headless Chromium renders (screenshot > 10 KB), kept
+#    with its bundle under $SIGWARD_ARTIFACTS (default: $SIGWARD_BUILD/artifacts)
+#    as CI artifacts.
 # Exit 0 pass, 77 skipped (a tool missing or not root, a failure with
 # SIGWARD_REQUIRE_ALL=1), anything else fail.
 
@@ -30,7 +40,7 @@ skip() {
 	exit 77
 }
 
-for tool in runc umoci jq openssl sha256sum busybox chromium; do
+for tool in runc umoci jq openssl sha256sum busybox chromium file; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed"
 done
 [ "$(id -u)" = 0 ] || skip "runc containers need root"
@@ -48,12 +58,35 @@ CTRS="ca cb cc"
 # podman with a private store (never /var/lib/containers); crun refuses this
 # machine's cgroup layout (../shared/ENVIRONMENT.md), so runc.
 P="podman --root $T/proot --runroot $T/prun --runtime runc"
-HAVE_PODMAN=0
+HAVE_PODMAN=0 HAVE_CTRD=0 HAVE_DOCKER=0
 command -v podman >/dev/null 2>&1 && HAVE_PODMAN=1
+command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1 && HAVE_CTRD=1
+command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 && HAVE_DOCKER=1
+CT=$T/ctrd
+CTRD_PID=
+if [ $HAVE_DOCKER = 1 ]; then
+	# dockerd on $T/root, $T/exec, $T/sock (docker-lib.sh; DOCKER_HOST is exported).
+	# shellcheck source=tests/integration/docker-lib.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/docker-lib.sh"
+fi
 cleanup() {
 	for id in $CTRS; do $RUNC delete --force "$id" >/dev/null 2>&1; done
 	for id in cs1 cs2; do $RUNC_BIG delete --force "$id" >/dev/null 2>&1; done
 	[ $HAVE_PODMAN = 1 ] && $P rm -a -f -t 0 >/dev/null 2>&1
+	[ $HAVE_DOCKER = 1 ] && dk_stop_all
+	if [ -n "$CTRD_PID" ]; then
+		for t in $(timeout 20 ctr --address "$CT/sock" task ls -q 2>/dev/null); do
+			timeout 20 ctr --address "$CT/sock" task rm -f "$t" >/dev/null 2>&1
+		done
+		kill "$CTRD_PID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$CTRD_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$CTRD_PID" 2>/dev/null
+		# Shims of our containers name our private socket. (soc[k]: not grep itself.)
+		for f in $(grep -l -- "$CT/soc[k]" /proc/[0-9]*/cmdline 2>/dev/null); do
+			p=${f#/proc/}
+			kill -9 "${p%/cmdline}" 2>/dev/null
+		done
+	fi
 	# Unmount the overlay, shm and store mounts under $T, deepest first. conmon
 	# runs `podman container cleanup` after a container exits, which mounts the
 	# store again a moment later: retry until $T is gone (bounded).
@@ -116,8 +149,10 @@ syslog = no
 annotations = io.kubernetes.cri.image-name
 containers_storage = yes
 storage_root = $T/proot
-docker = no
-containerd = no
+docker = yes
+docker_root = $T/root
+containerd = yes
+containerd_root = $T/ctrd/root
 EOF
 }
 write_conf enforce
@@ -169,6 +204,49 @@ elif [ "${SIGWARD_REQUIRE_ALL:-0}" = 1 ]; then
 	bail "podman not installed (SIGWARD_REQUIRE_ALL=1)"
 else
 	echo "# podman not installed: its containers are not part of this run"
+fi
+
+# containerd, with its own root, state and socket, configured as a node wired to
+# sigward: the CRI plugin's runc BinaryName is sigward-runc (the plugin itself is
+# off; the audit reads the setting from this file). The shim, and so
+# sigward-runc, inherit containerd's environment: SIGWARD_CONFIG.
+WRAP=$SIGWARD_BUILD/shim/sigward-runc
+if [ $HAVE_CTRD = 1 ]; then
+	mkdir -p "$CT"
+	{
+		echo 'version = 2'
+		echo "root = \"$CT/root\""
+		echo "state = \"$CT/state\""
+		echo 'disabled_plugins = ["io.containerd.grpc.v1.cri"]'
+		echo '[grpc]'
+		echo "  address = \"$CT/sock\""
+		echo '[plugins."io.containerd.internal.v1.opt"]'
+		echo "  path = \"$CT/opt\""
+		echo '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]'
+		echo "  BinaryName = \"$WRAP\""
+	} >"$CT/config.toml"
+	SIGWARD_CONFIG=$T/enforce.conf containerd --config "$CT/config.toml" >"$CT/containerd.log" 2>&1 &
+	CTRD_PID=$!
+	for _ in $(seq 100); do
+		timeout 10 ctr --address "$CT/sock" version >/dev/null 2>&1 && break
+		kill -0 "$CTRD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	timeout 10 ctr --address "$CT/sock" version >/dev/null 2>&1 || bail "setup: containerd did not start: $(tail -3 "$CT/containerd.log")"
+elif [ "${SIGWARD_REQUIRE_ALL:-0}" = 1 ]; then
+	bail "containerd or ctr not installed (SIGWARD_REQUIRE_ALL=1)"
+else
+	echo "# containerd not installed: the negative test does not go through it"
+fi
+# dockerd with sigward-runc as the opt-in runtime `sigward` (config/docker-daemon-optin.json):
+# the negative test must use `docker --runtime sigward`.
+if [ $HAVE_DOCKER = 1 ]; then
+	printf '{"runtimes": {"sigward": {"path": "%s"}}}\n' "$WRAP" >"$T/daemon.json"
+	SIGWARD_CONFIG=$T/enforce.conf dk_dockerd_start "$T/daemon.json" || bail "setup: $DK_ERR"
+elif [ "${SIGWARD_REQUIRE_ALL:-0}" = 1 ]; then
+	bail "dockerd or docker not installed (SIGWARD_REQUIRE_ALL=1)"
+else
+	echo "# dockerd not installed: the negative test does not go through Docker"
 fi
 
 # B is revoked by the next list, while cb keeps running.
@@ -314,23 +392,109 @@ else
 	echo "# softhsm2 not installed: --sign-key with a PKCS#11 URI not tested"
 fi
 
-# ---- step 6: an unsigned image started through runc with the hook ----
+# ---- step 6: an unsigned image started through every wired runtime ----
+NEG_ARGS=(--negative-test --hook "$HOOK" --podman-root "$T/proot" --podman-runroot "$T/prun" --podman-runtime runc)
+CTRD_CONF=$T/no-containerd.toml DOCKER_CONF=$T/no-daemon.json
+[ $HAVE_CTRD = 1 ] && CTRD_CONF=$CT/config.toml
+if [ $HAVE_DOCKER = 1 ]; then
+	DOCKER_CONF=$T/daemon.json
+	NEG_ARGS+=(--docker-host "$DOCKER_HOST")
+fi
+[ $HAVE_PODMAN = 1 ] && PODMAN_IMAGES=$($P images -q --no-trunc | sort)
 RC=0
 "$CLI" audit --config "$T/enforce.conf" --out "$T/out3" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
-	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" \
-	--negative-test --hook "$HOOK" >"$T/out3.out" 2>&1 || RC=$?
+	--containerd-config "$CTRD_CONF" --docker-config "$DOCKER_CONF" "${NEG_ARGS[@]}" >"$T/out3.out" 2>&1 || RC=$?
 R3=$T/out3/report.json
-neg() { jq -r --arg c "$1" '.sections[] | select(.step == 6) | .tables["negative test"][] | select(.check == $c) | .result' "$R3"; }
-check "--negative-test: runc's start is refused by the hook" bash -c '[[ $0 == *"sigward: denied container sigward-audit-negative-"* ]]' "$(neg refusal)"
-check "--negative-test: the refusal is a deny record in the log" bash -c '[[ $0 == deny:* ]]' "$(neg 'decision log record')"
-check "--negative-test: no finding in step 6, nothing left behind" \
-	[ "$(jq -r '.sections[] | select(.step == 6) | .findings | length' "$R3")|$(neg 'left behind')" = "0|nothing" ]
-check "--negative-test: the record and the runc output are evidence" \
-	test -s out3/evidence/negative-test/decision.jsonl -a -s out3/evidence/negative-test/runc-output.txt
-check "--negative-test: its record is in the period's excerpt, chain intact" \
-	bash -c '[ "$(wc -l <"$0/evidence/decisions.jsonl")" = $(($1 + 1)) ] && jq -e ".sections[7].tables.integrity[2].result | startswith(\"intact\")" "$0/report.json" >/dev/null' "$T/out3" "$NSTARTS"
-check "--negative-test: the throwaway container is gone" bash -c '! ls -d /tmp/sigward-audit-neg.* 2>/dev/null | grep -q .'
+WANT_RT=runc
+[ $HAVE_PODMAN = 1 ] && WANT_RT+=,podman
+[ $HAVE_CTRD = 1 ] && WANT_RT+=,containerd
+[ $HAVE_DOCKER = 1 ] && WANT_RT+=,docker
+negrow() { # negrow RUNTIME COLUMN
+	jq -r --arg r "$1" --arg c "$2" '.sections[] | select(.step == 6) | .tables["negative tests"][] | select(.runtime == $r) | .[$c]' "$R3"
+}
+negimg() { # negimg CHECK
+	jq -r --arg c "$1" '.sections[] | select(.step == 6) | .tables["throwaway image"][] | select(.check == $c) | .result' "$R3"
+}
+NEG_DIGEST=$(negimg "manifest digest")
+NEG_ID=$(negimg "image id (config digest)")
+NEG_TMP=$(negimg "private directory")
+NEG_TMP=${NEG_TMP%%,*}
+check "--negative-test: through each wired runtime ($WANT_RT)" \
+	[ "$(jq -r '[.sections[] | select(.step == 6) | .tables["negative tests"][].runtime] | join(",")' "$R3")" = "$WANT_RT" ]
+check "--negative-test: no finding in step 6" [ "$(jq -r '.sections[] | select(.step == 6) | .findings | length' "$R3")" = 0 ]
+check "--negative-test: a fresh image: a manifest digest and image id no list holds" \
+	bash -c '[[ $0 == sha256:* && $1 == sha256:* && $0 != "$2" && $0 != "$3" && $0 != "$4" && $5 == no ]]' \
+	"$NEG_DIGEST" "$NEG_ID" "$DA" "$DB" "$DC" "$(negimg "in the current list")"
+check "--negative-test: the image's manifest is evidence and hashes to its digest" \
+	[ "sha256:$(sha256sum <out3/evidence/negative-test/image/manifest.json | cut -d' ' -f1)" = "$NEG_DIGEST" ]
+for rt in ${WANT_RT//,/ }; do
+	cid=$(negrow "$rt" container)
+	refusal=$(negrow "$rt" refusal)
+	check "--negative-test: $rt: refused with sigward's line for its container" \
+		bash -c '[[ $0 == "sigward: denied container $1: image sha256:"*" is not in allowlist audittest#2"* ]]' "$refusal" "$cid"
+	echo "#   $rt: $refusal"
+	check "--negative-test: $rt: a deny record for that container, nothing left behind" \
+		bash -c '[[ $0 == "deny: image sha256:"* && $1 == nothing ]]' "$(negrow "$rt" 'decision log record')" "$(negrow "$rt" 'left behind')"
+	check "--negative-test: $rt: its transcript and record are evidence" \
+		bash -c 'test -s "$0/transcript.txt" && [ "$(jq -r .container "$0/decision.jsonl")" = "$1" ] &&
+			grep -Eq "^\\$ .* (start|run) " "$0/transcript.txt"' "$T/out3/evidence/negative-test/$rt" "$cid"
+done
+if [ $HAVE_PODMAN = 1 ]; then
+	PCID=$(negrow podman container)
+	check "--negative-test: podman: the hook decided on podman's container, digests from containers/storage" \
+		bash -c '[[ $0 =~ ^[0-9a-f]{64}$ ]] && jq -e --arg d "$1" ".runtime == \"hook\" and ([.digests[].digest] | index(\$d) != null)" "$2" >/dev/null' \
+		"$PCID" "$NEG_DIGEST" out3/evidence/negative-test/podman/decision.jsonl
+	check "--negative-test: podman: no container and no image left (podman asked independently)" \
+		bash -c '! $0 container exists "$1" && [ "$($0 images -q --no-trunc | sort)" = "$2" ] && ! $0 ps -a --format "{{.Names}}" | grep -q sigward-audit-negative' \
+		"$P" "$PCID" "$PODMAN_IMAGES"
+fi
+if [ $HAVE_CTRD = 1 ]; then
+	C="ctr --address $CT/sock"
+	check "--negative-test: containerd: sigward-runc decided, digests from containerd's metadata" \
+		jq -e --arg d "$NEG_DIGEST" '.runtime == "sigward-runc" and ([.digests[] | select(.source == "containerd") | .digest] | index($d) != null)' \
+		out3/evidence/negative-test/containerd/decision.jsonl
+	check "--negative-test: containerd: no container, image, content or namespace left (ctr asked independently)" \
+		bash -c '[ -z "$($0 namespaces ls -q)" ] && [ -z "$($0 -n default containers ls -q)" ] && [ -z "$($0 -n default images ls -q)" ] &&
+			[ -z "$($0 -n default content ls -q)" ]' "$C"
+fi
+if [ $HAVE_DOCKER = 1 ]; then
+	check "--negative-test: docker: through --runtime sigward, sigward-runc decided on the image id" \
+		bash -c '[[ $0 == *"--runtime sigward"* ]] && jq -e --arg d "$1" ".runtime == \"sigward-runc\" and ([.digests[].digest] | index(\$d) != null)" "$2" >/dev/null' \
+		"$(negrow docker start)" "$NEG_ID" out3/evidence/negative-test/docker/decision.jsonl
+	check "--negative-test: docker: no container and no image left (docker asked independently)" \
+		bash -c '[ -z "$(dk ps -aq)" ] && [ -z "$(dk images -q)" ]'
+fi
+check "--negative-test: the runc container and the private directory are gone" \
+	bash -c '[[ $0 == /tmp/sigward-audit-neg.* ]] && [ ! -e "$0" ] && ! $1 state "sigward-audit-negative-${0##*.}" >/dev/null 2>&1' "$NEG_TMP" "$RUNC"
+NNEG=$(($(tr -cd , <<<"$WANT_RT" | wc -c) + 1))
+check "--negative-test: its $NNEG records are in the period's excerpt, chain intact" \
+	bash -c '[ "$(wc -l <"$0/evidence/decisions.jsonl")" = $(($1 + $2)) ] && jq -e ".sections[7].tables.integrity[2].result | startswith(\"intact\")" "$0/report.json" >/dev/null' "$T/out3" "$NSTARTS" "$NNEG"
+if [ $HAVE_CTRD = 1 ]; then
+	check "--negative-test: step 2 shows containerd wired through its BinaryName" \
+		bash -c '[[ $(jq -r ".sections[1].tables.runtimes[] | select(.runtime == \"containerd\") | .wired + \" \" + .how" "$0") == "yes $1:"*": BinaryName = "*sigward-runc ]]' \
+		"$R3" "$CT/config.toml"
+fi
 check "--negative-test: SHA256SUMS verifies" bash -c 'cd "$0" && sha256sum --quiet -c SHA256SUMS' "$T/out3"
+
+# A wired containerd and Docker the test cannot reach are findings, each naming why.
+printf '[grpc]\n  address = "%s/no-such.sock"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  BinaryName = "%s"\n' \
+	"$T" "$WRAP" >"$T/dead-containerd.toml"
+printf '{"runtimes": {"sigward": {"path": "%s"}}, "default-runtime": "sigward", "hosts": ["unix://%s/no-such-docker.sock"]}\n' \
+	"$WRAP" "$T" >"$T/dead-daemon.json"
+mkdir -p "$T/hooks-none"
+RC=0
+"$CLI" audit --config "$T/enforce.conf" --out "$T/out4" --runc-root "$T/runc" --hooks-dir "$T/hooks-none" \
+	--containerd-config "$T/dead-containerd.toml" --docker-config "$T/dead-daemon.json" \
+	--negative-test --hook "$HOOK" >"$T/out4.out" 2>&1 || RC=$?
+F4=$(jq -r '.sections[] | select(.step == 6) | .findings[]' "$T/out4/report.json" 2>/dev/null)
+check "--negative-test: an unreachable wired containerd and Docker: exit 1, one finding each naming the socket" \
+	bash -c '[ "$0" = 1 ] && [ "$(wc -l <<<"$1")" = 2 ] &&
+		grep -qx "the negative test could not run through containerd: containerd is not reachable at $2/no-such.sock" <<<"$1" &&
+		grep -qx "the negative test could not run through docker: dockerd is not reachable at unix://$2/no-such-docker.sock" <<<"$1"' \
+	"$RC" "$F4" "$T"
+check "--negative-test: ... while runc still refused the image" \
+	bash -c '[[ $(jq -r ".sections[] | select(.step == 6) | .tables[\"negative tests\"][] | select(.runtime == \"runc\") | .refusal" "$0") == "sigward: denied container "* ]]' \
+	"$T/out4/report.json"
 
 # ---- a tampered log: one line deleted ----
 sed -i 2d decisions.jsonl
@@ -367,13 +531,21 @@ $RUNC_BIG delete --force cs1 >/dev/null 2>&1
 $RUNC_BIG delete --force cs2 >/dev/null 2>&1
 
 # ---- the HTML in a browser ----
-SHOT=${SIGWARD_ARTIFACTS:-$T}/audit.png
-[ -n "${SIGWARD_ARTIFACTS:-}" ] && mkdir -p "$SIGWARD_ARTIFACTS"
+# Kept after the run as CI artifacts (under the build directory unless
+# SIGWARD_ARTIFACTS says otherwise): the screenshot of the report with every
+# step filled in (out3: the negative test through each runtime), and that
+# bundle itself.
+ART=${SIGWARD_ARTIFACTS:-$SIGWARD_BUILD/artifacts}
+mkdir -p "$ART" || bail "setup: mkdir $ART"
+SHOT=$ART/audit.png
+rm -rf "$SHOT" "$ART/audit-bundle"
+cp -a "$T/out3" "$ART/audit-bundle"
 timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
 	--disable-component-update --no-first-run --user-data-dir="$(mktemp -d "$T/chrome.XXXXXX")" \
-	--window-size=1200,900 --screenshot="$SHOT" "file://$T/out1/report.html" >"$T/chromium.log" 2>&1
-check "headless chromium renders report.html (screenshot > 10 KB)" \
-	bash -c '[ -f "$0" ] && [ "$(stat -c %s "$0")" -gt 10240 ]' "$SHOT"
+	--window-size=1200,2400 --screenshot="$SHOT" "file://$ART/audit-bundle/report.html" >"$T/chromium.log" 2>&1
+check "headless chromium renders report.html (screenshot > 10 KB, kept as $SHOT)" \
+	bash -c '[ -f "$0" ] && [ "$(stat -c %s "$0")" -gt 10240 ] && file "$0" | grep -q "PNG image data, 1200 x 2400"' "$SHOT"
+check "the kept bundle still verifies (sigward audit verify)" bash -c '"$0" audit verify "$1" >/dev/null' "$CLI" "$ART/audit-bundle"
 
 if [ $FAILED = 0 ]; then
 	echo "audit: all passed"
