@@ -157,8 +157,13 @@ EOF
 }
 write_conf enforce
 write_conf warn
-printf '{"version":"1.0.0","hook":{"path":"%s","args":["sigward-hook","--config","%s"]},"when":{"always":true},"stages":["prestart"]}\n' \
-	"$HOOK" "$T/enforce.conf" >hooks.d/sigward.json
+hooks_file() { # hooks_file DIR CONF: a hooks.d directory whose sigward.json runs the hook with CONF
+	mkdir -p "$1"
+	printf '{"version":"1.0.0","hook":{"path":"%s","args":["sigward-hook","--config","%s"]},"when":{"always":true},"stages":["prestart"]}\n' \
+		"$HOOK" "$2" >"$1/sigward.json"
+}
+hooks_file "$T/hooks.d" "$T/enforce.conf"
+hooks_file "$T/hooks-warn" "$T/warn.conf"
 
 # install_list SERIAL DIGEST...: signed, installed as the current generation of
 # $LISTS (default $T/lists) for scope $SCOPE (default audittest).
@@ -190,15 +195,18 @@ check "cb (listed image) starts in enforce mode" start cb b "$DB" enforce
 check "cc (unlisted image) starts in warn mode" start cc c "$DC" warn
 [ "$($RUNC state cb 2>/dev/null | jq -r .status)" = running ] || bail "setup: cb is not running"
 
-# podman: pa from image A and pb from image B, started through hooks.d.
+# podman: pa from image A and pb from image B, started through hooks.d; pc from
+# image C (never listed) through a hooks.d whose hook runs in warn mode.
 if [ $HAVE_PODMAN = 1 ]; then
 	U="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none"
-	$P pull -q "oci:$T/img:a" >/dev/null && $P pull -q "oci:$T/img:b" >/dev/null &&
-		$P tag "$(jq -r .config.digest "img/blobs/sha256/${DA#sha256:}" | cut -d: -f2)" localhost/sw/a &&
-		$P tag "$(jq -r .config.digest "img/blobs/sha256/${DB#sha256:}" | cut -d: -f2)" localhost/sw/b ||
-		bail "setup: podman pull"
+	for x in a b c; do
+		$P pull -q "oci:$T/img:$x" >/dev/null &&
+			$P tag "$(jq -r .config.digest "img/blobs/sha256/$(digest_of "$x" | cut -d: -f2)" | cut -d: -f2)" "localhost/sw/$x" ||
+			bail "setup: podman pull $x"
+	done
 	PA=$(timeout 120 $P run -d $U --hooks-dir "$T/hooks.d" --name pa localhost/sw/a /bin/sleep 600) &&
-		PB=$(timeout 120 $P run -d $U --hooks-dir "$T/hooks.d" --name pb localhost/sw/b /bin/sleep 600) ||
+		PB=$(timeout 120 $P run -d $U --hooks-dir "$T/hooks.d" --name pb localhost/sw/b /bin/sleep 600) &&
+		PC=$(timeout 120 $P run -d $U --hooks-dir "$T/hooks-warn" --name pc localhost/sw/c /bin/sleep 600) ||
 		bail "setup: podman run through hooks.d"
 elif [ "${SIGWARD_REQUIRE_ALL:-0}" = 1 ]; then
 	bail "podman not installed (SIGWARD_REQUIRE_ALL=1)"
@@ -282,10 +290,14 @@ if [ $HAVE_PODMAN = 1 ]; then
 		bash -c '[[ $0 == revoked:* ]]' "$(ctr_field "$PB" finding)"
 	check "report: podman's digests are the image id and the manifest" \
 		bash -c '[[ $0 == *"$1 (manifest)"* && $0 == *"(image-id)"* ]]' "$(ctr_field "$PB" digests)" "$DB"
+	check "report: podman's pc (warn mode, unlisted) is an unlisted finding" \
+		bash -c '[[ $0 == unlisted:* && $1 == true ]]' "$(ctr_field "$PC" finding)" "$(ctr_field "$PC" _finding)"
 fi
 check "report: the digests come from the annotation" bash -c '[[ $0 == *"$1"* ]]' "$(ctr_field cb digests)" "$DB"
-check "report: cc's start is listed among the allows in warn mode" \
-	[ "$(jq -r '.sections[] | select(.step == 8) | .tables["every allow in warn mode"][].container' "$R")" = cc ]
+WARN_STARTS=cc
+[ $HAVE_PODMAN = 1 ] && WARN_STARTS=cc,$PC
+check "report: the warn-mode starts ($WARN_STARTS) are listed among the allows in warn mode, each a finding" \
+	[ "$(jq -r '.sections[] | select(.step == 8) | [.tables["every allow in warn mode"][] | select(._finding) | .container] | join(",")' "$R")" = "$WARN_STARTS" ]
 check "report: the chain is intact" \
 	bash -c '[[ $0 == intact* ]]' "$(jq -r '.sections[] | select(.step == 8) | .tables.integrity[] | select(.check == "chain") | .result' "$R")"
 check "report: the current list re-verifies now" \
@@ -296,7 +308,7 @@ check "report: both generations, #2 current" \
 check "evidence: config, key, manifest, manifest.sig, decisions excerpt" \
 	test -s out1/evidence/config/00-enforce.conf -a -s out1/evidence/keys/test.pub -a -s out1/evidence/allowlist/manifest \
 	-a -s out1/evidence/allowlist/manifest.sig -a -s out1/evidence/decisions.jsonl
-NSTARTS=$((3 + 2 * HAVE_PODMAN))
+NSTARTS=$((3 + 3 * HAVE_PODMAN))
 check "evidence: the decisions excerpt holds the $NSTARTS starts" [ "$(wc -l <out1/evidence/decisions.jsonl)" = $NSTARTS ]
 check "report: config file hash matches the copy" \
 	[ "$(jq -r '.sections[] | select(.step == 3) | .tables["configuration files"][0].sha256' "$R")" = "$(sha256sum <"$T/enforce.conf" | cut -d' ' -f1)" ]
