@@ -508,6 +508,30 @@ check "--negative-test: ... while runc still refused the image" \
 	bash -c '[[ $(jq -r ".sections[] | select(.step == 6) | .tables[\"negative tests\"][] | select(.runtime == \"runc\") | .refusal" "$0") == "sigward: denied container "* ]]' \
 	"$T/out4/report.json"
 
+# Docker with sigward-runc as the default-runtime (config/docker-daemon.json, by
+# SIGHUP): wired in step 2, and the negative test starts without --runtime.
+if [ $HAVE_DOCKER = 1 ]; then
+	printf '{"runtimes": {"sigward": {"path": "%s"}}, "default-runtime": "sigward"}\n' "$WRAP" >"$T/daemon.json"
+	kill -HUP "$DK_DOCKERD_PID"
+	for _ in $(seq 100); do
+		[ "$(dk info -f '{{.DefaultRuntime}}' 2>/dev/null)" = sigward ] && break
+		sleep 0.2
+	done
+	[ "$(dk info -f '{{.DefaultRuntime}}' 2>/dev/null)" = sigward ] || bail "setup: dockerd did not take sigward as default-runtime"
+	RC=0
+	"$CLI" audit --config "$T/enforce.conf" --out "$T/out5" --runc-root "$T/runc" --hooks-dir "$T/hooks-none" \
+		--containerd-config "$T/no-containerd.toml" --docker-config "$T/daemon.json" --docker-host "$DOCKER_HOST" \
+		--negative-test --hook "$HOOK" >"$T/out5.out" 2>&1 || RC=$?
+	R5=$T/out5/report.json
+	check "--negative-test: Docker's default-runtime: wired in step 2, refused without --runtime, nothing left" \
+		bash -c '[ "$(jq -r ".sections[1].tables.runtimes[] | select(.runtime == \"dockerd\") | .wired" "$0")" = yes ] &&
+			jq -e ".sections[] | select(.step == 6) | (.findings | length) == 0 and (.tables[\"negative tests\"][] | select(.runtime == \"docker\") |
+				(.start | contains(\"default-runtime\")) and (.container as \$c | .refusal | startswith(\"sigward: denied container \" + \$c + \": \")) and
+				(.[\"decision log record\"] | startswith(\"deny: \")) and .[\"left behind\"] == \"nothing\")" "$0" >/dev/null &&
+			! grep -q -- "--runtime" "$1" && [ -z "$(dk ps -aq)" ] && [ -z "$(dk images -q)" ]' \
+		"$R5" "$T/out5/evidence/negative-test/docker/transcript.txt"
+fi
+
 # ---- a tampered log: one line deleted ----
 sed -i 2d decisions.jsonl
 audit "$T/out2"
