@@ -1,20 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# audit.sh: `sigward audit` on a node with real runc containers running.
+# audit.sh: `sigward audit` on a node with real runc and podman containers running.
 #
 # Three images built with umoci (no network): A and B listed by allowlist #1, C
 # never listed. Containers started with runc and the sigward hook: ca (A) and cb
 # (B) in enforce mode, cc (C) in warn mode; with podman (a private store, the hook
-# through hooks.d): pa (A) and pb (B). Allowlist #2 then drops B. The audit must
-# report:
+# through hooks.d): pa (A) and pb (B), and pc (C) through a warn-mode hooks.d.
+# Allowlist #2 then drops B. The audit must report:
 #  - ca and pa without finding, cb and pb as revoked (allowed at start, not in the
-#    current list), cc as unlisted, and cc's start among the allows in warn mode;
+#    current list), cc and pc as unlisted, and their starts among the allows in
+#    warn mode;
 #  - with --negative-test: a never-listed image started through every wired
 #    runtime is refused: runc with the hook, podman through the test's hooks.d,
 #    containerd (started by the test, its config naming sigward-runc as
 #    BinaryName) through ctr, dockerd (started by the test, sigward-runc as the
-#    opt-in runtime `sigward`) through docker --runtime; each refusal and its deny
+#    opt-in runtime `sigward`, then by SIGHUP the default-runtime) through
+#    docker --runtime and plain docker; each refusal and its deny
 #    record are evidence, and no container, image or directory is left behind
 #    (asked of each runtime independently); a wired containerd and Docker that
 #    cannot be reached are findings;
