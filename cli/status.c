@@ -20,6 +20,7 @@
 #include "install.h"
 #include "keys.h"
 #include "util.h"
+#include "wiring.h"
 
 #define DEFAULT_HOOKS_DIR "/usr/share/containers/oci/hooks.d"
 #define DEFAULT_CONTAINERD "/etc/containerd/config.toml"
@@ -85,22 +86,14 @@ static void check_containerd(const char *path, wiring *w)
 		snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s: not present", path);
 		return;
 	}
-	/* A TOML line `BinaryName = ".../sigward-runc"` that is not commented out. */
-	for (char *line = text, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (*line == '#')
-			continue;
-		if (strstr(line, "BinaryName") && strstr(line, "sigward-runc")) {
-			w->containerd = true;
-			snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s: %.160s", path, line);
-			return;
-		}
-	}
-	snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s: no BinaryName pointing at sigward-runc", path);
+	sw_containerd_wiring cw;
+	sw_wiring_containerd(text, len, &cw);
+	w->containerd = cw.wired;
+	if (cw.wired)
+		snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s:%u: BinaryName = \"%.160s\"", path,
+			 cw.binary_line, cw.binary);
+	else
+		snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s: no BinaryName pointing at sigward-runc", path);
 }
 
 static void check_docker(const char *path, wiring *w)
@@ -112,31 +105,20 @@ static void check_docker(const char *path, wiring *w)
 		snprintf(w->docker_msg, sizeof w->docker_msg, "%s: not present", path);
 		return;
 	}
-	yajl_val v = yajl_tree_parse(text, NULL, 0);
-	if (!v || !YAJL_IS_OBJECT(v)) {
-		snprintf(w->docker_msg, sizeof w->docker_msg, "%s: not a JSON object", path);
-		yajl_tree_free(v);
+	sw_docker_wiring dw;
+	if (sw_wiring_docker(text, len, path, &dw, &e) < 0) {
+		snprintf(w->docker_msg, sizeof w->docker_msg, "%s", e.msg);
 		return;
 	}
-	const char *rp[] = { "runtimes", NULL }, *dp[] = { "default-runtime", NULL }, *pp[] = { "path", NULL };
-	yajl_val rts = yajl_tree_get(v, rp, yajl_t_object);
-	yajl_val def = yajl_tree_get(v, dp, yajl_t_string);
-	const char *name = NULL;
-	for (size_t i = 0; rts && i < YAJL_GET_OBJECT(rts)->len; i++) {
-		yajl_val p = yajl_tree_get(YAJL_GET_OBJECT(rts)->values[i], pp, yajl_t_string);
-		if (p && strstr(sval(p), "sigward-runc"))
-			name = YAJL_GET_OBJECT(rts)->keys[i];
-	}
-	if (!name)
+	w->docker = dw.runtime && dw.is_default;
+	if (!dw.runtime)
 		snprintf(w->docker_msg, sizeof w->docker_msg, "%s: no runtime runs sigward-runc", path);
-	else if (def && strcmp(sval(def), name) == 0) {
-		w->docker = true;
-		snprintf(w->docker_msg, sizeof w->docker_msg, "%s: runtime '%.64s' is the default-runtime", path, name);
-	} else
+	else if (dw.is_default)
+		snprintf(w->docker_msg, sizeof w->docker_msg, "%s: runtime '%.64s' is the default-runtime", path, dw.name);
+	else
 		snprintf(w->docker_msg, sizeof w->docker_msg,
 			 "%s: runtime '%.64s' exists but is not the default-runtime (only --runtime %.64s uses it)", path,
-			 name, name);
-	yajl_tree_free(v);
+			 dw.name, dw.name);
 }
 
 static void count_decisions(const char *log_file, int64_t since, counts *k)
