@@ -44,6 +44,7 @@
 #include "wiring.h"
 
 #define MAX_COLS 12
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* ------------------------------------------------------------ report model */
 
@@ -437,10 +438,21 @@ typedef struct logrec {
 	uint64_t serial;
 } logrec;
 
+/* One file of the log's rotated set, as read. */
+typedef struct logfile {
+	char *path;
+	size_t first_rec, n;               /* its records: recs[first_rec .. first_rec + n) */
+	char first_prev[SW_SHA256_HEX + 1]; /* "prev" of its first record, "" none */
+	char last_hash[SW_SHA256_HEX + 1];  /* hash of its last line, "" none */
+	char *error;                       /* why it cannot be read, or NULL */
+} logfile;
+
 typedef struct logview {
 	logrec *recs;
 	size_t n, cap;
-	bool read_ok;
+	bool read_ok;                      /* at least one file could be read */
+	sw_declog_set set;                 /* the files, oldest first, and the holes */
+	logfile *files;                    /* set.n of them */
 } logview;
 
 static const char *jstr(yajl_val v, const char *key)
@@ -461,16 +473,12 @@ static uint64_t jnum_u64(yajl_val v)
 	return u;
 }
 
-static void log_load(ctx *c, logview *lv)
+static void log_parse(logview *lv, logfile *lf, char *text)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	sw_error e = { 0 };
-	if (!c->cfg.log_file || !c->cfg.log_file[0] ||
-	    sw_read_file(c->cfg.log_file, AUDIT_FILE_MAX * 16, &text, &len, &e) < 0)
-		return;
-	lv->read_ok = true;
+	lf->first_rec = lv->n;
+	const char *last = NULL;
 	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		last = l;
 		char ebuf[128];
 		yajl_val v = yajl_tree_parse(l, ebuf, sizeof ebuf);
 		if (!v)
@@ -480,6 +488,10 @@ static void log_load(ctx *c, logview *lv)
 			lv->recs = realloc(lv->recs, lv->cap * sizeof *lv->recs);
 			if (!lv->recs)
 				abort();
+		}
+		if (lv->n == lf->first_rec) {
+			const char *p = jstr(v, "prev");
+			snprintf(lf->first_prev, sizeof lf->first_prev, "%s", p && sw_is_hex64(p, strlen(p)) ? p : "");
 		}
 		logrec *x = &lv->recs[lv->n++];
 		memset(x, 0, sizeof *x);
@@ -516,6 +528,39 @@ static void log_load(ctx *c, logview *lv)
 		x->digests = xstrdup(buf);
 		yajl_tree_free(v);
 	}
+	lf->n = lv->n - lf->first_rec;
+	/* The chain hashes each line's bytes as written: the link to the next file. */
+	if (last)
+		sw_sha256_hex(last, strlen(last), lf->last_hash);
+}
+
+/* The configured log and its rotations (lib/declog: FILE.N, FILE.N.gz), oldest
+ * first, so the records are in the order they were written. */
+static void log_load(ctx *c, logview *lv)
+{
+	sw_error e = { 0 };
+	if (!c->cfg.log_file || !c->cfg.log_file[0] || sw_declog_set_find(c->cfg.log_file, &lv->set, &e) < 0)
+		return;
+	lv->files = calloc(lv->set.n, sizeof *lv->files);
+	if (!lv->files)
+		abort();
+	for (size_t i = 0; i < lv->set.n; i++) {
+		logfile *lf = &lv->files[i];
+		lf->path = lv->set.files[i].path;
+		lf->first_rec = lv->n;
+		char tmp[SW_DECLOG_TMP_MAX];
+		const char *plain = sw_declog_plain(&lv->set.files[i], tmp, &e);
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		if (!plain || sw_read_file(plain, AUDIT_FILE_MAX * 16, &text, &len, &e) < 0) {
+			lf->error = xstrdup(e.msg);
+		} else {
+			lv->read_ok = true;
+			log_parse(lv, lf, text);
+		}
+		if (tmp[0])
+			unlink(tmp);
+	}
 }
 
 static void log_free(logview *lv)
@@ -526,6 +571,10 @@ static void log_free(logview *lv)
 		free(x->reason); free(x->scope); free(x->signers); free(x->digests);
 	}
 	free(lv->recs);
+	for (size_t i = 0; lv->files && i < lv->set.n; i++)
+		free(lv->files[i].error);
+	free(lv->files);
+	sw_declog_set_free(&lv->set);
 	*lv = (logview){ 0 };
 }
 
@@ -1148,6 +1197,10 @@ static void step_log(ctx *c, const logview *lv)
 	table *v = tab_new(s, "integrity", "check", "result", NULL);
 	tab_row(v, false, "log file", c->cfg.log_file);
 	tab_row(v, false, "period", xasprintf("%s .. %s", since, until));
+	table *fl = tab_new(s, "log files", "file", "records", "first record", "last record", "records in the period",
+			    "chain", NULL);
+	size_t n_all = 0;
+	bool broken = false;
 	if (!lv->read_ok) {
 		finding(r, s, "the decision log %s cannot be read", c->cfg.log_file);
 		tab_row(v, true, "chain", "log missing or unreadable");
@@ -1162,16 +1215,84 @@ static void step_log(ctx *c, const logview *lv)
 			if (copy_in(c, hp, "evidence/decisions.head", NULL, &he) == 0)
 				sec_evidence(s, "evidence/decisions.head");
 		}
-		size_t n = 0;
-		char last[SW_SHA256_HEX + 1];
-		int rv = sw_declog_verify(c->cfg.log_file, NULL, head[0] ? head : NULL, &n, last, &e);
-		if (rv < 0) {
-			finding(r, s, "the decision log's chain is broken: %s", e.msg);
-			tab_row(v, true, "chain", e.msg);
-		} else {
-			tab_row(v, false, "chain", xasprintf("intact, %zu records%s", n,
-							     head[0] ? ", last record matches the hook's head file" : " (no head file to compare)"));
+		/* Every file of the rotated set, oldest first (lib/declog). Each file's own
+		 * chain is verified by sw_declog_verify; the links between files, the holes
+		 * in the sequence and the head are checked here, so that one break does not
+		 * hide the next and each gap is its own finding. */
+		for (size_t i = 0; i < lv->set.n_missing; i++) {
+			broken = true;
+			finding(r, s, "the rotated decision log file %s is missing: the records it held are not in this audit",
+				lv->set.missing[i]);
+			tab_row(fl, true, lv->set.missing[i], "", "", "", "", "MISSING");
 		}
+		const logfile *prev = NULL;
+		for (size_t i = 0; i < lv->set.n; i++) {
+			const logfile *f = &lv->files[i];
+			char res[SW_ERROR_MAX + 128] = "intact";
+			bool bad = false;
+			size_t n = 0;
+			char last[SW_SHA256_HEX + 1];
+			/* A single file starts the chain at zero; the oldest of a rotated set
+			 * may name a predecessor that was rotated away. */
+			const char *start = lv->set.n == 1 ? NULL : SW_DECLOG_ANY_START;
+			if (f->error) {
+				bad = true;
+				snprintf(res, sizeof res, "unreadable: %s", f->error);
+				finding(r, s, "the decision log file %s cannot be read: %s", f->path, f->error);
+			} else if (sw_declog_verify_file(&lv->set.files[i], start, NULL, &n, last, &e) < 0) {
+				bad = true;
+				snprintf(res, sizeof res, "BROKEN: %s", e.msg);
+				finding(r, s, "the decision log's chain is broken: %s", e.msg);
+			}
+			if (!f->error && f->n && prev && strcmp(f->first_prev, prev->last_hash) != 0) {
+				bad = true;
+				if (strcmp(res, "intact") == 0)
+					res[0] = '\0';
+				snprintf(res + strlen(res), sizeof res - strlen(res),
+					 "%sBROKEN: its first record does not follow the last record of %s",
+					 res[0] ? "; " : "", prev->path);
+				finding(r, s, "the decision log's chain is broken between %s and %s: the first record of %s "
+					"does not follow the last record of %s", prev->path, f->path, f->path, prev->path);
+			} else if (!f->error && f->n && i == 0 && lv->set.n > 1 && strcmp(f->first_prev, ZERO_HASH) != 0 &&
+				   lv->recs[f->first_rec].time > c->since) {
+				/* Records older than the oldest file kept were rotated away. */
+				char t0[32];
+				sw_format_rfc3339(lv->recs[f->first_rec].time, t0);
+				bad = true;
+				snprintf(res + strlen(res), sizeof res - strlen(res), "; records before it were rotated away");
+				finding(r, s, "records before %s (the first of %s, the oldest file kept) were rotated away: the "
+					"period from %s is not fully covered", t0, f->path, since);
+			}
+			broken |= bad;
+			size_t in = 0;
+			for (size_t k = 0; k < f->n; k++) {
+				int64_t t = lv->recs[f->first_rec + k].time;
+				in += t >= c->since && t <= c->until;
+			}
+			char num[32], inp[32], t0[32] = "", t1[32] = "";
+			snprintf(num, sizeof num, "%zu", f->n);
+			snprintf(inp, sizeof inp, "%zu", in);
+			if (f->n) {
+				sw_format_rfc3339(lv->recs[f->first_rec].time, t0);
+				sw_format_rfc3339(lv->recs[f->first_rec + f->n - 1].time, t1);
+			}
+			tab_row(fl, bad, f->path, num, t0, t1, inp, res);
+			n_all += f->n;
+			if (!f->error && f->n)
+				prev = f;
+		}
+		/* The newest record written must be the one the hook last wrote (its head
+		 * file): deleting or editing the last records is seen here. */
+		if (head[0] && prev && strcmp(prev->last_hash, head) != 0) {
+			broken = true;
+			finding(r, s, "the decision log's chain is broken: %s: last line does not match the recorded head "
+				"(a record was removed or edited)", prev->path);
+		}
+		if (broken)
+			tab_row(v, true, "chain", "BROKEN (see the findings and the log files)");
+		else
+			tab_row(v, false, "chain", xasprintf("intact, %zu records in %zu file(s)%s", n_all, lv->set.n,
+							     head[0] ? ", last record matches the hook's head file" : " (no head file to compare)"));
 	}
 	/* The excerpt and the per-day counts. */
 	_cleanup_free_ char *ex = NULL;
@@ -1215,7 +1336,9 @@ static void step_log(ctx *c, const logview *lv)
 	if (write_out(c, "evidence/decisions.jsonl", ex, ex_len, &e) < 0)
 		finding(r, s, "%s", e.msg);
 	s->answer = xasprintf("%zu decision(s) in the period; chain %s.", total,
-			      lv->read_ok ? "checked over the whole file" : "not checked (no log)");
+			      !lv->read_ok ? "not checked (no log)" :
+			      xasprintf("checked over %zu file(s) (the log and its rotations), %s", lv->set.n,
+					broken ? "with gaps or breaks (see the findings)" : "intact"));
 }
 
 /* ------------------------------------------------------------ renderings */

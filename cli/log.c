@@ -5,7 +5,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -52,33 +51,32 @@ static int verify(int argc, char **argv)
 	}
 	/* The files, oldest first: those given, or the configured log and its
 	 * rotated predecessors (FILE.N and FILE.N.gz, the higher N the older). */
-	const char *files[1024];
-	char *owned[1024];
-	size_t nf = 0, no = 0;
+	sw_declog_set set = { 0 };
 	bool rotated = false;
 	if (optind < argc) {
-		for (int i = optind; i < argc && nf < 1024; i++)
-			files[nf++] = argv[i];
-	} else if (cfg.log_file) {
-		for (int k = 999; k >= 1 && nf < 1023; k--) {
-			char p[4200];
-			for (int gz = 0; gz < 2; gz++) {
-				snprintf(p, sizeof p, "%s.%d%s", cfg.log_file, k, gz ? ".gz" : "");
-				if (access(p, F_OK) == 0 && no < 1024) {
-					owned[no] = strdup(p);
-					files[nf++] = owned[no++];
-					rotated = true;
-				}
-			}
+		for (int i = optind; i < argc; i++) {
+			size_t fl = strlen(argv[i]);
+			sw_declog_file *nf = realloc(set.files, (set.n + 1) * sizeof *nf);
+			if (!nf)
+				abort();
+			set.files = nf;
+			set.files[set.n++] = (sw_declog_file){ .path = strdup(argv[i]),
+							       .gz = fl > 3 && strcmp(argv[i] + fl - 3, ".gz") == 0 };
 		}
-		files[nf++] = cfg.log_file;
+	} else if (cfg.log_file) {
+		if (sw_declog_set_find(cfg.log_file, &set, &e) < 0) {
+			sw_config_free(&cfg);
+			return cli_fail(&e);
+		}
+		rotated = set.n > 1;
 		if (!state_dir)
 			state_dir = cfg.state_dir;
 	}
-	if (nf == 0) {
+	if (set.n == 0) {
 		sw_config_free(&cfg);
 		return cli_usage_error("log verify", "no log file configured or given");
 	}
+	size_t nf = set.n;
 
 	char head[SW_SHA256_HEX + 1] = "";
 	int rc = 0;
@@ -104,46 +102,21 @@ static int verify(int argc, char **argv)
 	char prev[SW_SHA256_HEX + 2];
 	snprintf(prev, sizeof prev, "%s", rotated || partial ? SW_DECLOG_ANY_START : "");
 	size_t total = 0;
+	for (size_t i = 0; i < set.n_missing; i++) {
+		/* A hole in the rotated set: the chain across it cannot be checked. */
+		fprintf(stderr, "sigward: %s: missing from the rotated set (deleted?)\n", set.missing[i]);
+		rc = 1;
+	}
+	if (rc)
+		goto out;
 	for (size_t i = 0; i < nf; i++) {
-		const char *f = files[i];
-		char tmp[64] = "";
-		size_t fl = strlen(f);
-		if (fl > 3 && strcmp(f + fl - 3, ".gz") == 0) {
-			/* A compressed rotation: decompress into a private temporary file. */
-			snprintf(tmp, sizeof tmp, "/tmp/sigward-log-XXXXXX");
-			int fd = mkstemp(tmp);
-			pid_t pid = fd < 0 ? -1 : fork();
-			if (pid == 0) {
-				dup2(fd, STDOUT_FILENO);
-				execlp("gzip", "gzip", "-dc", "--", f, (char *)NULL);
-				_exit(127);
-			}
-			int st = 1;
-			if (pid > 0)
-				waitpid(pid, &st, 0);
-			if (fd >= 0)
-				close(fd);
-			if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-				fprintf(stderr, "sigward: %s: cannot decompress\n", f);
-				if (tmp[0])
-					unlink(tmp);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-		}
+		const char *f = set.files[i].path;
 		size_t n = 0;
 		char last[SW_SHA256_HEX + 1];
 		bool newest = i + 1 == nf;
-		int r = sw_declog_verify(tmp[0] ? tmp : f, prev[0] ? prev : NULL, newest && head[0] ? head : NULL, &n, last, &e);
-		if (tmp[0])
-			unlink(tmp);
+		int r = sw_declog_verify_file(&set.files[i], prev[0] ? prev : NULL, newest && head[0] ? head : NULL, &n, last, &e);
 		if (r < 0) {
-			/* Name the file the user knows, not the temporary copy. */
-			char *m = tmp[0] ? strstr(e.msg, tmp) : NULL;
-			if (m)
-				fprintf(stderr, "sigward: %.*s%s%s\n", (int)(m - e.msg), e.msg, f, m + strlen(tmp));
-			else
-				fprintf(stderr, "sigward: %s\n", e.msg);
+			fprintf(stderr, "sigward: %s\n", e.msg);
 			rc = e.code == SW_EVERIFY ? 1 : EXIT_USAGE;
 			goto out;
 		}
@@ -152,11 +125,10 @@ static int verify(int argc, char **argv)
 		if (nf > 1)
 			printf("%s: %zu records, chained\n", f, n);
 	}
-	printf("%s: %zu records in %zu file%s, chain intact%s\n", files[nf - 1], total, nf, nf == 1 ? "" : "s",
+	printf("%s: %zu records in %zu file%s, chain intact%s\n", set.files[nf - 1].path, total, nf, nf == 1 ? "" : "s",
 	       head[0] ? ", head matches" : "");
 out:
-	for (size_t i = 0; i < no; i++)
-		free(owned[i]);
+	sw_declog_set_free(&set);
 	sw_config_free(&cfg);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -488,4 +489,145 @@ int sw_declog_verify(const char *log_file, const char *first_prev, const char *h
 	*n_lines = n;
 	memcpy(last_hex, prev, SW_SHA256_HEX + 1);
 	return 0;
+}
+
+/* ----------------------------------------------------------------- rotated sets */
+
+static int set_add(sw_declog_set *set, const char *path, unsigned index, bool gz, sw_error *err)
+{
+	sw_declog_file *f = realloc(set->files, (set->n + 1) * sizeof *f);
+	if (!f)
+		return sw_err_errno(err, ENOMEM, "%s: cannot list its rotations", path);
+	set->files = f;
+	f[set->n] = (sw_declog_file){ .path = strdup(path), .index = index, .gz = gz };
+	if (!f[set->n].path)
+		return sw_err_errno(err, ENOMEM, "%s: cannot list its rotations", path);
+	set->n++;
+	return 0;
+}
+
+int sw_declog_set_find(const char *log_file, sw_declog_set *set, sw_error *err)
+{
+	*set = (sw_declog_set){ 0 };
+	/* Which rotations exist: bit 0 plain FILE.N, bit 1 FILE.N.gz. */
+	unsigned char have[SW_DECLOG_ROTATE_MAX + 1] = { 0 };
+	unsigned oldest = 0;
+	char p[4200];
+	for (unsigned k = 1; k <= SW_DECLOG_ROTATE_MAX; k++) {
+		for (int gz = 0; gz < 2; gz++) {
+			snprintf(p, sizeof p, "%s.%u%s", log_file, k, gz ? ".gz" : "");
+			if (access(p, F_OK) == 0) {
+				have[k] |= (unsigned char)(1u << gz);
+				oldest = k;
+			}
+		}
+	}
+	int r;
+	for (unsigned k = oldest; k >= 1; k--) {
+		for (int gz = 0; gz < 2; gz++) {
+			if (!(have[k] & (1u << gz)))
+				continue;
+			snprintf(p, sizeof p, "%s.%u%s", log_file, k, gz ? ".gz" : "");
+			if ((r = set_add(set, p, k, gz, err)) < 0)
+				goto fail;
+		}
+		if (have[k])
+			continue;
+		/* A hole in the sequence: logrotate renames N to N+1 and compresses
+		 * (with delaycompress) from .2 on, so the nearest younger rotation tells
+		 * whether this one was compressed, else the nearest older one. */
+		bool gz = false;
+		unsigned j;
+		for (j = k - 1; j >= 1 && !have[j]; j--)
+			;
+		if (j >= 1)
+			gz = have[j] & 2;
+		else {
+			for (j = k + 1; j <= oldest && !have[j]; j++)
+				;
+			gz = k >= 2 && (have[j] & 2);
+		}
+		snprintf(p, sizeof p, "%s.%u%s", log_file, k, gz ? ".gz" : "");
+		char **m = realloc(set->missing, (set->n_missing + 1) * sizeof *m);
+		if (!m || !(m[set->n_missing] = strdup(p))) {
+			if (m)
+				set->missing = m;
+			r = sw_err_errno(err, ENOMEM, "%s: cannot list its rotations", log_file);
+			goto fail;
+		}
+		set->missing = m;
+		set->n_missing++;
+	}
+	if ((r = set_add(set, log_file, 0, false, err)) < 0)
+		goto fail;
+	return 0;
+fail:
+	sw_declog_set_free(set);
+	return r;
+}
+
+void sw_declog_set_free(sw_declog_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->files[i].path);
+	for (size_t i = 0; i < set->n_missing; i++)
+		free(set->missing[i]);
+	free(set->files);
+	free(set->missing);
+	*set = (sw_declog_set){ 0 };
+}
+
+const char *sw_declog_plain(const sw_declog_file *f, char tmp[SW_DECLOG_TMP_MAX], sw_error *err)
+{
+	tmp[0] = '\0';
+	if (!f->gz)
+		return f->path;
+	/* gzip itself, not a decompressor linked into sigward: the rotated files are
+	 * gzip's own output, and only the CLI reads them. */
+	snprintf(tmp, SW_DECLOG_TMP_MAX, "/tmp/sigward-log-XXXXXX");
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		tmp[0] = '\0';
+		sw_err_errno(err, errno, "%s: cannot decompress (temporary file)", f->path);
+		return NULL;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd, STDOUT_FILENO);
+		execlp("gzip", "gzip", "-dc", "--", f->path, (char *)NULL);
+		_exit(127);
+	}
+	int st = 1;
+	if (pid > 0)
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	close(fd);
+	if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		unlink(tmp);
+		tmp[0] = '\0';
+		sw_err(err, SW_EINVAL, "%s: cannot decompress", f->path);
+		return NULL;
+	}
+	return tmp;
+}
+
+int sw_declog_verify_file(const sw_declog_file *f, const char *first_prev, const char *head_hex,
+			  size_t *n_lines, char last_hex[SW_SHA256_HEX + 1], sw_error *err)
+{
+	char tmp[SW_DECLOG_TMP_MAX];
+	const char *plain = sw_declog_plain(f, tmp, err);
+	if (!plain)
+		return -err->code;
+	int r = sw_declog_verify(plain, first_prev, head_hex, n_lines, last_hex, err);
+	if (tmp[0]) {
+		unlink(tmp);
+		char *m = r < 0 ? strstr(err->msg, tmp) : NULL;
+		if (m) {
+			/* Name the file the user knows, not the temporary copy. */
+			char msg[sizeof err->msg];
+			snprintf(msg, sizeof msg, "%.*s%s%s", (int)(m - err->msg), err->msg, f->path, m + strlen(tmp));
+			snprintf(err->msg, sizeof err->msg, "%s", msg);
+		}
+	}
+	return r;
 }

@@ -69,4 +69,42 @@ void sw_declog_syslog(const sw_record *r);
 int sw_declog_verify(const char *log_file, const char *first_prev, const char *head_hex,
 		     size_t *n_lines, char last_hex[SW_SHA256_HEX + 1], sw_error *err);
 
+/* ------------------------------------------------------------ rotated sets */
+
+#define SW_DECLOG_ROTATE_MAX 999     /* FILE.1 .. FILE.999 are looked for */
+#define SW_DECLOG_TMP_MAX 64
+
+typedef struct sw_declog_file {
+	char *path;
+	unsigned index;              /* 0 the live file, N for FILE.N or FILE.N.gz */
+	bool gz;
+} sw_declog_file;
+
+/* A log and its rotations as logrotate (config/logrotate-sigward) leaves them:
+ * FILE.N and FILE.N.gz, the higher N the older. files: oldest first, the live
+ * FILE last (listed even when it does not exist, so reading it names it).
+ * missing: the names of rotations absent between FILE.1 and the oldest one found
+ * (a deleted file in the sequence), each guessed compressed or not from its
+ * neighbours. Owned by the set; sw_declog_set_free releases it. */
+typedef struct sw_declog_set {
+	sw_declog_file *files;
+	size_t n;
+	char **missing;
+	size_t n_missing;
+} sw_declog_set;
+
+int sw_declog_set_find(const char *log_file, sw_declog_set *set, sw_error *err);
+void sw_declog_set_free(sw_declog_set *set);
+
+/* A readable uncompressed path for one file of a set: the file itself, or for a
+ * .gz rotation a private temporary copy decompressed by gzip -dc, named in tmp
+ * (the caller unlinks it; tmp is "" when no copy was made). Returns the path to
+ * read, or NULL with err naming the file. */
+const char *sw_declog_plain(const sw_declog_file *f, char tmp[SW_DECLOG_TMP_MAX], sw_error *err);
+
+/* sw_declog_verify on one file of a set, decompressed when it is a .gz; messages
+ * name f->path, never the temporary copy. */
+int sw_declog_verify_file(const sw_declog_file *f, const char *first_prev, const char *head_hex,
+			  size_t *n_lines, char last_hex[SW_SHA256_HEX + 1], sw_error *err);
+
 #endif

@@ -24,6 +24,8 @@
 #    a modified SHA256SUMS or report fails, a bad key path is one line, exit 2;
 #  - serials above 2^63-1 are shown as they are;
 #  - an intact chain; after one log line is deleted, a broken chain (exit 1);
+#  - step 8 over a log rotated into FILE.1 and FILE.2.gz (the hook's own records):
+#    counts over every file, no finding; FILE.1 deleted: a finding naming it;
 #  - a bundle whose SHA256SUMS verifies with sha256sum -c;
 #  - an HTML report that headless Chromium renders (screenshot > 10 KB), kept
 #    with its bundle under $SIGWARD_ARTIFACTS (default: $SIGWARD_BUILD/artifacts)
@@ -541,6 +543,62 @@ check "a deleted log line: exit 1" [ "$RC" = 1 ]
 check "a deleted log line is a finding naming the broken line" \
 	bash -c '[[ $0 == *"chain is broken"*decisions.jsonl:2* ]]' \
 	"$(jq -r '.sections[] | select(.step == 8) | .findings[]' "$T/out2/report.json" 2>/dev/null)"
+
+# ---- step 8 over a rotated log: FILE.2.gz, FILE.1, FILE ----
+# Its own log and state (the lists are shared): the hook writes two decisions,
+# the log is rotated as logrotate does (rename, the hook starts the next file
+# from its head; delaycompress: .2 is compressed), and so on.
+write_conf enforce rot audittest "$T/rot"
+sed -i "s|^lists_dir = .*|lists_dir = $T/lists|" "$T/rot.conf"
+RL=$T/rot/decisions.jsonl
+hookrun() { # hookrun ID BUNDLE: one decision by the hook, as runc would ask for it
+	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":1,"bundle":"%s"}' "$1" "$2" |
+		"$HOOK" --config "$T/rot.conf" >/dev/null 2>&1
+}
+hookrun rot-a1 "$T/bundle-ca"; hookrun rot-b1 "$T/bundle-cb"
+mv "$RL" "$RL.1"
+hookrun rot-a2 "$T/bundle-ca"; hookrun rot-b2 "$T/bundle-cb"
+mv "$RL.1" "$RL.2" && gzip "$RL.2" && mv "$RL" "$RL.1"
+hookrun rot-a3 "$T/bundle-ca"; hookrun rot-a4 "$T/bundle-ca"
+[ -s "$RL.2.gz" ] && [ -s "$RL.1" ] && [ "$(wc -l <"$RL")" = 2 ] || bail "setup: the rotated log"
+check "the rotated log verifies with sigward log verify (3 files)" \
+	bash -c '"$0" log verify --config "$1" | grep -q "6 records in 3 files, chain intact, head matches"' "$CLI" "$T/rot.conf"
+RC=0
+"$CLI" audit --config "$T/rot.conf" --out "$T/out-rot" --runc-root "$T/no-runc" --hooks-dir "$T/hooks-none" \
+	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" >"$T/out-rot.out" 2>&1 || RC=$?
+RR=$T/out-rot/report.json
+check "rotated log: the audit ran (exit 0 or 1)" bash -c '[ "$0" -le 1 ] && [ -s "$1" ]' "$RC" "$RR"
+check "rotated log: step 8 has no finding" [ "$(jq -r '.sections[] | select(.step == 8) | .findings | length' "$RR")" = 0 ]
+check "rotated log: the counts include every file (4 allowed, 2 denied)" \
+	[ "$(jq -r '.sections[] | select(.step == 8) | .tables["decisions per day"] | [(map(.allowed | tonumber) | add), (map(.denied | tonumber) | add)] | join(",")' "$RR")" = 4,2 ]
+check "rotated log: the three files, oldest first, each intact" \
+	[ "$(jq -r '.sections[] | select(.step == 8) | .tables["log files"] | map(.file + ":" + .records + ":" + .chain) | join(",")' "$RR")" = \
+	"$RL.2.gz:2:intact,$RL.1:2:intact,$RL:2:intact" ]
+check "rotated log: the chain is intact over 6 records in 3 files" \
+	bash -c '[[ $0 == "intact, 6 records in 3 file(s), last record matches"* ]]' \
+	"$(jq -r '.sections[] | select(.step == 8) | .tables.integrity[] | select(.check == "chain") | .result' "$RR")"
+check "rotated log: the excerpt holds the records of every file" \
+	[ "$(jq -r .container "$T/out-rot/evidence/decisions.jsonl" | paste -sd,)" = rot-a1,rot-b1,rot-a2,rot-b2,rot-a3,rot-a4 ]
+# A period before every record: none is in it, the three files are still verified.
+RC=0
+"$CLI" audit --config "$T/rot.conf" --out "$T/out-rot-since" --since 2001-01-01T00:00:00Z --until 2001-01-02T00:00:00Z --runc-root "$T/no-runc" --hooks-dir "$T/hooks-none" \
+	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" >"$T/out-rot-since.out" 2>&1 || RC=$?
+check "rotated log, a period before every record: no record in the period, the three files still verified, no finding" \
+	bash -c '[ "$(wc -c <"$0/evidence/decisions.jsonl")" = 0 ] &&
+		jq -e ".sections[] | select(.step == 8) | (.findings | length) == 0 and (.tables[\"log files\"] | length) == 3" "$0/report.json" >/dev/null' \
+	"$T/out-rot-since"
+# The middle file deleted: a finding naming it, and the break it leaves.
+rm "$RL.1"
+RC=0
+"$CLI" audit --config "$T/rot.conf" --out "$T/out-rot2" --runc-root "$T/no-runc" --hooks-dir "$T/hooks-none" \
+	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" >"$T/out-rot2.out" 2>&1 || RC=$?
+F8=$(jq -r '.sections[] | select(.step == 8) | .findings[]' "$T/out-rot2/report.json" 2>/dev/null)
+check "rotated log, FILE.1 deleted: exit 1, a finding naming it and the break between FILE.2.gz and FILE" \
+	bash -c '[ "$0" = 1 ] && grep -q "the rotated decision log file $2.1 is missing" <<<"$1" &&
+		grep -q "chain is broken between $2.2.gz and $2:" <<<"$1"' "$RC" "$F8" "$RL"
+check "rotated log, FILE.1 deleted: sigward log verify names it too (exit 1)" \
+	bash -c 'out=$("$0" log verify --config "$1" 2>&1); [ $? = 1 ] && grep -q "$2.1: missing from the rotated set" <<<"$out"' \
+	"$CLI" "$T/rot.conf" "$RL"
 
 # ---- serials above 2^63-1: a serial is unsigned 64-bit ----
 # Its own scope, lists, state and log: a serial of 2^64-1 would otherwise be the
