@@ -34,7 +34,9 @@
 #include "audit.h"
 #include "cli.h"
 #include "config.h"
+#include "ctrmeta.h"
 #include "declog.h"
+#include "dockerstore.h"
 #include "keys.h"
 #include "oci.h"
 #include "ociimage.h"
@@ -169,6 +171,7 @@ typedef struct ctx {
 	const char *hooks_dirs[8];
 	size_t n_hooks_dirs;
 	const char *containerd_config, *docker_config;
+	const char *containerd_root, *containerd_state, *docker_root;   /* step 4 */
 	const char *runc_roots[8];
 	size_t n_runc_roots;
 	report rep;
@@ -747,6 +750,131 @@ static void scan_runc(ctx *c, ctrs *cs)
 	}
 }
 
+/* containerd: its tasks, from the task bundles under its state directory
+ * (<state>/io.containerd.runtime.v2.task/<ns>/<id>, one per task while it exists;
+ * init.pid is the task's process). Read from disk rather than asked of the API
+ * (`ctr tasks ls`): it needs neither the socket nor ctr, cannot hang on a stuck
+ * daemon, and sees the same bundles the runtime and sigward-runc were given. The
+ * image digests come from containerd's metadata store (lib/ctrmeta), read without
+ * locks. Docker's tasks (namespace moby) are listed from Docker's data root. */
+static void scan_containerd(ctx *c, ctrs *cs)
+{
+	char tasks[4200];
+	snprintf(tasks, sizeof tasks, "%s/io.containerd.runtime.v2.task", c->containerd_state);
+	DIR *nd = opendir(tasks);
+	if (!nd)
+		return;
+	struct dirent *ne;
+	while ((ne = readdir(nd))) {
+		if (ne->d_name[0] == '.' || strlen(ne->d_name) > SW_CONTAINERD_NS_MAX)
+			continue;
+		char nsdir[4400];
+		snprintf(nsdir, sizeof nsdir, "%s/%s", tasks, ne->d_name);
+		DIR *d = opendir(nsdir);
+		if (!d)
+			continue;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			char p[4800];
+			if (strcmp(ne->d_name, "moby") == 0) {
+				snprintf(p, sizeof p, "%s/containers/%s", c->docker_root, de->d_name);
+				if (exists(p))
+					continue;
+			}
+			snprintf(p, sizeof p, "%s/%s", nsdir, de->d_name);
+			char ns[SW_CONTAINERD_NS_MAX + 1];
+			sw_error e = { 0 };
+			if (sw_containerd_bundle_namespace(p, de->d_name, ns, &e) != 1)
+				continue;
+			char rtn[SW_CONTAINERD_NS_MAX + 32];
+			snprintf(rtn, sizeof rtn, "containerd (namespace %s)", ns);
+			ctr *x = ctr_add(cs, de->d_name, rtn);
+			snprintf(p, sizeof p, "%s/%s/init.pid", nsdir, de->d_name);
+			_cleanup_free_ char *pidt = NULL;
+			size_t pl;
+			uint64_t pid = 0;
+			bool alive = sw_read_file(p, 64, &pidt, &pl, &e) == 0 &&
+				     sw_parse_u64(pidt, strcspn(pidt, "\n"), &pid) == 0 && pid > 0 && pid < INT32_MAX &&
+				     kill((pid_t)pid, 0) == 0;
+			x->state = xstrdup(alive ? "running" : "created or stopped (task exists)");
+			x->hook = xstrdup(c->ctrd.wired ? "sigward-runc as runc BinaryName (step 2)"
+							: "NO sigward-runc as runc BinaryName (step 2)");
+			sw_resolution res = { 0 };
+			int r = sw_containerd_resolve(c->containerd_root, ns, de->d_name, &res, &e);
+			if (r < 0)
+				x->error = xstrdup(e.msg);
+			else if (r == 0)
+				x->error = xasprintf("no image record in %s/%s", c->containerd_root, SW_CONTAINERD_META);
+			for (size_t k = 0; k < res.n; k++)
+				ctr_digest(x, res.d[k].digest, res.d[k].kind);
+			x->reference = xstrdup(res.reference);
+		}
+		closedir(d);
+	}
+	closedir(nd);
+}
+
+/* Docker: the running containers of its data root (containers/<id>/config.v2.json,
+ * State.Running), their digests through lib/dockerstore (the same chain of custody
+ * sigward-runc checks at start), and the runtime each runs under (hostconfig.json's
+ * Runtime: only sigward-runc's decides). */
+static void scan_docker(ctx *c, ctrs *cs)
+{
+	char dir[4200];
+	snprintf(dir, sizeof dir, "%s/containers", c->docker_root);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strlen(de->d_name) != SW_SHA256_HEX || !sw_is_hex64(de->d_name, SW_SHA256_HEX))
+			continue;
+		char p[4400];
+		snprintf(p, sizeof p, "%s/%s/config.v2.json", dir, de->d_name);
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		sw_error e = { 0 };
+		if (sw_read_file(p, SW_DOCKER_CONFIG_MAX, &text, &len, &e) < 0)
+			continue;
+		char ebuf[256];
+		yajl_val v = yajl_tree_parse(text, ebuf, sizeof ebuf);
+		const char *rp[] = { "State", "Running", NULL }, *pp[] = { "State", "Paused", NULL };
+		yajl_val running = v ? yajl_tree_get(v, rp, yajl_t_any) : NULL;
+		yajl_val paused = v ? yajl_tree_get(v, pp, yajl_t_any) : NULL;
+		if (!running || !YAJL_IS_TRUE(running)) {
+			yajl_tree_free(v);
+			continue;
+		}
+		ctr *x = ctr_add(cs, de->d_name, "docker");
+		x->state = xstrdup(paused && YAJL_IS_TRUE(paused) ? "paused" : "running");
+		/* The runtime is in hostconfig.json ("Runtime"), next to config.v2.json. */
+		const char *hp[] = { "Runtime", NULL }, *ip[] = { "Config", "Image", NULL };
+		snprintf(p, sizeof p, "%s/%s/hostconfig.json", dir, de->d_name);
+		_cleanup_free_ char *ht = NULL;
+		size_t hl;
+		yajl_val hv = sw_read_file(p, SW_DOCKER_CONFIG_MAX, &ht, &hl, &e) == 0 ? yajl_tree_parse(ht, ebuf, sizeof ebuf) : NULL;
+		yajl_val rt = hv ? yajl_tree_get(hv, hp, yajl_t_string) : NULL;
+		yajl_val im = yajl_tree_get(v, ip, yajl_t_string);
+		char runtime[256];
+		snprintf(runtime, sizeof runtime, "%s", rt && YAJL_GET_STRING(rt)[0] ? YAJL_GET_STRING(rt) : "runc");
+		yajl_tree_free(hv);
+		bool sigward = c->dw.runtime && strcmp(runtime, c->dw.name) == 0;
+		x->hook = xasprintf("%sruntime %s%s", sigward ? "" : "NO sigward-runc: ", runtime,
+				    sigward ? " (sigward-runc, step 2)" : "");
+		sw_resolution res = { 0 };
+		int r = sw_docker_resolve(c->docker_root, de->d_name, &res, &e);
+		if (r < 0)
+			x->error = xstrdup(e.msg);
+		for (size_t k = 0; k < res.n; k++)
+			ctr_digest(x, res.d[k].digest, res.d[k].kind);
+		x->reference = xstrdup(im ? YAJL_GET_STRING(im) : res.reference);
+		yajl_tree_free(v);
+	}
+	closedir(d);
+}
+
 static void step_containers(ctx *c, const logview *lv)
 {
 	report *r = &c->rep;
@@ -755,6 +883,8 @@ static void step_containers(ctx *c, const logview *lv)
 	ctrs cs = { 0 };
 	scan_podman(c, &cs);
 	scan_runc(c, &cs);
+	scan_containerd(c, &cs);
+	scan_docker(c, &cs);
 	size_t total = cs.n;
 	/* A uniform random sample (partial Fisher-Yates) when there are more than N. */
 	if (cs.n > c->sample) {
@@ -816,7 +946,7 @@ static void step_containers(ctx *c, const logview *lv)
 		else if (!lr)
 			snprintf(fnd, sizeof fnd, "no start decision in the log");
 		if (strncmp(x->hook, "NO ", 3) == 0 && !fnd[0])
-			snprintf(fnd, sizeof fnd, "started without the sigward hook");
+			snprintf(fnd, sizeof fnd, "started without sigward deciding (%s)", x->hook + 3);
 		if (fnd[0])
 			finding(r, s, "container %s (%s): %s", x->id, x->runtime, fnd);
 		tab_row(t, fnd[0] != '\0', x->id, x->runtime, x->state, x->reference ? x->reference : "",
@@ -825,7 +955,8 @@ static void step_containers(ctx *c, const logview *lv)
 	fclose(sf);
 	if (write_out(c, "evidence/decisions-all-starts.jsonl", starts, starts_len, &e) < 0)
 		finding(r, s, "%s", e.msg);
-	s->answer = xasprintf("%zu container(s) found (podman's containers/storage, runc state directories); "
+	s->answer = xasprintf("%zu container(s) found (podman's containers/storage, runc state directories, "
+			      "containerd's task bundles, Docker's running containers); "
 			      "%zu shown%s.", total, cs.n, total > cs.n ? " (a random sample)" : "");
 	for (size_t i = 0; i < total; i++) {
 		free(cs.v[i].id); free(cs.v[i].runtime); free(cs.v[i].reference);
@@ -1666,7 +1797,8 @@ static int parse_time(const char *s, int64_t now, int64_t *out)
 static const char usage_text[] =
 	"usage: sigward audit --out DIR [--config FILE] [--since T] [--until T] [--sample N]\n"
 	"                     [--hooks-dir DIR]... [--containerd-config FILE] [--docker-config FILE]\n"
-	"                     [--runc-root DIR]... [--negative-test [--hook PATH]\n"
+	"                     [--runc-root DIR]... [--containerd-root DIR] [--containerd-state DIR]\n"
+	"                     [--docker-root DIR] [--negative-test [--hook PATH]\n"
 	"                      [--podman-root DIR] [--podman-runroot DIR] [--podman-runtime NAME]\n"
 	"                      [--containerd-address SOCK] [--containerd-namespace NS] [--docker-host URL]]\n"
 	"                     [--sign-key KEY]... [--rsa-pss] [--pkcs11-module PATH] [--passphrase-file FILE]\n"
@@ -1679,6 +1811,11 @@ static const char usage_text[] =
 	"runtime; each must refuse it, and nothing may be left behind.\n"
 	"--sign-key signs SHA256SUMS into SHA256SUMS.sig (a PEM private key file or a PKCS#11\n"
 	"URI, as 'sigward allowlist sign --key'); 'sigward audit verify' checks a bundle.\n"
+	"Step 4 lists the containers of podman's store, runc's state directories (--runc-root,\n"
+	"default /run/runc), containerd's tasks (--containerd-state, default /run/containerd;\n"
+	"digests from --containerd-root, default [resolve] containerd_root) and Docker's running\n"
+	"containers (--docker-root, default [resolve] docker_root).\n"
+	"The decision log is read with its rotations (FILE.N, FILE.N.gz); a missing file is a finding.\n"
 	"T is RFC 3339 UTC or a duration back from now (90d). The sample is 20 containers by default.\n"
 	"Exit 0 no finding, 1 findings, 2 error.";
 
@@ -1702,6 +1839,9 @@ int cmd_audit(int argc, char **argv)
 		{ "containerd-address", required_argument, NULL, 1004 },
 		{ "containerd-namespace", required_argument, NULL, 1005 },
 		{ "docker-host", required_argument, NULL, 1006 },
+		{ "containerd-root", required_argument, NULL, 1007 },
+		{ "containerd-state", required_argument, NULL, 1008 },
+		{ "docker-root", required_argument, NULL, 1009 },
 		{ "sign-key", required_argument, NULL, 'S' },
 		{ "rsa-pss", no_argument, NULL, 'p' },
 		{ "pkcs11-module", required_argument, NULL, 'm' },
@@ -1763,6 +1903,9 @@ int cmd_audit(int argc, char **argv)
 		case 1004: c.ctr_address = optarg; break;
 		case 1005: c.ctr_namespace = optarg; break;
 		case 1006: c.docker_host = optarg; break;
+		case 1007: c.containerd_root = optarg; break;
+		case 1008: c.containerd_state = optarg; break;
+		case 1009: c.docker_root = optarg; break;
 		case 'S':
 			if (n_sign_keys == SW_ARRAY_SIZE(sign_keys))
 				return cli_usage_error("audit", "at most %d --sign-key", SW_MAX_SIGS);
@@ -1802,6 +1945,14 @@ int cmd_audit(int argc, char **argv)
 		cli_signers_close(c.signers, c.n_signers);
 		return cli_fail(&e);
 	}
+	/* Step 4's stores: the options, else the roots sigward resolves from, else
+	 * containerd's and Docker's defaults. */
+	if (!c.containerd_root)
+		c.containerd_root = c.cfg.containerd_root ? c.cfg.containerd_root : "/var/lib/containerd";
+	if (!c.containerd_state)
+		c.containerd_state = "/run/containerd";
+	if (!c.docker_root)
+		c.docker_root = c.cfg.docker_root ? c.cfg.docker_root : SW_DOCKER_DEFAULT_ROOT;
 	struct stat st;
 	if (stat(c.out, &st) == 0) {
 		DIR *d = opendir(c.out);

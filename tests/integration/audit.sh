@@ -7,8 +7,10 @@
 # never listed. Containers started with runc and the sigward hook: ca (A) and cb
 # (B) in enforce mode, cc (C) in warn mode; with podman (a private store, the hook
 # through hooks.d): pa (A) and pb (B), and pc (C) through a warn-mode hooks.d.
+# On the test's containerd (ctr run, sigward-runc as runc binary) ka (A) and kb
+# (B); on its dockerd (--runtime sigward) da (A) and db (B).
 # Allowlist #2 then drops B. The audit must report:
-#  - ca and pa without finding, cb and pb as revoked (allowed at start, not in the
+#  - ca, pa, ka and da without finding, cb, pb, kb and db as revoked (allowed at start, not in the
 #    current list), cc and pc as unlisted, and their starts among the allows in
 #    warn mode;
 #  - with --negative-test: a never-listed image started through every wired
@@ -79,8 +81,10 @@ cleanup() {
 	[ $HAVE_PODMAN = 1 ] && $P rm -a -f -t 0 >/dev/null 2>&1
 	[ $HAVE_DOCKER = 1 ] && dk_stop_all
 	if [ -n "$CTRD_PID" ]; then
-		for t in $(timeout 20 ctr --address "$CT/sock" task ls -q 2>/dev/null); do
-			timeout 20 ctr --address "$CT/sock" task rm -f "$t" >/dev/null 2>&1
+		for ns in default swaudit; do
+			for t in $(timeout 20 ctr --address "$CT/sock" -n "$ns" task ls -q 2>/dev/null); do
+				timeout 20 ctr --address "$CT/sock" -n "$ns" task rm -f "$t" >/dev/null 2>&1
+			done
 		done
 		kill "$CTRD_PID" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$CTRD_PID" 2>/dev/null || break; sleep 0.1; done
@@ -181,7 +185,10 @@ install_list() {
 		cp -r "$out" "$lists/gen-$serial" &&
 		ln -sfn "gen-$serial" "$lists/current"
 }
-install_list 1 "$DA" "$DB" || bail "setup: allowlist #1"
+# Docker keeps only the image id (config digest) of a loaded image: listed too.
+image_id() { jq -r .config.digest "img/blobs/sha256/${1#sha256:}"; }
+IA=$(image_id "$DA") IB=$(image_id "$DB")
+install_list 1 "$DA" "$DB" "$IA" "$IB" || bail "setup: allowlist #1"
 
 # ---- containers: runc with the hook in each bundle ----
 start() { # start ID TAG DIGEST CONF-NAME [RUNC-ROOT]
@@ -261,15 +268,38 @@ else
 	echo "# dockerd not installed: the negative test does not go through Docker"
 fi
 
-# B is revoked by the next list, while cb keeps running.
-install_list 2 "$DA" || bail "setup: allowlist #2"
+# Step 4's containerd and Docker containers: ka (image A) and kb (B) run by
+# containerd through sigward-runc in namespace swaudit (the negative test uses
+# default), da (A) and db (B) by dockerd through its runtime sigward.
+C="ctr --address $CT/sock"
+if [ $HAVE_CTRD = 1 ]; then
+	tar -C img -cf img.tar . &&
+		timeout 120 $C -n swaudit images import --base-name localhost/img --digests img.tar >/dev/null ||
+		bail "setup: ctr images import"
+	for x in a b; do
+		timeout 120 $C -n swaudit run -d --runc-binary "$WRAP" "localhost/img:$x" "k$x" /bin/sleep 600 \
+			>"$T/ctr-$x.out" 2>&1 || bail "setup: ctr run k$x: $(cat "$T/ctr-$x.out")"
+	done
+fi
+if [ $HAVE_DOCKER = 1 ]; then
+	for x in a b; do
+		timeout 120 skopeo copy -q "oci:$T/img:$x" "docker-archive:$T/docker-$x.tar:sw/$x:v1" >"$T/load.log" 2>&1 &&
+			dk load -q -i "$T/docker-$x.tar" >>"$T/load.log" 2>&1 || bail "setup: skopeo + docker load of $x: $(cat "$T/load.log")"
+	done
+	DKA=$(dk run -d --runtime sigward --network none sw/a:v1 /bin/sleep 600) &&
+		DKB=$(dk run -d --runtime sigward --network none sw/b:v1 /bin/sleep 600) || bail "setup: docker run da, db"
+	DK_CTRS=$(dk ps -aq --no-trunc | sort) DK_IMGS=$(dk images -q --no-trunc | sort)
+fi
+
+# B is revoked by the next list, while cb, pb, kb and db keep running.
+install_list 2 "$DA" "$IA" || bail "setup: allowlist #2"
 
 # ---- the audit ----
 audit() { # audit OUTDIR: runs the audit, leaves its exit status in $RC
 	RC=0
-	"$CLI" audit --config "$T/enforce.conf" --out "$1" --runc-root "$T/runc" \
-		--hooks-dir "$T/hooks.d" --containerd-config "$T/no-containerd.toml" \
-		--docker-config "$T/no-daemon.json" >"$1.out" 2>&1 || RC=$?
+	"$CLI" audit --config "$T/enforce.conf" --out "$1" --containerd-state "$CT/state" --runc-root "$T/runc" \
+		--hooks-dir "$T/hooks.d" --containerd-config "$CT/config.toml" \
+		--docker-config "$T/daemon.json" >"$1.out" 2>&1 || RC=$?
 }
 audit "$T/out1"
 check "audit with a revoked and a warn-mode container exits 1 (findings)" [ "$RC" = 1 ]
@@ -297,6 +327,30 @@ if [ $HAVE_PODMAN = 1 ]; then
 	check "report: podman's pc (warn mode, unlisted) is an unlisted finding" \
 		bash -c '[[ $0 == unlisted:* && $1 == true ]]' "$(ctr_field "$PC" finding)" "$(ctr_field "$PC" _finding)"
 fi
+ctr_row() { jq -c --arg id "$1" '.sections[] | select(.step == 4) | .tables.containers[] | select(.container == $id)' "$R"; }
+if [ $HAVE_CTRD = 1 ]; then
+	echo "#   ka: $(ctr_row ka)"
+	check "report: containerd's ka (image A): running, digests from its metadata, allowed at start by audittest#1, no finding" \
+		[ "$(ctr_field ka runtime)|$(ctr_field ka state)|$(ctr_field ka reference)|$(ctr_field ka 'list at start')|$(ctr_field ka finding)|$(ctr_field ka _finding)" = \
+		"containerd (namespace swaudit)|running|localhost/img:a|audittest#1||false" ]
+	check "report: containerd's ka: manifest digest and image id, in the current list, signers and the start decision" \
+		bash -c '[[ $0 == *"$3 (manifest)"* && $0 == *"$4 (image-id)"* && $1 == yes:* && $2 == "allow (enforce mode): "* && -n $5 ]]' \
+		"$(ctr_field ka digests)" "$(ctr_field ka 'in current list')" "$(ctr_field ka 'start decision (log)')" "$DA" "$IA" \
+		"$(ctr_field ka 'signers at start')"
+	check "report: containerd's kb (image B, removed by list #2) is a revoked finding" \
+		bash -c '[[ $0 == revoked:* && $1 == true && $2 == "audittest#1" ]]' "$(ctr_field kb finding)" "$(ctr_field kb _finding)" "$(ctr_field kb 'list at start')"
+fi
+if [ $HAVE_DOCKER = 1 ]; then
+	echo "#   da: $(ctr_row "$DKA")"
+	check "report: Docker's da (image A): running under its runtime sigward, image id, allowed at start by audittest#1, no finding" \
+		[ "$(ctr_field "$DKA" runtime)|$(ctr_field "$DKA" state)|$(ctr_field "$DKA" reference)|$(ctr_field "$DKA" hook)|$(ctr_field "$DKA" 'list at start')|$(ctr_field "$DKA" finding)" = \
+		"docker|running|sw/a:v1|runtime sigward (sigward-runc, step 2)|audittest#1|" ]
+	check "report: Docker's da: its image id, in the current list, its start decision" \
+		bash -c '[[ $0 == *"$3 (image-id)"* && $1 == "yes: $3"* && $2 == "allow (enforce mode): "* ]]' \
+		"$(ctr_field "$DKA" digests)" "$(ctr_field "$DKA" 'in current list')" "$(ctr_field "$DKA" 'start decision (log)')" "$IA"
+	check "report: Docker's db (image B, removed by list #2) is a revoked finding" \
+		bash -c '[[ $0 == revoked:* && $1 == true ]]' "$(ctr_field "$DKB" finding)" "$(ctr_field "$DKB" _finding)"
+fi
 check "report: the digests come from the annotation" bash -c '[[ $0 == *"$1"* ]]' "$(ctr_field cb digests)" "$DB"
 WARN_STARTS=cc
 [ $HAVE_PODMAN = 1 ] && WARN_STARTS=cc,$PC
@@ -312,7 +366,7 @@ check "report: both generations, #2 current" \
 check "evidence: config, key, manifest, manifest.sig, decisions excerpt" \
 	test -s out1/evidence/config/00-enforce.conf -a -s out1/evidence/keys/test.pub -a -s out1/evidence/allowlist/manifest \
 	-a -s out1/evidence/allowlist/manifest.sig -a -s out1/evidence/decisions.jsonl
-NSTARTS=$((3 + 3 * HAVE_PODMAN))
+NSTARTS=$((3 + 3 * HAVE_PODMAN + 2 * HAVE_CTRD + 2 * HAVE_DOCKER))
 check "evidence: the decisions excerpt holds the $NSTARTS starts" [ "$(wc -l <out1/evidence/decisions.jsonl)" = $NSTARTS ]
 check "report: config file hash matches the copy" \
 	[ "$(jq -r '.sections[] | select(.step == 3) | .tables["configuration files"][0].sha256' "$R")" = "$(sha256sum <"$T/enforce.conf" | cut -d' ' -f1)" ]
@@ -333,7 +387,7 @@ openssl genpkey -algorithm ed25519 -out audit-ed.key 2>/dev/null &&
 	openssl pkey -in other.key -pubout -out other.pub 2>/dev/null || bail "setup: audit signing keys"
 keyid() { openssl pkey -pubin -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 RC=0
-"$CLI" audit --config "$T/enforce.conf" --out "$T/outs" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
+"$CLI" audit --config "$T/enforce.conf" --out "$T/outs" --containerd-state "$CT/state" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
 	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" \
 	--sign-key "$T/audit-ed.key" --sign-key "$T/audit-p256.key" >"$T/outs.out" 2>&1 || RC=$?
 check "--sign-key twice: the audit runs (exit 1: findings) and writes SHA256SUMS.sig, one line per key" \
@@ -394,7 +448,7 @@ if command -v softhsm2-util >/dev/null 2>&1 && [ -r "$SOFTHSM_MODULE" ]; then
 		softhsm2-util --import audit-p256.key --token audittok --label auditkey --id 01 --pin 1234 >/dev/null ||
 		bail "setup: softhsm2 token"
 	RC=0
-	"$CLI" audit --config "$T/enforce.conf" --out "$T/outs-hsm" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
+	"$CLI" audit --config "$T/enforce.conf" --out "$T/outs-hsm" --containerd-state "$CT/state" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
 		--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" \
 		--sign-key "pkcs11:token=audittok;object=auditkey;type=private?pin-value=1234&module-path=$SOFTHSM_MODULE" \
 		>"$T/outs-hsm.out" 2>&1 || RC=$?
@@ -418,7 +472,7 @@ if [ $HAVE_DOCKER = 1 ]; then
 fi
 [ $HAVE_PODMAN = 1 ] && PODMAN_IMAGES=$($P images -q --no-trunc | sort)
 RC=0
-"$CLI" audit --config "$T/enforce.conf" --out "$T/out3" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
+"$CLI" audit --config "$T/enforce.conf" --out "$T/out3" --containerd-state "$CT/state" --runc-root "$T/runc" --hooks-dir "$T/hooks.d" \
 	--containerd-config "$CTRD_CONF" --docker-config "$DOCKER_CONF" "${NEG_ARGS[@]}" >"$T/out3.out" 2>&1 || RC=$?
 R3=$T/out3/report.json
 WANT_RT=runc
@@ -470,7 +524,7 @@ if [ $HAVE_CTRD = 1 ]; then
 		jq -e --arg d "$NEG_DIGEST" '.runtime == "sigward-runc" and ([.digests[] | select(.source == "containerd") | .digest] | index($d) != null)' \
 		out3/evidence/negative-test/containerd/decision.jsonl
 	check "--negative-test: containerd: no container, image, content or namespace left (ctr asked independently)" \
-		bash -c '[ -z "$($0 namespaces ls -q)" ] && [ -z "$($0 -n default containers ls -q)" ] && [ -z "$($0 -n default images ls -q)" ] &&
+		bash -c '[ "$($0 namespaces ls -q)" = swaudit ] && [ -z "$($0 -n default containers ls -q)" ] && [ -z "$($0 -n default images ls -q)" ] &&
 			[ -z "$($0 -n default content ls -q)" ]' "$C"
 fi
 if [ $HAVE_DOCKER = 1 ]; then
@@ -478,7 +532,7 @@ if [ $HAVE_DOCKER = 1 ]; then
 		bash -c '[[ $0 == *"--runtime sigward"* ]] && jq -e --arg d "$1" ".runtime == \"sigward-runc\" and ([.digests[].digest] | index(\$d) != null)" "$2" >/dev/null' \
 		"$(negrow docker start)" "$NEG_ID" out3/evidence/negative-test/docker/decision.jsonl
 	check "--negative-test: docker: no container and no image left (docker asked independently)" \
-		bash -c '[ -z "$(dk ps -aq)" ] && [ -z "$(dk images -q)" ]'
+		[ "$(dk ps -aq --no-trunc | sort)|$(dk images -q --no-trunc | sort)" = "$DK_CTRS|$DK_IMGS" ]
 fi
 check "--negative-test: the runc container and the private directory are gone" \
 	bash -c '[[ $0 == /tmp/sigward-audit-neg.* ]] && [ ! -e "$0" ] && ! $1 state "sigward-audit-negative-${0##*.}" >/dev/null 2>&1' "$NEG_TMP" "$RUNC"
@@ -499,7 +553,7 @@ printf '{"runtimes": {"sigward": {"path": "%s"}}, "default-runtime": "sigward", 
 	"$WRAP" "$T" >"$T/dead-daemon.json"
 mkdir -p "$T/hooks-none"
 RC=0
-"$CLI" audit --config "$T/enforce.conf" --out "$T/out4" --runc-root "$T/runc" --hooks-dir "$T/hooks-none" \
+"$CLI" audit --config "$T/enforce.conf" --out "$T/out4" --containerd-state "$CT/state" --runc-root "$T/runc" --hooks-dir "$T/hooks-none" \
 	--containerd-config "$T/dead-containerd.toml" --docker-config "$T/dead-daemon.json" \
 	--negative-test --hook "$HOOK" >"$T/out4.out" 2>&1 || RC=$?
 F4=$(jq -r '.sections[] | select(.step == 6) | .findings[]' "$T/out4/report.json" 2>/dev/null)
@@ -523,7 +577,7 @@ if [ $HAVE_DOCKER = 1 ]; then
 	done
 	[ "$(dk info -f '{{.DefaultRuntime}}' 2>/dev/null)" = sigward ] || bail "setup: dockerd did not take sigward as default-runtime"
 	RC=0
-	"$CLI" audit --config "$T/enforce.conf" --out "$T/out5" --runc-root "$T/runc" --hooks-dir "$T/hooks-none" \
+	"$CLI" audit --config "$T/enforce.conf" --out "$T/out5" --containerd-state "$CT/state" --runc-root "$T/runc" --hooks-dir "$T/hooks-none" \
 		--containerd-config "$T/no-containerd.toml" --docker-config "$T/daemon.json" --docker-host "$DOCKER_HOST" \
 		--negative-test --hook "$HOOK" >"$T/out5.out" 2>&1 || RC=$?
 	R5=$T/out5/report.json
@@ -532,8 +586,9 @@ if [ $HAVE_DOCKER = 1 ]; then
 			jq -e ".sections[] | select(.step == 6) | (.findings | length) == 0 and (.tables[\"negative tests\"][] | select(.runtime == \"docker\") |
 				(.start | contains(\"default-runtime\")) and (.container as \$c | .refusal | startswith(\"sigward: denied container \" + \$c + \": \")) and
 				(.[\"decision log record\"] | startswith(\"deny: \")) and .[\"left behind\"] == \"nothing\")" "$0" >/dev/null &&
-			! grep -q -- "--runtime" "$1" && [ -z "$(dk ps -aq)" ] && [ -z "$(dk images -q)" ]' \
-		"$R5" "$T/out5/evidence/negative-test/docker/transcript.txt"
+			! grep -q -- "--runtime" "$1" && [ "$2" = "$3" ]' \
+		"$R5" "$T/out5/evidence/negative-test/docker/transcript.txt" "$(dk ps -aq --no-trunc | sort)|$(dk images -q --no-trunc | sort)" \
+		"$DK_CTRS|$DK_IMGS"
 fi
 
 # ---- a tampered log: one line deleted ----
@@ -564,7 +619,7 @@ hookrun rot-a3 "$T/bundle-ca"; hookrun rot-a4 "$T/bundle-ca"
 check "the rotated log verifies with sigward log verify (3 files)" \
 	bash -c '"$0" log verify --config "$1" | grep -q "6 records in 3 files, chain intact, head matches"' "$CLI" "$T/rot.conf"
 RC=0
-"$CLI" audit --config "$T/rot.conf" --out "$T/out-rot" --runc-root "$T/no-runc" --hooks-dir "$T/hooks-none" \
+"$CLI" audit --config "$T/rot.conf" --out "$T/out-rot" --containerd-state "$CT/state" --runc-root "$T/no-runc" --hooks-dir "$T/hooks-none" \
 	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" >"$T/out-rot.out" 2>&1 || RC=$?
 RR=$T/out-rot/report.json
 check "rotated log: the audit ran (exit 0 or 1)" bash -c '[ "$0" -le 1 ] && [ -s "$1" ]' "$RC" "$RR"
@@ -581,7 +636,7 @@ check "rotated log: the excerpt holds the records of every file" \
 	[ "$(jq -r .container "$T/out-rot/evidence/decisions.jsonl" | paste -sd,)" = rot-a1,rot-b1,rot-a2,rot-b2,rot-a3,rot-a4 ]
 # A period before every record: none is in it, the three files are still verified.
 RC=0
-"$CLI" audit --config "$T/rot.conf" --out "$T/out-rot-since" --since 2001-01-01T00:00:00Z --until 2001-01-02T00:00:00Z --runc-root "$T/no-runc" --hooks-dir "$T/hooks-none" \
+"$CLI" audit --config "$T/rot.conf" --out "$T/out-rot-since" --since 2001-01-01T00:00:00Z --until 2001-01-02T00:00:00Z --containerd-state "$CT/state" --runc-root "$T/no-runc" --hooks-dir "$T/hooks-none" \
 	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" >"$T/out-rot-since.out" 2>&1 || RC=$?
 check "rotated log, a period before every record: no record in the period, the three files still verified, no finding" \
 	bash -c '[ "$(wc -c <"$0/evidence/decisions.jsonl")" = 0 ] &&
@@ -590,7 +645,7 @@ check "rotated log, a period before every record: no record in the period, the t
 # The middle file deleted: a finding naming it, and the break it leaves.
 rm "$RL.1"
 RC=0
-"$CLI" audit --config "$T/rot.conf" --out "$T/out-rot2" --runc-root "$T/no-runc" --hooks-dir "$T/hooks-none" \
+"$CLI" audit --config "$T/rot.conf" --out "$T/out-rot2" --containerd-state "$CT/state" --runc-root "$T/no-runc" --hooks-dir "$T/hooks-none" \
 	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" >"$T/out-rot2.out" 2>&1 || RC=$?
 F8=$(jq -r '.sections[] | select(.step == 8) | .findings[]' "$T/out-rot2/report.json" 2>/dev/null)
 check "rotated log, FILE.1 deleted: exit 1, a finding naming it and the break between FILE.2.gz and FILE" \
@@ -610,7 +665,7 @@ check "cs1 starts under list bigserial#2^63" start cs1 a "$DA" big "$T/runc-big"
 SCOPE=bigserial LISTS=$T/big/lists install_list $BIG2 "$DA" || bail "setup: allowlist #2^64-1"
 check "cs2 starts under list bigserial#2^64-1" start cs2 a "$DA" big "$T/runc-big"
 RC=0
-"$CLI" audit --config "$T/big.conf" --out "$T/out-big" --runc-root "$T/runc-big" --hooks-dir "$T/hooks.d" \
+"$CLI" audit --config "$T/big.conf" --out "$T/out-big" --containerd-state "$CT/state" --runc-root "$T/runc-big" --hooks-dir "$T/hooks.d" \
 	--containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" >"$T/out-big.out" 2>&1 || RC=$?
 RB=$T/out-big/report.json
 R=$RB
