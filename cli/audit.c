@@ -1812,8 +1812,9 @@ static const char usage_text[] =
 	"--sign-key signs SHA256SUMS into SHA256SUMS.sig (a PEM private key file or a PKCS#11\n"
 	"URI, as 'sigward allowlist sign --key'); 'sigward audit verify' checks a bundle.\n"
 	"Step 4 lists the containers of podman's store, runc's state directories (--runc-root,\n"
-	"default /run/runc), containerd's tasks (--containerd-state, default /run/containerd;\n"
-	"digests from --containerd-root, default [resolve] containerd_root) and Docker's running\n"
+	"default /run/runc), containerd's tasks (--containerd-state, default config.toml's state\n"
+	"or /run/containerd; digests from --containerd-root, default [resolve] containerd_root,\n"
+	"config.toml's root or /var/lib/containerd) and Docker's running\n"
 	"containers (--docker-root, default [resolve] docker_root).\n"
 	"The decision log is read with its rotations (FILE.N, FILE.N.gz); a missing file is a finding.\n"
 	"T is RFC 3339 UTC or a duration back from now (90d). The sample is 20 containers by default.\n"
@@ -1946,11 +1947,10 @@ int cmd_audit(int argc, char **argv)
 		return cli_fail(&e);
 	}
 	/* Step 4's stores: the options, else the roots sigward resolves from, else
-	 * containerd's and Docker's defaults. */
-	if (!c.containerd_root)
-		c.containerd_root = c.cfg.containerd_root ? c.cfg.containerd_root : "/var/lib/containerd";
-	if (!c.containerd_state)
-		c.containerd_state = "/run/containerd";
+	 * (containerd's, after detect_wiring below) what containerd's config.toml
+	 * says, else containerd's and Docker's defaults. */
+	if (!c.containerd_root && c.cfg.containerd_root)
+		c.containerd_root = c.cfg.containerd_root;
 	if (!c.docker_root)
 		c.docker_root = c.cfg.docker_root ? c.cfg.docker_root : SW_DOCKER_DEFAULT_ROOT;
 	struct stat st;
@@ -1988,6 +1988,10 @@ int cmd_audit(int argc, char **argv)
 	/* The negative test first, so that its refusals are in the log read for
 	 * step 8; it goes through what step 2 finds wired. */
 	detect_wiring(&c);
+	if (!c.containerd_root)
+		c.containerd_root = c.ctrd.root[0] ? c.ctrd.root : "/var/lib/containerd";
+	if (!c.containerd_state)
+		c.containerd_state = c.ctrd.state[0] ? c.ctrd.state : "/run/containerd";
 	step_negative(&c, config);
 	if (!until)
 		c.until = sw_now();

@@ -297,7 +297,9 @@ install_list 2 "$DA" "$IA" || bail "setup: allowlist #2"
 # ---- the audit ----
 audit() { # audit OUTDIR: runs the audit, leaves its exit status in $RC
 	RC=0
-	"$CLI" audit --config "$T/enforce.conf" --out "$1" --containerd-state "$CT/state" --runc-root "$T/runc" \
+	# No --containerd-state: containerd's tasks are found through the state
+	# directory its config.toml names.
+	"$CLI" audit --config "$T/enforce.conf" --out "$1" --runc-root "$T/runc" \
 		--hooks-dir "$T/hooks.d" --containerd-config "$CT/config.toml" \
 		--docker-config "$T/daemon.json" >"$1.out" 2>&1 || RC=$?
 }

@@ -18,6 +18,7 @@ static void test_containerd(void **state)
 	/* The shipped snippet (version 2, the CRI plugin's runc), with a [grpc] table. */
 	ctrd("version = 2\n"
 	     "root = \"/tmp/c/root\"\n"
+	     "state = '/tmp/c/state'\n"
 	     "[grpc]\n"
 	     "  address = \"/tmp/c/sock\"\n"
 	     "  uid = 0\n"
@@ -26,8 +27,15 @@ static void test_containerd(void **state)
 	     "  BinaryName = \"/usr/bin/sigward-runc\"\n", &w);
 	assert_true(w.wired);
 	assert_string_equal(w.binary, "/usr/bin/sigward-runc");
-	assert_int_equal(w.binary_line, 8);
+	assert_int_equal(w.binary_line, 9);
 	assert_string_equal(w.address, "/tmp/c/sock");
+	assert_string_equal(w.root, "/tmp/c/root");
+	assert_string_equal(w.state, "/tmp/c/state");
+	/* root and state count only at the top level, not inside a table. */
+	ctrd("[plugins.\"io.containerd.snapshotter.v1.overlayfs\"]\n  root_path = \"/x\"\n  root = \"/x\"\n"
+	     "[x]\nstate = \"/y\"\n", &w);
+	assert_string_equal(w.root, "");
+	assert_string_equal(w.state, "");
 
 	/* Commented out, or naming another runtime: not wired. An address outside
 	 * [grpc] (the ttrpc or debug socket) is not the client socket. */
