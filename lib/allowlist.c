@@ -198,6 +198,25 @@ int sw_manifest_parse(const char *text, size_t len, const char *what, sw_list *l
 
 /* ------------------------------------------------------------------- open */
 
+/* Read the signature file and open the entries file now (see sw_list.pinned).
+ * A missing file is left for the step that needs it to report. */
+static int pin(sw_list *l, sw_error *err)
+{
+	char what[4200];
+	l->pinned = true;
+	l->entries_fd = -1;
+	snprintf(what, sizeof what, "%s/%s", l->path, SW_SIGS_NAME);
+	int r = sw_read_file_at(l->dirfd, SW_SIGS_NAME, SW_SIGS_MAX, what, &l->sigs, &l->sigs_len, err);
+	if (r < 0 && -r != ENOENT)
+		return r;
+	l->entries_fd = openat(l->dirfd, SW_ENTRIES_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (l->entries_fd < 0 && errno != ENOENT) {
+		snprintf(what, sizeof what, "%s/%s", l->path, SW_ENTRIES_NAME);
+		return sw_err_errno(err, errno, "%s: cannot open", what);
+	}
+	return 0;
+}
+
 static int open_fd(int dirfd, const char *path, bool lazy, sw_list *l, sw_error *err)
 {
 	memset(l, 0, sizeof *l);
@@ -223,7 +242,7 @@ static int open_fd(int dirfd, const char *path, bool lazy, sw_list *l, sw_error 
 	l->bins_text_len = (size_t)(c.end - c.p);
 	if (l->bins_text_len == 0 || l->bins_text[l->bins_text_len - 1] != '\n')
 		return sw_err(err, SW_EINVAL, "%s: the bin lines are missing or not terminated", what);
-	return 0;
+	return pin(l, err);
 }
 
 int sw_list_open_fd(int dirfd, const char *path, sw_list *l, sw_error *err)
@@ -242,6 +261,17 @@ int sw_list_open_dir(const char *dir, sw_list *l, sw_error *err)
 	return sw_list_open_fd(fd, dir, l, err);
 }
 
+enum { OPEN_RETRIES = 8 };
+
+/* Does the link at path now name another directory than dirfd? */
+static bool current_moved(const char *path, int dirfd)
+{
+	struct stat held, now;
+	if (fstat(dirfd, &held) < 0 || stat(path, &now) < 0)
+		return false;
+	return held.st_dev != now.st_dev || held.st_ino != now.st_ino;
+}
+
 static int open_current(const char *lists_dir, bool lazy, sw_list *l, sw_error *err)
 {
 	char path[4200];
@@ -249,15 +279,23 @@ static int open_current(const char *lists_dir, bool lazy, sw_list *l, sw_error *
 	/* `current` is a symlink by design (the atomic switch); everything below it
 	 * is read through this one directory fd, so a switch between two reads
 	 * cannot mix generations. */
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		memset(l, 0, sizeof *l);
-		l->dirfd = -1;
-		if (errno == ENOENT)
-			return sw_err(err, SW_ENOTFOUND, "%s: no allowlist installed", path);
-		return sw_err_errno(err, errno, "%s: cannot open allowlist", path);
+	for (unsigned attempt = 0;; attempt++) {
+		int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			memset(l, 0, sizeof *l);
+			l->dirfd = -1;
+			if (errno == ENOENT)
+				return sw_err(err, SW_ENOTFOUND, "%s: no allowlist installed", path);
+			return sw_err_errno(err, errno, "%s: cannot open allowlist", path);
+		}
+		int r = open_fd(fd, path, lazy, l, err);
+		/* A file that vanished from the generation just opened: refreshes have
+		 * switched `current` since and pruned that generation. Take the new one. */
+		bool vanished = (r == -ENOENT || (r >= 0 && l->pinned && (!l->sigs || l->entries_fd < 0)));
+		if (!vanished || attempt == OPEN_RETRIES || !current_moved(path, l->dirfd))
+			return r;
+		sw_list_close(l);
 	}
-	return open_fd(fd, path, lazy, l, err);
 }
 
 int sw_list_open_current(const char *lists_dir, sw_list *l, sw_error *err)
@@ -275,6 +313,11 @@ void sw_list_close(sw_list *l)
 	if (l->dirfd >= 0)
 		close(l->dirfd);
 	l->dirfd = -1;
+	if (l->pinned && l->entries_fd >= 0)
+		close(l->entries_fd);
+	l->pinned = false;
+	free(l->sigs);
+	l->sigs = NULL;
 	free(l->path);
 	free(l->manifest);
 	free(l->bins);
@@ -303,14 +346,22 @@ static int read_sigs(const sw_list *l, sigset *s, sw_error *err)
 {
 	char what[4200];
 	snprintf(what, sizeof what, "%s/%s", l->path, SW_SIGS_NAME);
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *owned = NULL;
+	const char *text;
 	size_t len;
 	memset(s, 0, sizeof *s);
-	int r = sw_read_file_at(l->dirfd, SW_SIGS_NAME, SW_SIGS_MAX, what, &text, &len, err);
+	int r = l->pinned ? (l->sigs ? 0 : -ENOENT)
+			  : sw_read_file_at(l->dirfd, SW_SIGS_NAME, SW_SIGS_MAX, what, &owned, &len, err);
 	if (r < 0) {
 		if (-r == ENOENT)
 			return sw_err(err, SW_EVERIFY, "%s: missing: the list is not signed", what);
 		return r;
+	}
+	if (l->pinned) {
+		text = l->sigs;
+		len = l->sigs_len;
+	} else {
+		text = owned;
 	}
 	sw_sha256(text, len, s->file_sha256);
 	unsigned line = 0;
@@ -491,9 +542,13 @@ int sw_list_verify(sw_list *l, const sw_verify_opts *o, sw_error *err)
 			      o->grace ? " (grace period over)" : "");
 	if (o->state_dir) {
 		uint64_t highest = 0;
-		r = sw_serial_get(o->state_dir, l->scope, &highest, err);
-		if (r < 0)
-			return r;
+		if (o->accepted) {
+			highest = *o->accepted;
+		} else {
+			r = sw_serial_get(o->state_dir, l->scope, &highest, err);
+			if (r < 0)
+				return r;
+		}
 		if (l->serial < highest) {
 			l->rollback = true;
 			return sw_err(err, SW_EPOLICY, "allowlist %s is older than serial %llu already accepted (rollback refused)",
@@ -684,9 +739,10 @@ int sw_list_lookup(const sw_list *l, const char *digest, char *ref_out, size_t r
 
 	char what[4200];
 	snprintf(what, sizeof what, "%s/%s", l->path, SW_ENTRIES_NAME);
-	_cleanup_close_ int fd = openat(l->dirfd, SW_ENTRIES_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	_cleanup_close_ int own = -1;
+	int fd = l->pinned ? l->entries_fd : (own = openat(l->dirfd, SW_ENTRIES_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
 	if (fd < 0)
-		return sw_err_errno(err, errno, "%s: cannot open", what);
+		return sw_err_errno(err, l->pinned ? ENOENT : errno, "%s: cannot open", what);
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);

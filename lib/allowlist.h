@@ -71,6 +71,13 @@ typedef struct sw_list {
 	size_t n_signers;
 	bool from_cache;            /* signatures taken from the verification cache */
 	bool rollback;              /* refused only because a higher serial was accepted */
+	/* A lazy open (enforcement) pins the generation: the signature file is read
+	 * and the entries file opened with the manifest, so a generation that later
+	 * refreshes prune while a start still holds it reads whole. */
+	bool pinned;
+	char *sigs;                 /* pinned: the signature file, NULL if it is missing */
+	size_t sigs_len;
+	int entries_fd;             /* pinned: the entries file, -1 if it is missing */
 } sw_list;
 
 typedef struct sw_verify_opts {
@@ -81,6 +88,13 @@ typedef struct sw_verify_opts {
 	const char *state_dir;      /* serial state + verification cache; NULL: neither */
 	bool use_cache;             /* read (and, with update_state, write) the cache */
 	bool update_state;          /* record a higher serial / write the cache (hook) */
+	/* The highest serial accepted for the scope, read before `current` was opened
+	 * (enforcement path). Compared instead of reading the state again: `current`
+	 * only moves forward, so a list opened after that read is never older unless
+	 * it was rolled back, while a start that races a refresh's switch (another
+	 * start accepted the newer list between this one's open and its check) is not
+	 * mistaken for a rollback. NULL: read the state during the check. */
+	const uint64_t *accepted;
 } sw_verify_opts;
 
 /* Open <lists_dir>/current. */

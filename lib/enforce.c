@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "declog.h"
 #include "oci.h"
@@ -29,24 +28,19 @@ static int resolve_step(const sw_enforce_req *req, sw_resolution *res, sw_error 
 	return r;
 }
 
-enum { SW_ENFORCE_SWITCH_RETRIES = 8 };
-
-/* Does <lists_dir>/current now name another generation than the one l holds? */
-static bool current_changed(const char *lists_dir, const sw_list *l)
-{
-	struct stat held, now;
-	if (fstat(l->dirfd, &held) < 0)
-		return false;
-	_cleanup_close_ int dfd = open(lists_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fstatat(dfd, "current", &now, 0) < 0)
-		return false;
-	return held.st_dev != now.st_dev || held.st_ino != now.st_ino;
-}
-
 /* Step 3: open `current` and verify it as the node's policy requires. */
 static int open_verified(const sw_enforce_req *req, sw_enforce_result *out, sw_list *l, sw_error *e)
 {
 	const sw_config *c = req->config;
+	/* The rollback record first, `current` second: see sw_verify_opts.accepted. */
+	uint64_t accepted = 0;
+	if (c->state_dir && c->scope) {
+		int r = sw_serial_get(c->state_dir, c->scope, &accepted, e);
+		if (r < 0) {
+			*l = (sw_list){ .dirfd = -1 };
+			return r;
+		}
+	}
 	int r = sw_list_open_current_lazy(c->lists_dir, l, e);
 	if (r < 0)
 		return r;
@@ -59,6 +53,7 @@ static int open_verified(const sw_enforce_req *req, sw_enforce_result *out, sw_l
 		.state_dir = c->state_dir,
 		.use_cache = c->verify_cache,
 		.update_state = !req->dry_run,
+		.accepted = c->state_dir && c->scope ? &accepted : NULL,
 	};
 	snprintf(out->scope, sizeof out->scope, "%s", l->scope);
 	out->serial = l->serial;
@@ -78,18 +73,7 @@ static void list_step(const sw_enforce_req *req, sw_enforce_result *out, sw_deci
 {
 	sw_error e = { 0 };
 	sw_list l = { .dirfd = -1 };
-	/* A start that opened `current` just before a refresh switched it can find
-	 * that a concurrent start has already accepted the newer serial: a race
-	 * with the switch, not a rollback. Open `current` again while it keeps
-	 * changing (bounded); an old generation that stays current is refused. */
 	int r = open_verified(req, out, &l, &e);
-	for (unsigned i = 0; r < 0 && l.rollback && i < SW_ENFORCE_SWITCH_RETRIES &&
-			     current_changed(req->config->lists_dir, &l); i++) {
-		sw_list_close(&l);
-		l = (sw_list){ .dirfd = -1 };
-		e = (sw_error){ 0 };
-		r = open_verified(req, out, &l, &e);
-	}
 	out->list_rc = r;
 	if (r < 0) {
 		copy_msg(out->list_msg, sizeof out->list_msg, &e);

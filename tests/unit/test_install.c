@@ -506,16 +506,16 @@ static void test_concurrent_installs(void **state)
 static void test_starts_during_switches(void **state)
 {
 	fixture *f = *state;
-	enum { FIRST = 1, LAST = 21, STARTERS = 4 };
-	/* entry-150 is in every list of serials 1..21 (make_list offsets by 7*serial). */
+	enum { FIRST = 1, LAST = 41, STARTERS = 8 };
+	/* entry-300 is in every list of serials 1..41 (make_list offsets by 7*serial). */
 	char *srcs[LAST + 1];
 	for (unsigned s = FIRST; s <= LAST; s++) {
 		char name[16];
 		snprintf(name, sizeof name, "s%u", s);
-		srcs[s] = make_list(f, name, 200, "test", s, sw_now() + 86400);
+		srcs[s] = make_list(f, name, 400, "test", s, sw_now() + 86400);
 	}
 	char listed[SW_DIGEST_STR];
-	digest_of(150, listed);
+	digest_of(300, listed);
 	char *bundle = tu_path(f->root, "bundle");
 	mkdir(bundle, 0755);
 	char cfgjson[512];
@@ -536,7 +536,6 @@ static void test_starts_during_switches(void **state)
 			sw_error e = { 0 };
 			if (sw_list_install(&f->cfg, srcs[s], false, NULL, 0, &e) < 0)
 				_exit(1);
-			usleep(5000);
 		}
 		_exit(0);
 	}
