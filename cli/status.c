@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "allowlist.h"
 #include "cli.h"
 #include "config.h"
+#include "ctrmeta.h"
 #include "declog.h"
 #include "install.h"
 #include "keys.h"
@@ -39,6 +41,12 @@ typedef struct wiring {
 	char containerd_msg[4600];
 	bool docker;
 	char docker_msg[4600];
+	/* The CRI plugin's pause image, when containerd is wired: every pod sandbox
+	 * starts from it, so it must be listed like any other image. */
+	sw_containerd_wiring cw;
+	bool pause_shown;
+	int pause_listed;          /* 1 listed, 0 not listed, -1 cannot tell */
+	char pause_msg[4600];
 } wiring;
 
 typedef struct counts {
@@ -86,14 +94,73 @@ static void check_containerd(const char *path, wiring *w)
 		snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s: not present", path);
 		return;
 	}
-	sw_containerd_wiring cw;
-	sw_wiring_containerd(text, len, &cw);
-	w->containerd = cw.wired;
-	if (cw.wired)
+	const sw_containerd_wiring *cw = &w->cw;
+	sw_wiring_containerd(text, len, &w->cw);
+	w->containerd = cw->wired;
+	if (cw->wired)
 		snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s:%u: BinaryName = \"%.160s\"", path,
-			 cw.binary_line, cw.binary);
+			 cw->binary_line, cw->binary);
 	else
 		snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s: no BinaryName pointing at sigward-runc", path);
+}
+
+#define DEFAULT_CONTAINERD_ROOT "/var/lib/containerd"
+#define CRI_NAMESPACE "k8s.io"
+
+/* Is the pause image (sandbox_image) in the installed list? Any digest a start
+ * from it can resolve to (the record's target, an index's manifests in the
+ * store, their configs) being listed is enough. */
+static void check_pause(const char *ctrd_path, const sw_list *l, bool list_ok, wiring *w)
+{
+	const sw_containerd_wiring *cw = &w->cw;
+	if (!cw->wired)
+		return;
+	w->pause_shown = true;
+	w->pause_listed = -1;
+	if (!cw->sandbox_image[0]) {
+		snprintf(w->pause_msg, sizeof w->pause_msg,
+			 "%s: sandbox_image is not set: the CRI plugin's built-in pause image starts every pod "
+			 "and must be listed like any other image", ctrd_path);
+		return;
+	}
+	const char *root = cw->root[0] ? cw->root : DEFAULT_CONTAINERD_ROOT;
+	sw_resolution *res = calloc(1, sizeof *res);
+	sw_error e = { 0 };
+	int r = res ? sw_containerd_image(root, CRI_NAMESPACE, cw->sandbox_image, res, &e)
+		    : sw_err_errno(&e, ENOMEM, "status");
+	char name[SW_SCOPE_MAX + 32];
+	snprintf(name, sizeof name, "%s#%llu", l->scope, (unsigned long long)l->serial);
+	if (r < 0) {
+		snprintf(w->pause_msg, sizeof w->pause_msg, "%.1024s (%s:%u): cannot tell: %s", cw->sandbox_image,
+			 ctrd_path, cw->sandbox_line, e.msg);
+	} else if (r == 0) {
+		snprintf(w->pause_msg, sizeof w->pause_msg,
+			 "%.1024s (%s:%u): not in containerd's store (%s, namespace " CRI_NAMESPACE
+			 ") yet; every pod starts from it, so it must be listed", cw->sandbox_image, ctrd_path,
+			 cw->sandbox_line, root);
+	} else if (!list_ok) {
+		snprintf(w->pause_msg, sizeof w->pause_msg, "%.1024s: cannot tell: no valid list", cw->sandbox_image);
+	} else {
+		w->pause_listed = 0;
+		for (size_t i = 0; i < res->n && w->pause_listed == 0; i++) {
+			r = sw_list_lookup(l, res->d[i].digest, NULL, 0, &e);
+			if (r < 0) {
+				w->pause_listed = -1;
+				snprintf(w->pause_msg, sizeof w->pause_msg, "%.1024s: cannot tell: %s", cw->sandbox_image,
+					 e.msg);
+			} else if (r == 1) {
+				w->pause_listed = 1;
+				snprintf(w->pause_msg, sizeof w->pause_msg, "%.1024s: listed in allowlist %s as %s (%s)",
+					 cw->sandbox_image, name, res->d[i].digest, res->d[i].kind);
+			}
+		}
+		if (w->pause_listed == 0)
+			snprintf(w->pause_msg, sizeof w->pause_msg,
+				 "%.1024s (%s %s): NOT in allowlist %s: every pod sandbox is refused",
+				 cw->sandbox_image, res->n ? res->d[0].kind : "image", res->n ? res->d[0].digest : "",
+				 name);
+	}
+	free(res);
 }
 
 static void check_docker(const char *path, wiring *w)
@@ -197,7 +264,8 @@ static void usage(void)
 	     "Shows the mode and scope, the trusted keys (id, algorithm, file), the installed\n"
 	     "list (serial, expiry, time left, signers, and whether it verifies now), the\n"
 	     "refresh daemon's state file when present, how the runtimes are wired to\n"
-	     "sigward (podman/CRI-O hooks.d, containerd BinaryName, Docker runtimes), and\n"
+	     "sigward (podman/CRI-O hooks.d, containerd BinaryName, Docker runtimes), whether\n"
+	     "the pause image of Kubernetes pods (containerd's sandbox_image) is listed, and\n"
 	     "the decisions of the last 24 hours from the decision log.\n"
 	     "Defaults: --hooks-dir " DEFAULT_HOOKS_DIR ",\n"
 	     "  --containerd-config " DEFAULT_CONTAINERD ", --docker-config " DEFAULT_DOCKER ".\n"
@@ -282,6 +350,7 @@ int cmd_status(int argc, char **argv)
 	check_hooks(hooks_dir, &w);
 	check_containerd(ctrd, &w);
 	check_docker(docker, &w);
+	check_pause(ctrd, &l, list_ok, &w);
 
 	counts k = { 0 };
 	count_decisions(cfg.log_file, now - LOG_WINDOW, &k);
@@ -347,7 +416,17 @@ int cmd_status(int argc, char **argv)
 		cli_json_str(stdout, w.containerd_msg);
 		printf("},\"docker\":{\"ok\":%s,\"detail\":", w.docker ? "true" : "false");
 		cli_json_str(stdout, w.docker_msg);
-		printf("}},\"decisions_24h\":");
+		printf("},\"pod_sandbox_image\":");
+		if (w.pause_shown) {
+			printf("{\"image\":");
+			cli_json_str(stdout, w.cw.sandbox_image[0] ? w.cw.sandbox_image : NULL);
+			printf(",\"listed\":%s,\"detail\":", w.pause_listed == 1 ? "true" : w.pause_listed == 0 ? "false" : "null");
+			cli_json_str(stdout, w.pause_msg);
+			putchar('}');
+		} else {
+			printf("null");
+		}
+		printf("},\"decisions_24h\":");
 		if (k.ok)
 			printf("{\"allow\":%lu,\"deny\":%lu,\"warn\":%lu,\"unreadable\":%lu}", k.allow, k.deny, k.warn,
 			       k.unreadable);
@@ -387,6 +466,9 @@ int cmd_status(int argc, char **argv)
 		printf("wiring:\n  podman/CRI-O %s %s\n  containerd   %s %s\n  docker       %s %s\n",
 		       w.hooks_present ? "yes" : "no ", w.hooks_msg, w.containerd ? "yes" : "no ", w.containerd_msg,
 		       w.docker ? "yes" : "no ", w.docker_msg);
+		if (w.pause_shown)
+			printf("  pod pause    %s %s\n",
+			       w.pause_listed == 1 ? "yes" : w.pause_listed == 0 ? "NO " : "?  ", w.pause_msg);
 		if (k.ok)
 			printf("last 24h:    %lu allowed, %lu denied, %lu would-deny (warn)%s\n", k.allow, k.deny, k.warn,
 			       k.unreadable ? " (some lines unreadable: run 'sigward log verify')" : "");

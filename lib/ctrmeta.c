@@ -1184,7 +1184,7 @@ static int index_matches(rctx *c, const char *index, int depth, bool optional, c
 				return r;
 			ok = strcmp(chain, want_chain) == 0;
 		} else {
-			ok = strcmp(config, want_config) == 0;
+			ok = !want_config || strcmp(config, want_config) == 0;
 		}
 		if (!ok)
 			continue;
@@ -1567,13 +1567,62 @@ static int resolve_view(sw_bolt *db, void *ctx, sw_error *err)
 	return resolve_by_name(c, db, image, parent, err);
 }
 
+/* An image record by name: its target, and below it the manifests present in
+ * the store and their configs. No container, so no chain of custody. */
+static int image_view(sw_bolt *db, void *ctx, sw_error *err)
+{
+	rctx *c = ctx;
+	c->found = false;
+	c->n = 0;
+	c->blobs = 0;
+	c->best_effort = false;
+	target t;
+	int r = image_target(c, db, c->id, true, &t, err);
+	if (r <= 0)
+		return r;
+	c->found = true;
+	add_found(c, t.digest, kind_name(t.kind));
+	if (t.kind == MT_MANIFEST) {
+		char config[SW_DIGEST_STR];
+		if ((r = manifest_config(c, t.digest, config, err)) < 0)
+			return r;
+		add_found(c, config, "image-id");
+		return 0;
+	}
+	matches m = { 0 };
+	if ((r = index_matches(c, t.digest, 0, false, NULL, NULL, &m, err)) < 0)
+		return r;
+	for (size_t i = 0; i < m.n; i++) {
+		add_found(c, m.m[i].manifest, "manifest");
+		add_found(c, m.m[i].config, "image-id");
+	}
+	return 0;
+}
+
+static int run_view(const char *containerd_root, const char *ns, const char *id, sw_bolt_view_fn fn,
+		    const char *source, sw_resolution *r, sw_error *err);
+
+int sw_containerd_image(const char *containerd_root, const char *ns, const char *name, sw_resolution *r,
+			sw_error *err)
+{
+	if (!*name || strlen(name) > 1024)
+		return sw_err(err, SW_EINVAL, "image name \"%.80s\" is not a containerd image name", name);
+	return run_view(containerd_root, ns, name, image_view, "containerd", r, err);
+}
+
 int sw_containerd_resolve(const char *containerd_root, const char *ns, const char *container_id,
 			  sw_resolution *r, sw_error *err)
 {
-	if (!ns_valid(ns, strlen(ns)))
-		return sw_err(err, SW_EINVAL, "containerd namespace \"%.80s\" is not a valid identifier", ns);
 	if (!*container_id || strlen(container_id) > 1024 || strchr(container_id, '/'))
 		return sw_err(err, SW_EINVAL, "container id \"%.80s\" is not a containerd id", container_id);
+	return run_view(containerd_root, ns, container_id, resolve_view, NULL, r, err);
+}
+
+static int run_view(const char *containerd_root, const char *ns, const char *id, sw_bolt_view_fn fn,
+		    const char *source, sw_resolution *r, sw_error *err)
+{
+	if (!ns_valid(ns, strlen(ns)))
+		return sw_err(err, SW_EINVAL, "containerd namespace \"%.80s\" is not a valid identifier", ns);
 	_cleanup_close_ int rootfd = open(containerd_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		if (errno == ENOENT)
@@ -1586,7 +1635,9 @@ int sw_containerd_resolve(const char *containerd_root, const char *ns, const cha
 		return sw_err_errno(err, ENOMEM, "%s", containerd_root);
 	c->root = containerd_root;
 	c->ns = ns;
-	c->id = container_id;
+	c->id = id;
+	if (source)
+		snprintf(c->source, sizeof c->source, "%s", source);
 	c->rootfd = rootfd;
 	c->content_fd = -1;
 	snprintf(c->what, sizeof c->what, "%s/%s", containerd_root, SW_CONTAINERD_META);
@@ -1611,7 +1662,7 @@ int sw_containerd_resolve(const char *containerd_root, const char *ns, const cha
 			}
 			goto out;
 		}
-		ret = sw_bolt_view(db, resolve_view, c, err);
+		ret = sw_bolt_view(db, fn, c, err);
 		if (ret < 0)
 			goto out;
 	}

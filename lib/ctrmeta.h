@@ -126,4 +126,15 @@ int sw_containerd_bundle_namespace(const char *bundle, const char *container_id,
 int sw_containerd_resolve(const char *containerd_root, const char *ns, const char *container_id,
 			  sw_resolution *r, sw_error *err);
 
+/*
+ * Digests of the image record `name` of namespace ns (what a start from it could
+ * resolve to): the record's target ("manifest" or "index"), the manifests of an
+ * index that are in the content store, and their configs ("image-id"); source
+ * "containerd". For `sigward status` (is the CRI sandbox image listed?): no
+ * container, so no chain of custody. 1 found, 0 when the store, the namespace or
+ * the record does not exist, <0 on error.
+ */
+int sw_containerd_image(const char *containerd_root, const char *ns, const char *name, sw_resolution *r,
+			sw_error *err);
+
 #endif

@@ -87,6 +87,12 @@ void sw_wiring_containerd(const char *text, size_t len, sw_containerd_wiring *w)
 		} else if (kl == 7 && memcmp(ks, "address", 7) == 0 && strcmp(table, "grpc") == 0 &&
 			   toml_string(eq + 1, e, val, sizeof val)) {
 			memcpy(w->address, val, sizeof val);
+		} else if (kl == 13 && memcmp(ks, "sandbox_image", 13) == 0 &&
+			   (strcmp(table, "plugins.\"io.containerd.grpc.v1.cri\"") == 0 ||
+			    strcmp(table, "plugins.cri") == 0) &&
+			   toml_string(eq + 1, e, val, sizeof val)) {
+			memcpy(w->sandbox_image, val, sizeof val);
+			w->sandbox_line = line;
 		} else if (!table[0] && kl == 4 && memcmp(ks, "root", 4) == 0 && toml_string(eq + 1, e, val, sizeof val)) {
 			memcpy(w->root, val, sizeof val);
 		} else if (!table[0] && kl == 5 && memcmp(ks, "state", 5) == 0 && toml_string(eq + 1, e, val, sizeof val)) {

@@ -6,7 +6,9 @@
  *  - containerd (config.toml, version 1 or 2): a `BinaryName = ".../sigward-runc"`
  *    line that is not commented out, in any runtime's options table (the CRI
  *    plugin's runc, a RuntimeClass handler); and `[grpc] address`, the socket its
- *    clients use; the top-level `root` and `state` directories. A line reader for these keys, not a TOML parser: containerd's
+ *    clients use; the top-level `root` and `state` directories; the CRI plugin's
+ *    `sandbox_image` (version 2's plugins."io.containerd.grpc.v1.cri" table,
+ *    version 1's plugins.cri), the pause image of every pod. A line reader for these keys, not a TOML parser: containerd's
  *    own files keep them as one `key = "string"` line.
  *  - Docker (daemon.json): the `runtimes` entry whose `path` is sigward-runc, whether
  *    it is the `default-runtime` (otherwise only `--runtime NAME` uses it), and the
@@ -31,6 +33,8 @@ typedef struct sw_containerd_wiring {
 	char address[SW_WIRING_STR];     /* [grpc] address, "" when not set */
 	char root[SW_WIRING_STR];        /* top-level root (metadata, content), "" when not set */
 	char state[SW_WIRING_STR];       /* top-level state (task bundles), "" when not set */
+	char sandbox_image[SW_WIRING_STR]; /* the CRI plugin's pause image, "" when not set */
+	unsigned sandbox_line;           /* 1-based, 0 when not set */
 } sw_containerd_wiring;
 
 /* Never fails: an unreadable line is not wiring. */

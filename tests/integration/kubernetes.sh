@@ -19,7 +19,8 @@
 #    pods are decided at once, and the decision log's hash chain stays intact;
 #  - the decision log names source containerd-cri for CRI containers and
 #    sandboxes, containerd for ctr;
-#  - with the pause image no longer listed, RunPodSandbox is refused.
+#  - with the pause image no longer listed, RunPodSandbox is refused;
+#  - `sigward status` says whether the CRI plugin's sandbox_image is listed.
 #
 # Environment: SIGWARD_BUILD (build dir, default $SIGWARD_SRC/build),
 # SIGWARD_SRC (source dir), SIGWARD_REQUIRE_ALL=1 (a missing tool fails instead of
@@ -251,6 +252,28 @@ if echo "$dump" | grep -qF "BinaryName = \"$SHIM\"" && echo "$dump" | grep -qF "
 else
 	notok "containerd's CRI runc runtime takes config/containerd-kubernetes.toml.in (BinaryName = sigward-runc)" \
 		"$(echo "$dump" | grep -E 'BinaryName|sandbox_image')"
+fi
+
+# pause_status: `sigward status` on the test's configuration: the pod sandbox
+# image's "listed" (True/False/None) and detail from --json, then the text line.
+pause_status() {
+	"$CLI" status --config "$T/sigward.conf" --containerd-config "$T/containerd.toml" \
+		--hooks-dir "$T/none" --docker-config "$T/none" --json 2>&1 |
+		"$PY" -c 'import json, sys
+try:
+    p = json.load(sys.stdin)["wiring"]["pod_sandbox_image"]
+    print(p["listed"], p["detail"])
+except Exception as e:
+    print("unreadable:", e)'
+	"$CLI" status --config "$T/sigward.conf" --containerd-config "$T/containerd.toml" \
+		--hooks-dir "$T/none" --docker-config "$T/none" 2>&1 | grep "pod pause"
+}
+out=$(pause_status)
+if printf '%s' "$out" | grep -qxF "True $IMG:pause: listed in allowlist k8stest#1 as $PAUSE_MANIFEST (manifest)" &&
+	printf '%s' "$out" | grep -qE "^  pod pause    yes "; then
+	ok "sigward status: the CRI plugin's sandbox_image is listed (its manifest digest, read from containerd's store)"
+else
+	notok "sigward status: the CRI plugin's sandbox_image is listed" "$out"
 fi
 
 # ---- helpers ----
@@ -490,6 +513,13 @@ if C5=$(cri create "$POD" web after "$IMG:good" --log-dir "$T/logs/web" -- /bin/
 	ok "$case_"
 else
 	notok "$case_" "$(cat "$T/err")"
+fi
+out=$(pause_status)
+if printf '%s' "$out" | grep -qxF "False $IMG:pause (manifest $PAUSE_MANIFEST): NOT in allowlist k8stest#2: every pod sandbox is refused" &&
+	printf '%s' "$out" | grep -qE "^  pod pause    NO "; then
+	ok "sigward status: a sandbox_image no longer listed is shown as NOT listed (every pod sandbox is refused)"
+else
+	notok "sigward status: a sandbox_image no longer listed is shown as NOT listed" "$out"
 fi
 case_="RunPodSandbox with an unlisted pause image is refused with sigward's reason"
 if P=$(cri runp nopause --log-dir "$T/logs/nopause" 2>"$T/err"); then

@@ -36,6 +36,18 @@ static void test_containerd(void **state)
 	     "[x]\nstate = \"/y\"\n", &w);
 	assert_string_equal(w.root, "");
 	assert_string_equal(w.state, "");
+	assert_string_equal(w.sandbox_image, "");
+
+	/* The CRI plugin's pause image, version 2 and version 1; elsewhere it is not. */
+	ctrd("version = 2\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"registry.k8s.io/pause:3.9\"\n", &w);
+	assert_string_equal(w.sandbox_image, "registry.k8s.io/pause:3.9");
+	assert_int_equal(w.sandbox_line, 3);
+	ctrd("[plugins.cri]\nsandbox_image = 'localhost/pause:1'\n", &w);
+	assert_string_equal(w.sandbox_image, "localhost/pause:1");
+	ctrd("sandbox_image = \"a\"\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  sandbox_image = \"b\"\n"
+	     "[plugins.\"io.containerd.grpc.v1.cri\"]\n#  sandbox_image = \"c\"\n", &w);
+	assert_string_equal(w.sandbox_image, "");
+	assert_int_equal(w.sandbox_line, 0);
 
 	/* Commented out, or naming another runtime: not wired. An address outside
 	 * [grpc] (the ttrpc or debug socket) is not the client socket. */
