@@ -1474,10 +1474,9 @@ static int resolve_by_name(rctx *c, sw_bolt *db, const char *name, const char *p
 	return 0;
 }
 
-static int resolve_view(sw_bolt *db, void *ctx, sw_error *err)
+/* Start from scratch: a view's function may run again after a concurrent commit. */
+static void attempt_reset(rctx *c)
 {
-	rctx *c = ctx;
-	/* Start from scratch: this may be a retry after a concurrent commit. */
 	c->found = false;
 	c->n = 0;
 	c->blobs = 0;
@@ -1486,6 +1485,12 @@ static int resolve_view(sw_bolt *db, void *ctx, sw_error *err)
 	c->n_images = 0;
 	c->reference[0] = '\0';
 	c->image_id[0] = '\0';
+}
+
+static int resolve_view(sw_bolt *db, void *ctx, sw_error *err)
+{
+	rctx *c = ctx;
+	attempt_reset(c);
 
 	const char *cpath[] = { "v1", c->ns, "containers", c->id };
 	const size_t cn = SW_ARRAY_SIZE(cpath);
@@ -1572,10 +1577,7 @@ static int resolve_view(sw_bolt *db, void *ctx, sw_error *err)
 static int image_view(sw_bolt *db, void *ctx, sw_error *err)
 {
 	rctx *c = ctx;
-	c->found = false;
-	c->n = 0;
-	c->blobs = 0;
-	c->best_effort = false;
+	attempt_reset(c);
 	target t;
 	int r = image_target(c, db, c->id, true, &t, err);
 	if (r <= 0)

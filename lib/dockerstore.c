@@ -70,27 +70,6 @@ static int open_root(const char *root, int *out, sw_error *err)
 	return sw_err_errno(err, errno, "%s: cannot open Docker data root", root);
 }
 
-/* One directory below an open one: 1 opened, 0 missing, <0 error. A link is
- * refused: Docker's layout has none, and one could lead the lookup to records
- * that are not Docker's. */
-static int open_subdir(int dirfd, const char *name, const char *what, int *out, sw_error *err)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		*out = fd;
-		return 1;
-	}
-	int e = errno;
-	if (e == ENOENT)
-		return 0;
-	/* O_NOFOLLOW|O_DIRECTORY on a link fails with ELOOP or ENOTDIR: say which. */
-	struct stat st;
-	if ((e == ELOOP || e == ENOTDIR) && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode))
-		return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
-	return sw_err_errno(err, e, "%s: cannot open directory", what);
-}
-
 /* A path of directories ("a/b/c") below dirfd, each opened without following a
  * link; base names dirfd in messages. 1 opened, 0 a component is missing (*missing
  * then names it), <0 error. */
@@ -110,7 +89,7 @@ static int open_dirs(int dirfd, const char *base, const char *rel, int *out,
 		done = (size_t)(c - buf) + strlen(c);
 		sw_msgpath(what, sizeof what, "%s/%.*s", base, (int)done, rel);
 		int fd = -1;
-		int r = open_subdir(at, c, what, &fd, err);
+		int r = sw_open_subdir(at, c, what, &fd, err);
 		if (r < 0)
 			return r;
 		if (r == 0) {
@@ -762,7 +741,7 @@ static int store_holds(int imagefd, const char *image_path, const char *name, co
 	char base[PATHBUF], rel[128];
 	sw_msgpath(base, sizeof base, "%s/%s", image_path, name);
 	_cleanup_close_ int storefd = -1;
-	int r = open_subdir(imagefd, name, base, &storefd, err);
+	int r = sw_open_subdir(imagefd, name, base, &storefd, err);
 	if (r <= 0)
 		return r;
 	_cleanup_close_ int contentfd = -1;
@@ -880,7 +859,7 @@ static int lookup(const char *root, const char *cid, docker_image *img, sw_error
 	char image_path[PATHBUF];
 	sw_msgpath(image_path, sizeof image_path, "%s/image", root);
 	_cleanup_close_ int imagefd = -1;
-	r = open_subdir(rootfd, "image", image_path, &imagefd, err);
+	r = sw_open_subdir(rootfd, "image", image_path, &imagefd, err);
 	if (r < 0)
 		return r;
 	if (r == 0)
@@ -896,7 +875,7 @@ static int lookup(const char *root, const char *cid, docker_image *img, sw_error
 	char store_path[PATHBUF];
 	sw_msgpath(store_path, sizeof store_path, "%s/%s", image_path, driver);
 	_cleanup_close_ int storefd = -1;
-	r = open_subdir(imagefd, driver, store_path, &storefd, err);
+	r = sw_open_subdir(imagefd, driver, store_path, &storefd, err);
 	if (r < 0)
 		return r;
 	if (r == 0)

@@ -60,27 +60,6 @@ static int read_optional(int dirfd, const char *name, size_t max, const char *wh
 	return r;
 }
 
-/* A directory below the storage root: 1 opened, 0 missing, <0 error. A link is
- * refused: the layout never has one, and one could lead the lookup to records
- * that are not the storage's. */
-static int open_subdir(int dirfd, const char *name, const char *what, int *out, sw_error *err)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		*out = fd;
-		return 1;
-	}
-	int e = errno;
-	if (e == ENOENT)
-		return 0;
-	/* O_NOFOLLOW|O_DIRECTORY on a link fails with ELOOP or ENOTDIR: say which. */
-	struct stat st;
-	if ((e == ELOOP || e == ENOTDIR) && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode))
-		return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
-	return sw_err_errno(err, e, "%s: cannot open directory", what);
-}
-
 /* The storage root, following links (it is configuration): 1, 0 missing, <0. */
 static int open_root(const char *root, int *out, sw_error *err)
 {
@@ -718,7 +697,7 @@ static int verify_image(int imagesfd, const char *images_path, const char *image
 	char dir_what[PATHBUF];
 	sw_msgpath(dir_what, sizeof dir_what, "%s/%s", images_path, id);
 	_cleanup_close_ int datafd = -1;
-	int r = open_subdir(imagesfd, id, dir_what, &datafd, err);
+	int r = sw_open_subdir(imagesfd, id, dir_what, &datafd, err);
 	if (r < 0)
 		return r;
 	if (r == 0)
@@ -836,7 +815,7 @@ static int image_in_store(int rootfd, const store_paths *sp, const char *id,
 	sw_msgpath(images_json, sizeof images_json, "%s/images.json", images_path);
 
 	_cleanup_close_ int imagesfd = -1;
-	int r = open_subdir(rootfd, dirname, images_path, &imagesfd, err);
+	int r = sw_open_subdir(rootfd, dirname, images_path, &imagesfd, err);
 	if (r <= 0)
 		return r;
 
@@ -876,7 +855,7 @@ static int container_once(int rootfd, const char *root, const char *container_id
 		sw_msgpath(dirname, sizeof dirname, "%s-containers", drivers[d]);
 		sw_msgpath(dir_path, sizeof dir_path, "%s/%s", root, dirname);
 		_cleanup_close_ int cfd = -1;
-		int r = open_subdir(rootfd, dirname, dir_path, &cfd, err);
+		int r = sw_open_subdir(rootfd, dirname, dir_path, &cfd, err);
 		if (r < 0)
 			return r;
 		if (r == 0)

@@ -107,6 +107,24 @@ int sw_open_dir_at(int dirfd, const char *name, bool nofollow, sw_error *err)
 	return fd;
 }
 
+int sw_open_subdir(int dirfd, const char *name, const char *what, int *out, sw_error *err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		*out = fd;
+		return 1;
+	}
+	int e = errno;
+	if (e == ENOENT)
+		return 0;
+	/* O_NOFOLLOW|O_DIRECTORY on a link fails with ELOOP or ENOTDIR: say which. */
+	struct stat st;
+	if ((e == ELOOP || e == ENOTDIR) && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
+	return sw_err_errno(err, e, "%s: cannot open directory", what);
+}
+
 int sw_write_file_atomic_at(int dirfd, const char *dirpath, const char *name,
 			    const void *data, size_t len, mode_t mode, sw_error *err)
 {

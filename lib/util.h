@@ -54,6 +54,12 @@ int sw_read_file(const char *path, size_t max, char **out, size_t *len, sw_error
  * refuses a symlink as the final component. */
 int sw_open_dir_at(int dirfd, const char *name, bool nofollow, sw_error *err);
 
+/* A directory below an open one, opened without following a link (stores whose
+ * layout has none: a link could lead a lookup to records that are not the
+ * store's). 1 opened (*out set), 0 missing, <0 error; a link is "is a symbolic
+ * link, refused", naming `what`. */
+int sw_open_subdir(int dirfd, const char *name, const char *what, int *out, sw_error *err);
+
 /* Write data to dir/name atomically: temp file in dir, fsync, rename, fsync dir. */
 int sw_write_file_atomic_at(int dirfd, const char *dirpath, const char *name,
 			    const void *data, size_t len, mode_t mode, sw_error *err);

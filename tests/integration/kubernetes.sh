@@ -268,13 +268,19 @@ except Exception as e:
 	"$CLI" status --config "$T/sigward.conf" --containerd-config "$T/containerd.toml" \
 		--hooks-dir "$T/none" --docker-config "$T/none" 2>&1 | grep "pod pause"
 }
-out=$(pause_status)
-if printf '%s' "$out" | grep -qxF "True $IMG:pause: listed in allowlist k8stest#1 as $PAUSE_MANIFEST (manifest)" &&
-	printf '%s' "$out" | grep -qE "^  pod pause    yes "; then
-	ok "sigward status: the CRI plugin's sandbox_image is listed (its manifest digest, read from containerd's store)"
-else
-	notok "sigward status: the CRI plugin's sandbox_image is listed" "$out"
-fi
+# pause_check JSON_LINE TEXT_WORD CASE: pause_status prints JSON_LINE and a text
+# line "  pod pause    TEXT_WORD ...".
+pause_check() {
+	local out
+	out=$(pause_status)
+	if printf '%s' "$out" | grep -qxF "$1" && printf '%s' "$out" | grep -qE "^  pod pause    $2 "; then
+		ok "$3"
+	else
+		notok "$3" "$out"
+	fi
+}
+pause_check "True $IMG:pause: listed in allowlist k8stest#1 as $PAUSE_MANIFEST (manifest)" yes \
+	"sigward status: the CRI plugin's sandbox_image is listed (its manifest digest, read from containerd's store)"
 
 # ---- helpers ----
 # decision CONTAINER DECISION SOURCE [DIGEST]: the decision log's last record for
@@ -514,13 +520,8 @@ if C5=$(cri create "$POD" web after "$IMG:good" --log-dir "$T/logs/web" -- /bin/
 else
 	notok "$case_" "$(cat "$T/err")"
 fi
-out=$(pause_status)
-if printf '%s' "$out" | grep -qxF "False $IMG:pause (manifest $PAUSE_MANIFEST): NOT in allowlist k8stest#2: every pod sandbox is refused" &&
-	printf '%s' "$out" | grep -qE "^  pod pause    NO "; then
-	ok "sigward status: a sandbox_image no longer listed is shown as NOT listed (every pod sandbox is refused)"
-else
-	notok "sigward status: a sandbox_image no longer listed is shown as NOT listed" "$out"
-fi
+pause_check "False $IMG:pause (manifest $PAUSE_MANIFEST): NOT in allowlist k8stest#2: every pod sandbox is refused" "NO " \
+	"sigward status: a sandbox_image no longer listed is shown as NOT listed (every pod sandbox is refused)"
 case_="RunPodSandbox with an unlisted pause image is refused with sigward's reason"
 if P=$(cri runp nopause --log-dir "$T/logs/nopause" 2>"$T/err"); then
 	notok "$case_" "RunPodSandbox succeeded: sandbox $P"
