@@ -145,6 +145,19 @@ once() {
 	OUT=$(timeout "${2:-60}" "$SWD" --config "$1/sigward.conf" --once 2>&1)
 	RC=$?
 }
+# nginx and docker-registry write a request's access-log line once the response
+# is complete, so the line can trail the client's exit: wait until the servers'
+# logs stop growing (unchanged over two 0.1 s samples, at most 5 s).
+settle_logs() {
+	local prev='' now i=0 same=0
+	while [ $same -lt 2 ] && [ $i -lt 50 ]; do
+		now=$(stat -c %s ${NGINX_LOG:+"$NGINX_LOG"} ${REG_LOG:+"$REG_LOG"} 2>/dev/null | tr '\n' ' ')
+		if [ "$now" = "$prev" ]; then same=$((same + 1)); else same=0; fi
+		prev=$now
+		i=$((i + 1))
+		sleep 0.1
+	done
+}
 cur() { readlink "$1/lists/current" 2>/dev/null; }
 st() { jq -r "$2" "$1/status.json" 2>/dev/null; }
 # decide DIR BUNDLE -> HRC, HOUT: the hook as a runtime runs it
@@ -176,4 +189,10 @@ no_leftovers() {
 }
 why() { echo "rc=$RC current=$(cur "$1") status=$(cat "$1/status.json" 2>/dev/null) out=$(tail -c 400 <<<"$OUT")"; }
 logmark() { wc -l < "$1"; }
-since() { tail -n +"$(($2 + 1))" "$1"; }
+# since FILE MARK: the lines after MARK, once the servers' logs have settled. The
+# scripts run with pipefail and checks read this through `grep -q`, which exits at
+# the first match: tail's SIGPIPE on a long log must not turn a match into a miss.
+since() {
+	settle_logs
+	tail -n +"$(($2 + 1))" "$1" || true
+}
