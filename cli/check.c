@@ -18,67 +18,6 @@
 #include "resolve.h"
 #include "util.h"
 
-/* The digest form: steps 3 and 4 of the hook with the digest given, so the
- * wording of the verdict is the hook's own (sw_decide). */
-static void check_digest(const sw_config *c, const char *digest, sw_enforce_result *out)
-{
-	memset(out, 0, sizeof *out);
-	sw_decision_input in = { .mode = c->mode, .container_id = "check", .res = &out->res };
-	sw_error e = { 0 };
-	out->resolve_rc = sw_resolution_add(&out->res, digest, "command line", "unknown", &e);
-	if (out->resolve_rc < 0) {
-		snprintf(out->resolve_msg, sizeof out->resolve_msg, "%s", e.msg);
-		in.resolve_rc = out->resolve_rc;
-		in.resolve_msg = out->resolve_msg;
-		sw_decide(&in, &out->decision);
-		return;
-	}
-	sw_list l = { .dirfd = -1 };
-	int r = sw_list_open_current(c->lists_dir, &l, &e);
-	if (r >= 0) {
-		sw_verify_opts o = {
-			.scope = c->scope,
-			.threshold = c->threshold,
-			.now = sw_now(),
-			.grace = c->grace,
-			.keys_dir = c->keys_dir,
-			.state_dir = c->state_dir,
-			.use_cache = c->verify_cache,
-			.update_state = false,
-		};
-		snprintf(out->scope, sizeof out->scope, "%s", l.scope);
-		out->serial = l.serial;
-		out->expires = l.expires;
-		snprintf(out->list_path, sizeof out->list_path, "%s", l.path ? l.path : "");
-		r = sw_list_verify(&l, &o, &e);
-		out->from_cache = l.from_cache;
-		if (r >= 0) {
-			out->n_signers = l.n_signers;
-			memcpy(out->signers, l.signers, sizeof out->signers);
-		}
-	}
-	out->list_rc = r;
-	if (r < 0) {
-		snprintf(out->list_msg, sizeof out->list_msg, "%s", e.msg);
-		in.list_rc = r;
-		in.list_msg = out->list_msg;
-	} else {
-		in.scope = out->scope;
-		in.serial = out->serial;
-		r = sw_list_lookup(&l, digest, out->matched_ref, sizeof out->matched_ref, &e);
-		if (r < 0) {
-			snprintf(out->list_msg, sizeof out->list_msg, "%s", e.msg);
-			in.lookup_rc = r;
-			in.lookup_msg = out->list_msg;
-		} else if (r == 1) {
-			snprintf(out->matched, sizeof out->matched, "%s", digest);
-			in.matched = out->matched;
-		}
-	}
-	sw_list_close(&l);
-	sw_decide(&in, &out->decision);
-}
-
 static void print_text(const sw_config *cfg, const char *id, const char *bundle, const sw_enforce_result *res)
 {
 	if (id)
@@ -233,7 +172,7 @@ int cmd_check(int argc, char **argv)
 	}
 	sw_enforce_result res;
 	if (digest_arg) {
-		check_digest(&cfg, digest, &res);
+		sw_enforce_digest(&cfg, digest, &res);
 	} else {
 		sw_enforce_req req = { .config = &cfg, .container_id = id, .bundle = bundle, .runtime = "check", .dry_run = true };
 		sw_enforce(&req, &res);

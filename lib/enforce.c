@@ -101,6 +101,23 @@ static void list_step(const sw_enforce_req *req, sw_enforce_result *out, sw_deci
 	sw_list_close(&l);
 }
 
+void sw_enforce_digest(const sw_config *c, const char *digest, sw_enforce_result *out)
+{
+	memset(out, 0, sizeof *out);
+	sw_enforce_req req = { .config = c, .container_id = "check", .runtime = "check", .dry_run = true };
+	sw_decision_input in = { .mode = c->mode, .container_id = req.container_id, .res = &out->res };
+	sw_error e = { 0 };
+	out->resolve_rc = sw_resolution_add(&out->res, digest, "command line", "unknown", &e);
+	if (out->resolve_rc < 0) {
+		copy_msg(out->resolve_msg, sizeof out->resolve_msg, &e);
+		in.resolve_rc = out->resolve_rc;
+		in.resolve_msg = out->resolve_msg;
+	} else {
+		list_step(&req, out, &in);
+	}
+	sw_decide(&in, &out->decision);
+}
+
 void sw_enforce(const sw_enforce_req *req, sw_enforce_result *out)
 {
 	const sw_config *c = req->config;

@@ -51,6 +51,10 @@ typedef struct sw_enforce_result {
 
 void sw_enforce(const sw_enforce_req *req, sw_enforce_result *out);
 
+/* `sigward check DIGEST`: steps 3 and 4 for a digest given directly (source
+ * "command line"), as a dry run: the hook's own verification and wording. */
+void sw_enforce_digest(const sw_config *c, const char *digest, sw_enforce_result *out);
+
 /* The one stderr line for a denial (or a warn-mode would-deny). */
 void sw_enforce_format(const sw_enforce_req *req, const sw_enforce_result *out, char *buf, size_t len);
 
