@@ -40,7 +40,20 @@ typedef struct http {
 	bool plain;                  /* oci+http:// */
 	char auth[2048];             /* "Authorization: ..." once obtained */
 	sw_fetch_state *st;
+	const char *cache_key;       /* fetch_oci: keep the credentials it earns (below) */
 } http;
+
+/* The Authorization the last poll of a repository earned, kept for the next polls
+ * of this process (sigwardd) while it is valid: a Bearer token until 90% of its
+ * expires_in has passed (60 s when the token service gives none, as the
+ * distribution spec says), Basic until the registry refuses it. It is sent with
+ * the first request; a 401 (expired, revoked) is answered as without it. Saves
+ * the token service a request and the registry a 401 on every poll. */
+static struct {
+	char key[2400];              /* "<base>/<repository> <credentials file>" */
+	char auth[2048];
+	int64_t until;
+} auth_cache;
 
 static void resp_free(resp *r)
 {
@@ -238,7 +251,8 @@ static void challenge_param(const char *ch, const char *key, char *out, size_t n
 	}
 }
 
-int sw_registry_token(const char *json, size_t len, const char *what, char token[SW_TOKEN_MAX + 1], sw_error *err)
+int sw_registry_token(const char *json, size_t len, const char *what, char token[SW_TOKEN_MAX + 1],
+		      int64_t *expires_in, sw_error *err)
 {
 	/* Registry responses are hostile input: sw_json_tree bounds the nesting
 	 * (yajl_tree_free recurses once per level) and refuses NUL bytes. */
@@ -254,8 +268,24 @@ int sw_registry_token(const char *json, size_t len, const char *what, char token
 		return sw_err(err, SW_EINVAL, "%s: no usable token in the response", what);
 	}
 	snprintf(token, SW_TOKEN_MAX + 1, "%s", ystr(tok));
+	if (expires_in) {
+		const char *exp_path[] = { "expires_in", NULL };
+		yajl_val ex = yajl_tree_get(doc, exp_path, yajl_t_number);
+		/* The distribution spec: 60 s when absent; at least 60 s, at most a day. */
+		long long v = ex && YAJL_IS_INTEGER(ex) ? YAJL_GET_INTEGER(ex) : 60;
+		*expires_in = v < 60 ? 60 : v > 86400 ? 86400 : v;
+	}
 	yajl_tree_free(doc);
 	return 0;
+}
+
+static void cache_auth(const http *h, int64_t until)
+{
+	if (!h->cache_key)
+		return;
+	snprintf(auth_cache.key, sizeof auth_cache.key, "%s", h->cache_key);
+	snprintf(auth_cache.auth, sizeof auth_cache.auth, "%s", h->auth);
+	auth_cache.until = until;
 }
 
 /* Answer a 401: Basic with the credentials, or the registry token flow. */
@@ -285,6 +315,7 @@ static int authenticate(http *h, const resp *r401, sw_error *err)
 		}
 		b64[o] = '\0';
 		snprintf(h->auth, sizeof h->auth, "Authorization: Basic %s", b64);
+		cache_auth(h, INT64_MAX);
 		return 0;
 	}
 	if (strncasecmp(r401->www_auth, "Bearer", 6) != 0)
@@ -319,11 +350,13 @@ static int authenticate(http *h, const resp *r401, sw_error *err)
 		return sw_err(err, SW_EVERIFY, "%s: token request answered %ld", realm, st);
 	}
 	char token[SW_TOKEN_MAX + 1];
-	r = sw_registry_token(tr.body ? tr.body : "", tr.len, realm, token, err);
+	int64_t life = 0;
+	r = sw_registry_token(tr.body ? tr.body : "", tr.len, realm, token, &life, err);
 	resp_free(&tr);
 	if (r < 0)
 		return r;
 	snprintf(h->auth, sizeof h->auth, "Authorization: Bearer %s", token);
+	cache_auth(h, sw_now() + life * 9 / 10);
 	return 0;
 }
 
@@ -554,6 +587,11 @@ static int fetch_oci(const sw_config *c, const char *src, int dfd, const char *d
 	http h;
 	if ((r = http_init(&h, c, o.plain, next, err)) < 0)
 		return r;
+	char key[sizeof auth_cache.key];
+	snprintf(key, sizeof key, "%s/%s %s", o.base, o.repo, c->refresh_credentials ? c->refresh_credentials : "-");
+	h.cache_key = key;
+	if (strcmp(auth_cache.key, key) == 0 && sw_now() < auth_cache.until)
+		snprintf(h.auth, sizeof h.auth, "%s", auth_cache.auth);
 	char url[2200];
 	static const char *const accept[] = { "Accept: " OCI_MANIFEST_TYPE, NULL };
 	snprintf(url, sizeof url, "%s/v2/%s/manifests/%s", o.base, o.repo, o.ref);

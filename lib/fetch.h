@@ -77,6 +77,10 @@ int sw_oci_manifest_layers(const char *json, size_t len, const char *what, uint6
 /* The bearer token of a registry token response ({"token": ...} or
  * {"access_token": ...}; json NUL-terminated at len): at most SW_TOKEN_MAX bytes,
  * no line breaks. */
-int sw_registry_token(const char *json, size_t len, const char *what, char token[SW_TOKEN_MAX + 1], sw_error *err);
+/* The token of a token service's answer ("token", else "access_token") and its
+ * lifetime in seconds (expires_in: 60 when absent, clamped to 60..86400; NULL:
+ * not wanted). */
+int sw_registry_token(const char *json, size_t len, const char *what, char token[SW_TOKEN_MAX + 1],
+		      int64_t *expires_in, sw_error *err);
 
 #endif

@@ -22,8 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sw_error e = { 0 };
 	if (data[0] == 't') {
 		char token[SW_TOKEN_MAX + 1];
-		if (sw_registry_token(body, size - 1, "https://auth.example/token", token, &e) == 0) {
-			if (strlen(token) > SW_TOKEN_MAX || strpbrk(token, "\r\n"))
+		int64_t life;
+		if (sw_registry_token(body, size - 1, "https://auth.example/token", token, &life, &e) == 0) {
+			if (strlen(token) > SW_TOKEN_MAX || strpbrk(token, "\r\n") || life < 60 || life > 86400)
 				abort();
 		}
 	} else {

@@ -122,6 +122,27 @@ check "token: wrong credentials: the token service answers 401, refused, the old
 	"$(why "$O") token log: $(since "$TOK_LOG" "$m")" \
 	eval 'kept "$O" "$(cur "$O")" 1 "401|token" && since "$TOK_LOG" "$m" | grep -q "^token 401$"'
 
+# ==== a running daemon keeps its token across polls ===========================
+# One token per lifetime (expires_in 300 here), not one per poll: after the first
+# poll's 401 and token request, every poll's HEAD carries the token.
+P=$T/n-poll
+node "$P" "$OCI" credentials="$T/creds"
+m=$(logmark "$TOK_LOG")
+r=$(logmark "$REG_LOG")
+"$SWD" --config "$P/sigward.conf" 2>"$T/daemon-poll.log" &
+PPID_=$!
+DAEMONS+=("$PPID_")
+heads() { since "$REG_LOG" "$r" | grep '^127\.0\.0\.1 ' | grep -c '"HEAD /v2/sigward/allowlist/manifests/test ' || true; }
+wait_for 30 eval '[ "$(heads)" -ge 5 ]'
+kill -TERM "$PPID_"
+wait "$PPID_" 2>/dev/null
+reg=$(since "$REG_LOG" "$r" | grep '^127\.0\.0\.1 ')
+ntok=$(since "$TOK_LOG" "$m" | grep -c '^token ' || true)
+n401=$(grep -c '" 401 ' <<<"$reg" || true)
+check "token: a running sigwardd keeps its Bearer token across polls ($(heads) manifest HEADs: $ntok token request, $n401 401)" \
+	"status: $(cat "$P/status.json" 2>/dev/null) token log: $(since "$TOK_LOG" "$m") registry: $reg" \
+	eval '[ "$(heads)" -ge 5 ] && [ "$ntok" = 1 ] && [ "$n401" = 1 ] && [ "$(st "$P" .installed.serial)" = 2 ]'
+
 # ==== less than a quarter of the lifetime left ================================
 Q=$T/n-quarter
 # Issued 2020-01-01 (mklist's rule for an absolute expiry), expiring in 2 hours.

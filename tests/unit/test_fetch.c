@@ -54,14 +54,32 @@ static void test_token(void **state)
 	char tok[SW_TOKEN_MAX + 1];
 	sw_error e = { 0 };
 	static const char a[] = "{\"token\":\"t1\",\"access_token\":\"t2\",\"expires_in\":60}";
-	assert_int_equal(sw_registry_token(a, strlen(a), "realm", tok, &e), 0);
+	int64_t life = 0;
+	assert_int_equal(sw_registry_token(a, strlen(a), "realm", tok, &life, &e), 0);
 	assert_string_equal(tok, "t1");
+	assert_int_equal(life, 60);
+	/* expires_in: absent is 60 s (the distribution spec), clamped to 60 s..1 day. */
+	static const char a2[] = "{\"token\":\"t\",\"expires_in\":300}";
+	assert_int_equal(sw_registry_token(a2, strlen(a2), "realm", tok, &life, &e), 0);
+	assert_int_equal(life, 300);
+	static const char a3[] = "{\"token\":\"t\"}";
+	assert_int_equal(sw_registry_token(a3, strlen(a3), "realm", tok, &life, &e), 0);
+	assert_int_equal(life, 60);
+	static const char a4[] = "{\"token\":\"t\",\"expires_in\":-5}";
+	assert_int_equal(sw_registry_token(a4, strlen(a4), "realm", tok, &life, &e), 0);
+	assert_int_equal(life, 60);
+	static const char a5[] = "{\"token\":\"t\",\"expires_in\":99999999999}";
+	assert_int_equal(sw_registry_token(a5, strlen(a5), "realm", tok, &life, &e), 0);
+	assert_int_equal(life, 86400);
+	static const char a6[] = "{\"token\":\"t\",\"expires_in\":\"300\"}";
+	assert_int_equal(sw_registry_token(a6, strlen(a6), "realm", tok, &life, &e), 0);
+	assert_int_equal(life, 60);
 	static const char b[] = "{\"access_token\":\"t2\"}";
-	assert_int_equal(sw_registry_token(b, strlen(b), "realm", tok, &e), 0);
+	assert_int_equal(sw_registry_token(b, strlen(b), "realm", tok, NULL, &e), 0);
 	assert_string_equal(tok, "t2");
 	/* A token that would add a header line to the next request. */
 	static const char c[] = "{\"token\":\"x\\r\\nX-Injected: 1\"}";
-	assert_true(sw_registry_token(c, strlen(c), "realm", tok, &e) < 0);
+	assert_true(sw_registry_token(c, strlen(c), "realm", tok, NULL, &e) < 0);
 	assert_string_equal(e.msg, "realm: no usable token in the response");
 }
 
@@ -92,12 +110,12 @@ static void test_deep_nesting(void **state)
 	assert_non_null(strstr(e.msg, "nested deeper than"));
 	free(m);
 	m = nested(32000, "{\"token\":");
-	assert_true(sw_registry_token(m, strlen(m), "realm", tok, &e) < 0);
+	assert_true(sw_registry_token(m, strlen(m), "realm", tok, NULL, &e) < 0);
 	assert_non_null(strstr(e.msg, "nested deeper than"));
 	free(m);
 	/* Brackets inside strings do not count; 64 levels are fine. */
 	char *ok = nested(60, "{\"x\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[[[[\",\"token\":\"t\",\"y\":");
-	assert_int_equal(sw_registry_token(ok, strlen(ok), "realm", tok, &e), 0);
+	assert_int_equal(sw_registry_token(ok, strlen(ok), "realm", tok, NULL, &e), 0);
 	assert_string_equal(tok, "t");
 	free(ok);
 }
