@@ -342,6 +342,34 @@ static void test_resolve_cri(void **state)
 	assert_string_equal(r.reference, "localhost/img:pause");
 }
 
+/* An image record by name (sigward status: is the pause image listed?). */
+static void test_image(void **state)
+{
+	(void)state;
+	sw_resolution r = { 0 };
+	sw_error e = { 0 };
+	assert_int_equal(sw_containerd_image(fixture, "k8s.io", "localhost/img:pause", &r, &e), 1);
+	assert_int_equal(r.n, 2);
+	assert_true(has(&r, PAUSE_MANIFEST, "manifest", "containerd"));
+	assert_true(has(&r, PAUSE_CONFIG, "image-id", "containerd"));
+	/* an index: the index, the manifests of it in the store, their configs */
+	r = (sw_resolution){ 0 };
+	assert_int_equal(sw_containerd_image(fixture, "default", "localhost/img:multi", &r, &e), 1);
+	assert_int_equal(r.n, 3);
+	assert_true(has(&r, MULTI_INDEX, "index", "containerd"));
+	assert_true(has(&r, V1_MANIFEST, "manifest", "containerd"));
+	assert_true(has(&r, V1_CONFIG, "image-id", "containerd"));
+	/* absent: the record, the namespace, the store */
+	r = (sw_resolution){ 0 };
+	assert_int_equal(sw_containerd_image(fixture, "k8s.io", "localhost/img:nope", &r, &e), 0);
+	assert_int_equal(sw_containerd_image(fixture, "no-such-ns", "localhost/img:pause", &r, &e), 0);
+	assert_int_equal(sw_containerd_image("/nonexistent/containerd", "k8s.io", "localhost/img:pause", &r, &e), 0);
+	assert_int_equal(r.n, 0);
+	/* names that cannot be containerd's */
+	assert_true(sw_containerd_image(fixture, "k8s.io", "", &r, &e) < 0);
+	assert_true(sw_containerd_image(fixture, "../k8s.io", "localhost/img:pause", &r, &e) < 0);
+}
+
 static void test_resolve_not_found(void **state)
 {
 	(void)state;
@@ -743,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_bolt_read),
 		cmocka_unit_test(test_resolve_ctr),
 		cmocka_unit_test(test_resolve_cri),
+		cmocka_unit_test(test_image),
 		cmocka_unit_test(test_resolve_not_found),
 		cmocka_unit_test(test_resolve_refused),
 		cmocka_unit_test(test_resolve_content_tampered),
