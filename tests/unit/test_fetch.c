@@ -59,21 +59,18 @@ static void test_token(void **state)
 	assert_string_equal(tok, "t1");
 	assert_int_equal(life, 60);
 	/* expires_in: absent is 60 s (the distribution spec), clamped to 60 s..1 day. */
-	static const char a2[] = "{\"token\":\"t\",\"expires_in\":300}";
-	assert_int_equal(sw_registry_token(a2, strlen(a2), "realm", tok, &life, &e), 0);
-	assert_int_equal(life, 300);
-	static const char a3[] = "{\"token\":\"t\"}";
-	assert_int_equal(sw_registry_token(a3, strlen(a3), "realm", tok, &life, &e), 0);
-	assert_int_equal(life, 60);
-	static const char a4[] = "{\"token\":\"t\",\"expires_in\":-5}";
-	assert_int_equal(sw_registry_token(a4, strlen(a4), "realm", tok, &life, &e), 0);
-	assert_int_equal(life, 60);
-	static const char a5[] = "{\"token\":\"t\",\"expires_in\":99999999999}";
-	assert_int_equal(sw_registry_token(a5, strlen(a5), "realm", tok, &life, &e), 0);
-	assert_int_equal(life, 86400);
-	static const char a6[] = "{\"token\":\"t\",\"expires_in\":\"300\"}";
-	assert_int_equal(sw_registry_token(a6, strlen(a6), "realm", tok, &life, &e), 0);
-	assert_int_equal(life, 60);
+	static const struct { const char *json; int64_t life; } lives[] = {
+		{ "{\"token\":\"t\",\"expires_in\":300}", 300 },
+		{ "{\"token\":\"t\"}", 60 },
+		{ "{\"token\":\"t\",\"expires_in\":-5}", 60 },
+		{ "{\"token\":\"t\",\"expires_in\":99999999999}", 86400 },
+		{ "{\"token\":\"t\",\"expires_in\":\"300\"}", 60 },
+	};
+	for (size_t i = 0; i < sizeof lives / sizeof lives[0]; i++) {
+		life = 0;
+		assert_int_equal(sw_registry_token(lives[i].json, strlen(lives[i].json), "realm", tok, &life, &e), 0);
+		assert_int_equal(life, lives[i].life);
+	}
 	static const char b[] = "{\"access_token\":\"t2\"}";
 	assert_int_equal(sw_registry_token(b, strlen(b), "realm", tok, NULL, &e), 0);
 	assert_string_equal(tok, "t2");
