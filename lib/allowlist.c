@@ -346,22 +346,20 @@ static int read_sigs(const sw_list *l, sigset *s, sw_error *err)
 {
 	char what[4200];
 	snprintf(what, sizeof what, "%s/%s", l->path, SW_SIGS_NAME);
+	/* A pinned list read the file when it was opened. */
 	_cleanup_free_ char *owned = NULL;
-	const char *text;
-	size_t len;
+	const char *text = l->sigs;
+	size_t len = l->sigs_len;
+	int r = text ? 0 : -ENOENT;
 	memset(s, 0, sizeof *s);
-	int r = l->pinned ? (l->sigs ? 0 : -ENOENT)
-			  : sw_read_file_at(l->dirfd, SW_SIGS_NAME, SW_SIGS_MAX, what, &owned, &len, err);
+	if (!l->pinned) {
+		r = sw_read_file_at(l->dirfd, SW_SIGS_NAME, SW_SIGS_MAX, what, &owned, &len, err);
+		text = owned;
+	}
 	if (r < 0) {
 		if (-r == ENOENT)
 			return sw_err(err, SW_EVERIFY, "%s: missing: the list is not signed", what);
 		return r;
-	}
-	if (l->pinned) {
-		text = l->sigs;
-		len = l->sigs_len;
-	} else {
-		text = owned;
 	}
 	sw_sha256(text, len, s->file_sha256);
 	unsigned line = 0;
@@ -549,11 +547,9 @@ int sw_list_verify(sw_list *l, const sw_verify_opts *o, sw_error *err)
 			if (r < 0)
 				return r;
 		}
-		if (l->serial < highest) {
-			l->rollback = true;
+		if (l->serial < highest)
 			return sw_err(err, SW_EPOLICY, "allowlist %s is older than serial %llu already accepted (rollback refused)",
 				      name, (unsigned long long)highest);
-		}
 		if (o->update_state && l->serial > highest) {
 			r = sw_serial_raise(o->state_dir, l->scope, l->serial, err);
 			if (r < 0)

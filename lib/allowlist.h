@@ -70,7 +70,6 @@ typedef struct sw_list {
 	char signers[SW_MAX_KEYS][SW_KEYID_HEX];
 	size_t n_signers;
 	bool from_cache;            /* signatures taken from the verification cache */
-	bool rollback;              /* refused only because a higher serial was accepted */
 	/* A lazy open (enforcement) pins the generation: the signature file is read
 	 * and the entries file opened with the manifest, so a generation that later
 	 * refreshes prune while a start still holds it reads whole. */

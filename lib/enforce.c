@@ -34,12 +34,12 @@ static int open_verified(const sw_enforce_req *req, sw_enforce_result *out, sw_l
 	const sw_config *c = req->config;
 	/* The rollback record first, `current` second: see sw_verify_opts.accepted. */
 	uint64_t accepted = 0;
+	const uint64_t *acc = NULL;
 	if (c->state_dir && c->scope) {
 		int r = sw_serial_get(c->state_dir, c->scope, &accepted, e);
-		if (r < 0) {
-			*l = (sw_list){ .dirfd = -1 };
+		if (r < 0)
 			return r;
-		}
+		acc = &accepted;
 	}
 	int r = sw_list_open_current_lazy(c->lists_dir, l, e);
 	if (r < 0)
@@ -53,7 +53,7 @@ static int open_verified(const sw_enforce_req *req, sw_enforce_result *out, sw_l
 		.state_dir = c->state_dir,
 		.use_cache = c->verify_cache,
 		.update_state = !req->dry_run,
-		.accepted = c->state_dir && c->scope ? &accepted : NULL,
+		.accepted = acc,
 	};
 	snprintf(out->scope, sizeof out->scope, "%s", l->scope);
 	out->serial = l->serial;
