@@ -125,6 +125,10 @@ bundle() {
 		if $ENV.RT == "crun" then .linux.cgroupsPath = "" |
 			.annotations["run.oci.hooks.stderr"] = "/dev/stderr" else . end' \
 		"$dir/config.json" > "$dir/c.json" && mv "$dir/c.json" "$dir/config.json"
+	# The mount points exist up front: crun creates missing ones in the rootfs, and
+	# concurrent containers of one bundle then race on that mkdir ("cannot mkdir
+	# `proc`: File exists", seen in CI), a failure of the test, not of sigward.
+	mkdir -p "$dir/rootfs/proc" "$dir/rootfs/dev" "$dir/rootfs/sys"
 	BUNDLE=$dir
 }
 export RT
@@ -306,14 +310,15 @@ for i in $(seq 1 "$CONC"); do
 	) &
 done
 wait
-wrong=0
+wrong=0 why=
 for i in $(seq 1 "$CONC"); do
 	read -r rc id < "$T/conc/$i.rc"
 	IDS+=("$id")
 	if [ $((i % 2)) = 0 ]; then
-		[ "$rc" = 0 ] && grep -qx signed "$T/conc/$i.out" || wrong=$((wrong + 1))
+		[ "$rc" = 0 ] && grep -qx signed "$T/conc/$i.out" || { wrong=$((wrong + 1)); why="$why [$id rc=$rc: $(head -c 400 "$T/conc/$i.out")]"; }
 	else
-		[ "$rc" != 0 ] && grep -q "sigward: denied container $id: image $BAD is not in allowlist" "$T/conc/$i.out" || wrong=$((wrong + 1))
+		[ "$rc" != 0 ] && grep -q "sigward: denied container $id: image $BAD is not in allowlist" "$T/conc/$i.out" ||
+			{ wrong=$((wrong + 1)); why="$why [$id rc=$rc: $(head -c 400 "$T/conc/$i.out")]"; }
 	fi
 done
 lines=$(wc -l < "$NODE/decisions.jsonl")
@@ -327,7 +332,7 @@ for i in $(seq 1 "$CONC"); do
 done
 [ "$badrec" = 0 ] && ok "each of the $CONC containers has one record with its decision" ||
 	nok "each of the $CONC containers has one record with its decision" "$badrec wrong"
-[ "$wrong" = 0 ] && ok "$CONC concurrent starts all got the right decision" || nok "$CONC concurrent starts all got the right decision" "$wrong wrong"
+[ "$wrong" = 0 ] && ok "$CONC concurrent starts all got the right decision" || nok "$CONC concurrent starts all got the right decision" "$wrong wrong:$why"
 "$SW" log verify --state-dir "$NODE/state" "$NODE/decisions.jsonl" >/dev/null && [ "$lines" = "$CONC" ] &&
 	ok "the chain stays intact with $CONC concurrent records" || nok "the chain stays intact with $CONC concurrent records" "lines=$lines"
 
