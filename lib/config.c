@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "trust.h"
 #include "util.h"
 
 /* Same rule as the allowlist manifest's scope (allowlist.c), so a node can never be
@@ -272,6 +273,8 @@ static const conf_item items[] = {
 	ITEM("refresh", "metrics_file",       parse_path,          refresh_metrics_file),
 };
 
+_Static_assert(SW_ARRAY_SIZE(items) == SW_CONFIG_N_KEYS, "SW_CONFIG_N_KEYS must count the table's rows");
+
 static const char *const sections[] = { "sigward", "resolve", "runtime", "refresh" };
 
 static const char *known_section(const char *name)
@@ -433,7 +436,17 @@ static int parse_line(sw_config *c, const char *path, unsigned lineno, char *lin
 		return sw_err(err, SW_EINVAL, "%s:%u: unknown key '%.*s' in section [%s]",
 			      path, lineno, ECHO_MAX, key, *section);
 	conf_ctx ctx = { .path = path, .line = lineno, .key = it->key };
-	return it->parse(&ctx, value, (char *)c + it->offset, err);
+	int r = it->parse(&ctx, value, (char *)c + it->offset, err);
+	if (r < 0)
+		return r;
+	/* Remember who set it, for `sigward status`: the last assignment wins, so
+	 * the last one recorded is the effective one. */
+	sw_config_origin *o = &c->origin[it - items];
+	o->file = -1;
+	if (c->n_files > 0 && strcmp(c->files[c->n_files - 1], path) == 0)
+		o->file = (int)c->n_files - 1;
+	o->line = lineno;
+	return 0;
 }
 
 int sw_config_parse(sw_config *c, const char *path, const char *text, size_t len, sw_error *err)
@@ -551,13 +564,21 @@ static int is_mask(int dfd, const char *dir, const char *name, bool *masked, sw_
 static int list_dropins(const char *const *dirs, unsigned n_dirs, dropin_set *s, sw_error *err)
 {
 	for (unsigned d = n_dirs; d-- > 0;) {
-		int fd = open(dirs[d], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* Whoever can add a file here can set the mode, the keys and the
+		 * runtime of every start: the directory and every one above it must
+		 * be root's (sw_trust_open). */
+		int fd = sw_trust_open(dirs[d], SW_TRUST_DIR, err);
 		if (fd < 0) {
 			/* A missing directory holds no drop-ins; anything else
-			 * (permissions, not a directory) could hide some: fail. */
-			if (errno == ENOENT)
+			 * (an owner other than root, permissions, not a directory)
+			 * could hide some or inject some: fail. */
+			if (fd == -ENOENT) {
+				sw_error_clear(err);
 				continue;
-			return sw_err_errno(err, errno, "%s: cannot open directory", dirs[d]);
+			}
+			if (fd == -EPERM)
+				return fd;
+			return sw_err_errno(err, -fd, "%s: cannot open directory", dirs[d]);
 		}
 		_cleanup_(closedirp) DIR *dir = fdopendir(fd);
 		if (!dir) {
@@ -602,11 +623,16 @@ static int apply_file(sw_config *c, const char *path, bool must_exist, sw_error 
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len;
-	int r = sw_read_file(path, SW_CONFIG_MAX_SIZE, &text, &len, err);
-	if (r == -ENOENT && !must_exist) {
+	/* The file and every directory above it must be root's: configuration
+	 * decides enforcement, so no other account may be able to write it. */
+	_cleanup_close_ int fd = sw_trust_open(path, SW_TRUST_FILE, err);
+	if (fd == -ENOENT && !must_exist) {
 		sw_error_clear(err);
 		return 0;
 	}
+	if (fd < 0)
+		return fd;
+	int r = sw_read_fd(fd, SW_CONFIG_MAX_SIZE, path, &text, &len, err);
 	if (r < 0)
 		return r;
 	if (c->n_files == SW_CONFIG_MAX_FILES)
@@ -619,29 +645,36 @@ static int apply_file(sw_config *c, const char *path, bool must_exist, sw_error 
 }
 
 static int load(sw_config *c, const char *main_file, bool main_must_exist,
-		const char *const *dirs, unsigned n_dirs, sw_error *err)
+		const char *const *dirs, unsigned n_dirs, unsigned n_vendor, sw_error *err)
 {
 	_cleanup_(dropin_set_free) dropin_set s = { .n = 0 };
 	int r = sw_config_defaults(c, err);
 	if (r < 0)
 		return r;
-	if (main_file && (r = apply_file(c, main_file, main_must_exist, err)) < 0)
-		goto fail;
 	if ((r = list_dropins(dirs, n_dirs, &s, err)) < 0)
 		goto fail;
-	for (unsigned i = 0; i < s.n; i++) {
-		if (s.d[i].masked)
-			continue;
-		char path[PATH_MAX];
-		int n = snprintf(path, sizeof path, "%s/%s", dirs[s.d[i].dir], s.d[i].name);
-		if (n < 0 || (size_t)n >= sizeof path) {
-			r = sw_err(err, SW_EINVAL, "%s/%s: path too long", dirs[s.d[i].dir], s.d[i].name);
+	/* Two passes over the name-sorted set: first the drop-ins that survived in
+	 * the vendor directories (the package's defaults), then the main file, then
+	 * the rest. What an administrator writes in /etc/sigward/sigward.conf must
+	 * win over what a package ships: a package default of `mode = warn` that
+	 * silently overrode an edited `mode = enforce` left a node open. */
+	for (unsigned pass = 0; pass < 2; pass++) {
+		if (pass == 1 && main_file && (r = apply_file(c, main_file, main_must_exist, err)) < 0)
 			goto fail;
+		for (unsigned i = 0; i < s.n; i++) {
+			if (s.d[i].masked || (s.d[i].dir < n_vendor) != (pass == 0))
+				continue;
+			char path[PATH_MAX];
+			int n = snprintf(path, sizeof path, "%s/%s", dirs[s.d[i].dir], s.d[i].name);
+			if (n < 0 || (size_t)n >= sizeof path) {
+				r = sw_err(err, SW_EINVAL, "%s/%s: path too long", dirs[s.d[i].dir], s.d[i].name);
+				goto fail;
+			}
+			/* Drop-ins are read like the main file; one that vanished between
+			 * the listing and now is an error, not a silent skip. */
+			if ((r = apply_file(c, path, true, err)) < 0)
+				goto fail;
 		}
-		/* Drop-ins are read like the main file; one that vanished between the
-		 * listing and now is an error, not a silent skip. */
-		if ((r = apply_file(c, path, true, err)) < 0)
-			goto fail;
 	}
 	return 0;
 fail:
@@ -650,17 +683,17 @@ fail:
 	return r;
 }
 
-int sw_config_load_paths(sw_config *c, const char *main_file,
-			 const char *const *dropin_dirs, unsigned n_dirs, sw_error *err)
+int sw_config_load_paths(sw_config *c, const char *main_file, const char *const *dropin_dirs,
+			 unsigned n_dirs, unsigned n_vendor, sw_error *err)
 {
-	return load(c, main_file, false, dropin_dirs, n_dirs, err);
+	return load(c, main_file, false, dropin_dirs, n_dirs, n_vendor, err);
 }
 
 int sw_config_load(sw_config *c, const char *explicit_file, sw_error *err)
 {
 	if (!explicit_file)
 		return load(c, SW_CONFIG_DEFAULT, false, system_dropin_dirs,
-			    SW_ARRAY_SIZE(system_dropin_dirs), err);
+			    SW_ARRAY_SIZE(system_dropin_dirs), 1, err);
 
 	if (!*explicit_file) {
 		*c = (sw_config){ 0 };
@@ -675,5 +708,45 @@ int sw_config_load(sw_config *c, const char *explicit_file, sw_error *err)
 	const char *dirs[] = { dropdir };
 	/* An explicit file was asked for by name: its absence is an error, or a typo
 	 * in --config would silently run with the defaults. */
-	return load(c, explicit_file, true, dirs, 1, err);
+	return load(c, explicit_file, true, dirs, 1, 0, err);
+}
+
+/* ------------------------------------------------------------ describing */
+
+bool sw_config_key(const sw_config *c, unsigned i, const char **section, const char **key,
+		   char *value, size_t value_len, const char **file, unsigned *line)
+{
+	if (i >= SW_ARRAY_SIZE(items))
+		return false;
+	const conf_item *it = &items[i];
+	const void *field = (const char *)c + it->offset;
+	*section = it->section;
+	*key = it->key;
+	if (it->parse == parse_mode) {
+		snprintf(value, value_len, "%s", sw_mode_name(*(const sw_mode *)field));
+	} else if (it->parse == parse_threshold) {
+		snprintf(value, value_len, "%u", *(const unsigned *)field);
+	} else if (it->parse == parse_bool) {
+		snprintf(value, value_len, "%s", *(const bool *)field ? "yes" : "no");
+	} else if (it->parse == parse_duration || it->parse == parse_duration_pos) {
+		snprintf(value, value_len, "%llds", (long long)*(const int64_t *)field);
+	} else if (it->parse == parse_size) {
+		snprintf(value, value_len, "%llu", (unsigned long long)*(const uint64_t *)field);
+	} else if (it->parse == parse_annotations) {
+		size_t o = 0;
+		value[0] = '\0';
+		for (unsigned k = 0; k < c->n_annotations && o < value_len; k++) {
+			int n = snprintf(value + o, value_len - o, "%s%s", k ? " " : "", c->annotations[k]);
+			if (n < 0)
+				break;
+			o += (size_t)n;
+		}
+	} else {
+		const char *s = *(char *const *)field;
+		snprintf(value, value_len, "%s", s ? s : "");
+	}
+	const sw_config_origin *o = &c->origin[i];
+	*file = o->line && o->file >= 0 && (unsigned)o->file < c->n_files ? c->files[o->file] : NULL;
+	*line = *file ? o->line : 0;
+	return true;
 }

@@ -2,13 +2,22 @@
 /*
  * config: sigward.conf and its drop-ins.
  *
- * Sources, in order (systemd rules): the main file /etc/sigward/sigward.conf, then
- * every *.conf in /usr/lib/sigward/sigward.conf.d/, /run/sigward/sigward.conf.d/ and
- * /etc/sigward/sigward.conf.d/, where a name in /etc masks the same name in /run
- * and /usr/lib, and a name in /run masks /usr/lib; the files apply in name order
- * and a later key wins. With an explicit file (`--config FILE`) only that file and
- * the *.conf files in "FILE.d/" (if that directory exists) are read, so tests and
- * `sigward check` never touch /etc.
+ * Sources: every *.conf in /usr/lib/sigward/sigward.conf.d/,
+ * /run/sigward/sigward.conf.d/ and /etc/sigward/sigward.conf.d/, where a name in
+ * /etc masks the same name in /run and /usr/lib, and a name in /run masks
+ * /usr/lib (systemd rules). They apply in this order, a later key winning:
+ *   1. the surviving /usr/lib drop-ins (packaged defaults), in name order;
+ *   2. the main file /etc/sigward/sigward.conf;
+ *   3. the surviving /run and /etc drop-ins, in name order.
+ * So what an administrator writes in /etc (main file or drop-in) always wins over
+ * what a package ships. With an explicit file (`--config FILE`) only that file and
+ * the *.conf files in "FILE.d/" (if that directory exists) are read, in that order,
+ * so tests and `sigward check` never touch /etc.
+ *
+ * Trust: every file and directory read (and every directory above them) must be
+ * owned by root (or by the caller's own uid) and not writable by group or others
+ * (lib/trust.h); otherwise loading fails, naming the path and its owner, and the
+ * hook denies every start. A daemon's account therefore cannot configure the hook.
  *
  * Syntax: `[section]`, `key = value`, `#` or `;` comments, blank lines. An unknown
  * section or key, a missing '=', or a bad value is an error "FILE:LINE: problem".
@@ -40,6 +49,14 @@
 #define SW_CONFIG_MAX_SIZE (256 * 1024)
 #define SW_CONFIG_MAX_LINE 4096     /* bytes, without the line ending */
 #define SW_MAX_ANNOTATION_KEYS 16
+#define SW_CONFIG_N_KEYS 30         /* rows of the key table in config.c */
+
+/* Where an effective value came from: file = index into sw_config.files, or -1
+ * with line 0 for the built-in default. */
+typedef struct sw_config_origin {
+	int file;
+	unsigned line;
+} sw_config_origin;
 
 typedef enum { SW_MODE_ENFORCE = 0, SW_MODE_WARN = 1 } sw_mode;
 
@@ -86,6 +103,8 @@ typedef struct sw_config {
 	/* Every file that was read, in the order applied (for `status` and `audit`). */
 	char *files[SW_CONFIG_MAX_FILES];
 	unsigned n_files;
+	/* Who set each key (index as in sw_config_key); zeroed = default. */
+	sw_config_origin origin[SW_CONFIG_N_KEYS];
 } sw_config;
 
 /* Fill defaults, overwriting c without freeing what it held. Never fails except
@@ -97,9 +116,10 @@ int sw_config_defaults(sw_config *c, sw_error *err);
 int sw_config_load(sw_config *c, const char *explicit_file, sw_error *err);
 
 /* For tests: main file (may be missing) and drop-in dirs in precedence order,
- * lowest first (e.g. usr/lib, run, etc). */
-int sw_config_load_paths(sw_config *c, const char *main_file,
-			 const char *const *dropin_dirs, unsigned n_dirs, sw_error *err);
+ * lowest first (e.g. usr/lib, run, etc); the first n_vendor dirs apply before the
+ * main file. */
+int sw_config_load_paths(sw_config *c, const char *main_file, const char *const *dropin_dirs,
+			 unsigned n_dirs, unsigned n_vendor, sw_error *err);
 
 /* Parse one file's text into c (applied on top of what c holds). */
 int sw_config_parse(sw_config *c, const char *path, const char *text, size_t len, sw_error *err);
@@ -107,5 +127,12 @@ int sw_config_parse(sw_config *c, const char *path, const char *text, size_t len
 void sw_config_free(sw_config *c);
 
 const char *sw_mode_name(sw_mode m);
+
+/* Key i (0..SW_CONFIG_N_KEYS-1) of the table: its section and name, its effective
+ * value in c as the configuration would write it (durations in seconds, sizes in
+ * bytes, an unset value as ""), and the file and line that set it (file NULL:
+ * the built-in default). Returns false past the last key. */
+bool sw_config_key(const sw_config *c, unsigned i, const char **section, const char **key,
+		   char *value, size_t value_len, const char **file, unsigned *line);
 
 #endif

@@ -13,6 +13,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "trust.h"
+
 static int b64val(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -125,14 +127,14 @@ static int load_der(int dirfd, const char *dir, const char *name, sw_key *k,
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	_cleanup_free_ char *pem = NULL;
 	size_t len;
-	/* keys.d is root-owned configuration: a symlink placed there by root (as
-	 * configuration management often does) is followed; a FIFO is still refused. */
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	/* A key file decides what is trusted: it (and any link to it, as
+	 * configuration management often makes) must be root's and writable by no
+	 * one else, or any account that could write it could trust its own key.
+	 * sw_trust_open walks the whole path and refuses FIFOs and devices. */
+	(void)dirfd;
+	_cleanup_close_ int fd = sw_trust_open(path, SW_TRUST_FILE, err);
 	if (fd < 0)
-		return sw_err_errno(err, errno, "%s: cannot open", path);
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return sw_err(err, SW_EINVAL, "%s: not a regular file", path);
+		return fd;
 	int r = sw_read_fd(fd, SW_KEY_FILE_MAX, path, &pem, &len, err);
 	if (r < 0)
 		return r;
@@ -194,9 +196,10 @@ static int decode_key(sw_key *k, const unsigned char *der, size_t der_len, sw_er
 static int load_dir(const char *dir, bool decode, sw_keyring *kr, sw_error *err)
 {
 	memset(kr, 0, sizeof *kr);
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Who can add a file here can add a trusted key: root's only. */
+	_cleanup_close_ int dfd = sw_trust_open(dir, SW_TRUST_DIR, err);
 	if (dfd < 0)
-		return sw_err_errno(err, errno, "%s: cannot open keys directory", dir);
+		return -dfd == EPERM ? dfd : sw_err_errno(err, -dfd, "%s: cannot open keys directory", dir);
 	int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 	if (dup_fd < 0)
 		return sw_err_errno(err, errno, "%s", dir);

@@ -544,7 +544,7 @@ static void tree_free(tree *t)
 static int tree_load(const tree *t, sw_config *c, sw_error *e)
 {
 	const char *const dirs[] = { t->dirs[0], t->dirs[1], t->dirs[2] };
-	return sw_config_load_paths(c, t->main, dirs, 3, e);
+	return sw_config_load_paths(c, t->main, dirs, 3, 1, e);
 }
 
 static void assert_files(const sw_config *c, const char *const *want, unsigned n)
@@ -601,7 +601,8 @@ static void test_dropins(void **state)
 	assert_string_equal(c.state_dir, "/etc-s");   /* /etc's 30 only */
 	char *f0 = tu_path(t.dirs[0], "10-usr.conf"), *f1 = tu_path(t.dirs[1], "15-run.conf"),
 	     *f2 = tu_path(t.dirs[1], "20-both.conf"), *f3 = tu_path(t.dirs[2], "30-etc.conf");
-	const char *const want[] = { t.main, f0, f1, f2, f3 };
+	/* The vendor drop-in (/usr/lib) first, then the main file, then the rest. */
+	const char *const want[] = { f0, t.main, f1, f2, f3 };
 	assert_files(&c, want, 5);
 	sw_config_free(&c);
 	free(f0);
@@ -861,16 +862,16 @@ static void test_main_missing(void **state)
 	char *file = tu_path(root, "absent.conf");
 	sw_config c;
 	sw_error e = { 0 };
-	assert_int_equal(sw_config_load_paths(&c, file, NULL, 0, &e), 0);
+	assert_int_equal(sw_config_load_paths(&c, file, NULL, 0, 0, &e), 0);
 	check_defaults(&c);
 	assert_int_equal(c.n_files, 0);
 	sw_config_free(&c);
-	assert_int_equal(sw_config_load_paths(&c, NULL, NULL, 0, &e), 0);
+	assert_int_equal(sw_config_load_paths(&c, NULL, NULL, 0, 0, &e), 0);
 	sw_config_free(&c);
 	/* a path through a regular file is not "missing" */
 	tu_writes(root, "f", "x");
 	char *through = tu_path(root, "f/sigward.conf");
-	assert_true(sw_config_load_paths(&c, through, NULL, 0, &e) < 0);
+	assert_true(sw_config_load_paths(&c, through, NULL, 0, 0, &e) < 0);
 	check_msg(&e, through, 0, "cannot open");
 	sw_config_free(&c);
 	free(through);

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "trust.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* As the kernel's own limit on links followed in one lookup. */
+#define MAX_LINKS 40
+
+static bool owner_trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+static const char *type_name(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "directory";
+	if (S_ISREG(m))
+		return "file";
+	if (S_ISLNK(m))
+		return "symbolic link";
+	return "special file";
+}
+
+/* The one rule, for an object reached at `path`. `on_the_way`: a directory we only
+ * pass through, where root's sticky directories (/tmp) are acceptable, because
+ * their other entries cannot be renamed or removed by anyone but their owner and
+ * the next component is checked on its own. */
+static int check_stat(const struct stat *st, const char *path, bool on_the_way, sw_error *err)
+{
+	if (!owner_trusted(st->st_uid))
+		return sw_err(err, EPERM, "%s: %s owned by uid %u, not root: refused (sigward trusts only "
+			      "root's files for its configuration, keys, state and runtime)",
+			      path, type_name(st->st_mode), (unsigned)st->st_uid);
+	/* A link's own mode bits mean nothing; its owner and its directory do. */
+	if (S_ISLNK(st->st_mode))
+		return 0;
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		bool sticky_ok = on_the_way && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) && st->st_uid == 0;
+		if (!sticky_ok)
+			return sw_err(err, EPERM, "%s: %s writable by group or others (mode %04o, uid %u): refused",
+				      path, type_name(st->st_mode), (unsigned)(st->st_mode & 07777),
+				      (unsigned)st->st_uid);
+	}
+	return 0;
+}
+
+int sw_trust_check_fd(int fd, const char *path, sw_error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return sw_err_errno(err, errno, "%s: cannot stat", path);
+	return check_stat(&st, path, false, err);
+}
+
+/* Open the final object the way its kind needs and make sure it is the one whose
+ * O_PATH descriptor was checked. */
+static int open_final(int dirfd, const char *name, int pathfd, const struct stat *st, const char *path,
+		      sw_trust_kind kind, sw_error *err)
+{
+	switch (kind) {
+	case SW_TRUST_DIR:
+		if (!S_ISDIR(st->st_mode))
+			return sw_err(err, ENOTDIR, "%s: not a directory", path);
+		break;
+	case SW_TRUST_FILE:
+	case SW_TRUST_EXEC:
+		if (!S_ISREG(st->st_mode))
+			return sw_err(err, EINVAL, "%s: not a regular file (a %s)", path, type_name(st->st_mode));
+		break;
+	}
+	if (kind == SW_TRUST_EXEC) {
+		int fd = fcntl(pathfd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return sw_err_errno(err, errno, "%s: dup", path);
+		return fd;
+	}
+	int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (kind == SW_TRUST_DIR ? O_DIRECTORY : O_NONBLOCK);
+	int fd = dirfd >= 0 ? openat(dirfd, name, flags) : open("/", flags);
+	if (fd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open", path);
+	struct stat st2;
+	if (fstat(fd, &st2) < 0 || st2.st_dev != st->st_dev || st2.st_ino != st->st_ino) {
+		close(fd);
+		/* Only root could have swapped it in a checked directory. */
+		return sw_err(err, EAGAIN, "%s: replaced while it was opened", path);
+	}
+	if (kind == SW_TRUST_FILE) {
+		/* O_NONBLOCK was only for the open. */
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0)
+			(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	}
+	return fd;
+}
+
+int sw_trust_openat(int dirfd, const char *name, const char *path, sw_trust_kind kind, sw_error *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return sw_err_errno(err, errno, "%s: cannot stat", path);
+	if (S_ISLNK(st.st_mode))
+		return sw_err(err, ELOOP, "%s: is a symbolic link, refused", path);
+	int r = check_stat(&st, path, false, err);
+	if (r < 0)
+		return r;
+	return open_final(dirfd, name, fd, &st, path, kind, err);
+}
+
+int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
+{
+	if (!path || path[0] != '/')
+		return sw_err(err, EINVAL, "%s: not an absolute path", path ? path : "(null)");
+	/* What is left to walk, and the path walked so far (for messages). */
+	char rest[PATH_MAX * 2];
+	char shown[PATH_MAX];
+	if (strlen(path) >= PATH_MAX)
+		return sw_err(err, ENAMETOOLONG, "%.64s...: path too long", path);
+	snprintf(rest, sizeof rest, "%s", path);
+	shown[0] = '\0';
+
+	int links = 0;
+	_cleanup_close_ int dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sw_err_errno(err, errno, "/: cannot open");
+	struct stat st;
+	if (fstat(dfd, &st) < 0)
+		return sw_err_errno(err, errno, "/: cannot stat");
+	int r = check_stat(&st, "/", true, err);
+	if (r < 0)
+		return r;
+	struct stat dst = st;
+
+	size_t pos = 0;
+	for (;;) {
+		while (rest[pos] == '/')
+			pos++;
+		if (rest[pos] == '\0') {
+			/* The path ends in the directory we stand in ("/", "dir/", "dir/."). */
+			r = check_stat(&dst, shown[0] ? shown : "/", false, err);
+			if (r < 0)
+				return r;
+			if (kind != SW_TRUST_DIR)
+				return sw_err(err, EISDIR, "%s: is a directory", path);
+			int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0)
+				return sw_err_errno(err, errno, "%s: cannot open", path);
+			return fd;
+		}
+		size_t n = strcspn(rest + pos, "/");
+		char name[NAME_MAX + 1];
+		if (n > NAME_MAX)
+			return sw_err(err, ENAMETOOLONG, "%s: a path component is too long", path);
+		memcpy(name, rest + pos, n);
+		name[n] = '\0';
+		pos += n;
+		size_t after = pos + strspn(rest + pos, "/");
+		bool last = rest[after] == '\0';
+
+		if (strcmp(name, ".") == 0)
+			continue;
+		size_t sl = strlen(shown);
+		if (strcmp(name, "..") == 0) {
+			char *slash = strrchr(shown, '/');
+			if (slash)
+				*slash = '\0';
+		} else {
+			snprintf(shown + sl, sizeof shown - sl, "/%s", name);
+		}
+
+		int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return sw_err_errno(err, errno, "%s: cannot open", path);
+		if (fstat(fd, &st) < 0) {
+			int e = errno;
+			close(fd);
+			return sw_err_errno(err, e, "%s: cannot stat", shown);
+		}
+		r = check_stat(&st, shown, !last, err);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t tl = readlinkat(fd, "", target, sizeof target);
+			int e = errno;
+			close(fd);
+			if (tl < 0)
+				return sw_err_errno(err, e, "%s: cannot read link", shown);
+			if ((size_t)tl >= sizeof target || ++links > MAX_LINKS)
+				return sw_err(err, ELOOP, "%s: too many or too long symbolic links", path);
+			target[tl] = '\0';
+			/* Splice the target in front of what is left. */
+			char next[PATH_MAX * 2];
+			int m = snprintf(next, sizeof next, "%s/%s", target, rest + pos);
+			if (m < 0 || (size_t)m >= sizeof rest)
+				return sw_err(err, ENAMETOOLONG, "%s: path too long after links", path);
+			memcpy(rest, next, (size_t)m + 1);
+			pos = 0;
+			if (target[0] == '/') {
+				close(dfd);
+				dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+				if (dfd < 0)
+					return sw_err_errno(err, errno, "/: cannot open");
+				if (fstat(dfd, &dst) < 0)
+					return sw_err_errno(err, errno, "/: cannot stat");
+				shown[0] = '\0';
+			} else {
+				char *slash = strrchr(shown, '/');
+				if (slash)
+					*slash = '\0';
+			}
+			continue;
+		}
+		if (last) {
+			r = open_final(dfd, name, fd, &st, shown, kind, err);
+			close(fd);
+			return r;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			close(fd);
+			return sw_err_errno(err, ENOTDIR, "%s: cannot open", path);
+		}
+		close(dfd);
+		dfd = fd;
+		dst = st;
+	}
+}
