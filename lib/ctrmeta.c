@@ -1283,7 +1283,9 @@ static int cri_metadata(rctx *c, const char *ext, size_t len, const char *want_u
 		return sw_err(err, SW_EINVAL, "%s: not a protobuf Any", what);
 	if (ulen != strlen(want_url) || memcmp(url, want_url, ulen) != 0)
 		return sw_err(err, SW_EINVAL, "%s: unexpected type \"%.*s\"", what, (int)(ulen > 100 ? 100 : ulen), url);
-	_cleanup_free_ char *json = sw_strndup_or_null((const char *)val, vlen);
+	/* All vlen bytes: the scan in json_parse reads that many, and refuses a NUL
+	 * among them (yajl_tree would judge the document by its prefix). */
+	_cleanup_free_ char *json = sw_memdup0(val, vlen);
 	if (!json)
 		return sw_err_errno(err, ENOMEM, "%s", what);
 	int r = json_parse(json, vlen, what, doc, err);
@@ -1384,7 +1386,9 @@ static int scan_image(const char *key, size_t klen, const char *value, size_t vl
 {
 	scan *s = ctx;
 	rctx *c = s->c;
-	if (!is_bucket)
+	/* A key with a NUL byte is no name containerd gives a record, and as a C
+	 * string it would name another record. */
+	if (!is_bucket || strlen(key) != klen)
 		return 0;
 	if (++c->n_images > SW_CONTAINERD_MAX_IMAGES)
 		return 1;

@@ -59,6 +59,9 @@ int sw_json_prescan(const char *s, size_t len, unsigned max_depth)
 			return -2;
 		if (in_str) {
 			if (c == '\\') {
+				/* The escaped byte is skipped below: a NUL there is a NUL too. */
+				if (len - i >= 2 && s[i + 1] == '\0')
+					return -2;
 				if (len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
 					return -2;
 				i++;

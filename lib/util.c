@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -344,9 +345,17 @@ int64_t sw_now(void)
 	return (int64_t)time(NULL);
 }
 
-char *sw_strndup_or_null(const char *s, size_t n)
+char *sw_memdup0(const void *p, size_t n)
 {
-	return s ? strndup(s, n) : NULL;
+	if (n == SIZE_MAX)
+		return NULL;
+	char *c = malloc(n + 1);
+	if (!c)
+		return NULL;
+	if (n)
+		memcpy(c, p, n);
+	c[n] = '\0';
+	return c;
 }
 
 void sw_msgpath(char *out, size_t n, const char *fmt, ...)
@@ -355,4 +364,34 @@ void sw_msgpath(char *out, size_t n, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(out, n, fmt, ap);
 	va_end(ap);
+}
+
+int sw_flock_wait(int fd, int op, unsigned timeout_ms)
+{
+	struct timespec start, now;
+	if (clock_gettime(CLOCK_MONOTONIC, &start) < 0)
+		return -errno;
+	const int64_t limit_us = (int64_t)timeout_ms * 1000;
+	int64_t pause_us = 200;
+	for (;;) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
+			return -errno;
+		int64_t spent_us = (int64_t)(now.tv_sec - start.tv_sec) * 1000000 + (now.tv_nsec - start.tv_nsec) / 1000;
+		if (spent_us >= limit_us)
+			return -ETIMEDOUT;
+		/* Polling, not a blocking flock under a timer: a blocking wait could
+		 * only be cut short by a signal, and the hook's one timer is the alarm
+		 * that bounds the whole decision. */
+		int64_t us = pause_us < limit_us - spent_us ? pause_us : limit_us - spent_us;
+		struct timespec ts = { .tv_sec = (time_t)(us / 1000000), .tv_nsec = (long)(us % 1000000) * 1000 };
+		nanosleep(&ts, NULL);
+		if (pause_us < 10000)
+			pause_us *= 2;
+	}
 }

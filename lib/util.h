@@ -97,9 +97,25 @@ int sw_parse_duration(const char *s, int64_t *out);
  * lists that expired in the past instead. */
 int64_t sw_now(void);
 
+/* ---- locks ---- */
+/* How long a start waits for a lock in root-only state (the decision log's head,
+ * the rollback record's lock) before it is refused. Holders keep these locks for
+ * well under a millisecond, so only a stuck or hostile holder reaches the bound. */
+#define SW_LOCK_WAIT_MS 1000
+
+/* flock(fd, op | LOCK_NB), retried with short sleeps (0.2 ms doubling to 10 ms)
+ * until timeout_ms have passed: a lock held by someone else delays the caller by
+ * at most timeout_ms, never forever. 0, or -errno: -ETIMEDOUT when the lock is
+ * still held at the deadline. Needs only flock, clock_gettime and nanosleep (all
+ * in the deciding sandbox's allow-list). */
+int sw_flock_wait(int fd, int op, unsigned timeout_ms);
+
 /* ---- misc ---- */
 /* Bounded decimal parse of an unsigned 64-bit integer (no sign, no spaces). */
 int sw_parse_u64(const char *s, size_t len, uint64_t *out);
-char *sw_strndup_or_null(const char *s, size_t n);
+/* A malloc'ed copy of all n bytes of p, NUL added (NULL when out of memory).
+ * For values that come with a length: unlike strndup, an embedded NUL does not
+ * shorten the copy, so the n bytes a parser is then told about are all there. */
+char *sw_memdup0(const void *p, size_t n);
 
 #endif

@@ -473,6 +473,53 @@ static void test_snapshot_missing(void **state)
 	free(root);
 }
 
+/* Replace the first occurrence of `from` in the store by `to` (same length). */
+static void patch_db(const char *root, const char *from, const char *to, size_t n)
+{
+	size_t len;
+	unsigned char *db = read_db(root, &len);
+	unsigned char *at = memmem(db, len, from, n);
+	assert_non_null(at);
+	memcpy(at, to, n);
+	write_db(root, db, len);
+	free(db);
+}
+
+/*
+ * The CRI metadata JSON is a bbolt value with a length; a NUL byte inside it must
+ * be refused, not read around. A copy that stopped at the NUL (strndup) while the
+ * JSON scan went on to the value's length read past the copy: after a backslash
+ * the scan looks at the next five bytes (a heap over-read that AddressSanitizer
+ * reports, found by tests/fuzz/fuzz_ctrmeta.c).
+ */
+static void test_cri_metadata_nul(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *ns, *id, *from, *to;
+	} cases[] = {
+		/* a backslash, then the NUL: the over-read */
+		{ "k8s.io", CRI_BY_TAG, "\"Name\":\"c0_pod1", "\"Name\":\"\\\0_pod1" },
+		/* the NUL alone, at the start of a key */
+		{ "k8s.io", CRI_BY_ID, "\"Name\":\"c1_pod1", "\"Name\":\"\0\\_pod1" },
+		/* the sandbox's metadata goes through the same reader */
+		{ "k8s.io", CRI_SANDBOX, "\"Name\":\"pod1_ns1", "\"Name\":\"\\\0od1_ns1" },
+	};
+	for (size_t i = 0; i < SW_ARRAY_SIZE(cases); i++) {
+		char *root = copy_fixture();
+		patch_db(root, cases[i].from, cases[i].to, strlen(cases[i].from));
+		sw_resolution r;
+		sw_error e;
+		int rc = resolve(root, cases[i].ns, cases[i].id, &r, &e);
+		if (rc >= 0 || !strstr(e.msg, "CRI metadata: NUL byte in JSON") || !strstr(e.msg, cases[i].id))
+			fail_msg("case %zu: expected a NUL byte error, got %d: %s", i, rc, e.msg);
+		assert_int_equal(e.code, SW_EINVAL);
+		assert_int_equal(r.n, 0);
+		tu_rmrf(root);
+		free(root);
+	}
+}
+
 static void test_bundle_namespace(void **state)
 {
 	(void)state;
@@ -776,6 +823,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_refused),
 		cmocka_unit_test(test_resolve_content_tampered),
 		cmocka_unit_test(test_snapshot_missing),
+		cmocka_unit_test(test_cri_metadata_nul),
 		cmocka_unit_test(test_bundle_namespace),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_torn_newest_meta),

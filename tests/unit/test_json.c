@@ -45,6 +45,10 @@ static void test_tree(void **state)
 	static const char raw[] = "{\"a\":\"x\0y\"}";
 	assert_true(sw_json_tree(raw, sizeof raw - 1, "doc", &v, &e) < 0);
 	assert_string_equal(e.msg, "doc: NUL byte in JSON");
+	/* A NUL right after a backslash is one too (the scan skips escaped bytes). */
+	static const char esc_raw[] = "{\"a\":\"x\\\0y\"}";
+	assert_true(sw_json_tree(esc_raw, sizeof esc_raw - 1, "doc", &v, &e) < 0);
+	assert_string_equal(e.msg, "doc: NUL byte in JSON");
 	/* An escaped backslash before "u0000" is not an escape of it. */
 	static const char bs[] = "{\"a\":\"x\\\\u0000\"}";
 	assert_int_equal(sw_json_tree(bs, strlen(bs), "doc", &v, &e), 0);
