@@ -36,6 +36,10 @@ int cmd_log_show(int argc, char **argv);
 int cli_fail(const sw_error *e);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* termsafe.c: from here on, stdout and stderr escape control characters and
+ * invalid UTF-8 (main calls it first). */
+void cli_terminal_safe_output(void);
+
 /* common.c */
 void cli_json_str(FILE *f, const char *s);          /* a JSON string, or null for NULL */
 void cli_json_time(FILE *f, int64_t t);             /* an RFC 3339 JSON string */

@@ -46,6 +46,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
+	/* Everything printed below may quote files other accounts write. */
+	cli_terminal_safe_output();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -20,6 +20,7 @@
 #include "ctrmeta.h"
 #include "declog.h"
 #include "install.h"
+#include "json.h"
 #include "keys.h"
 #include "util.h"
 #include "wiring.h"
@@ -338,7 +339,11 @@ int cmd_status(int argc, char **argv)
 		sw_error re = { 0 };
 		if (sw_read_file(cfg.refresh_status_file, STATUS_JSON_MAX, &rtext, &rlen, &re) < 0)
 			snprintf(rmsg, sizeof rmsg, "%s", re.code == ENOENT ? "no refresh state (sigwardd has not run)" : re.msg);
-		else if (!(refresh = yajl_tree_parse(rtext, NULL, 0)) || !YAJL_IS_OBJECT(refresh))
+		/* The daemon's account writes this file: the depth-checked parser, so
+		 * no nesting can exhaust the stack (and print_refresh_text recurses). */
+		else if (sw_json_tree(rtext, rlen, cfg.refresh_status_file, &refresh, &re) < 0)
+			snprintf(rmsg, sizeof rmsg, "%s", re.msg);
+		else if (!YAJL_IS_OBJECT(refresh))
 			snprintf(rmsg, sizeof rmsg, "%s: not a JSON object", cfg.refresh_status_file);
 	}
 	if (refresh && !YAJL_IS_OBJECT(refresh)) {
@@ -370,6 +375,22 @@ int cmd_status(int argc, char **argv)
 			if (i)
 				putchar(',');
 			cli_json_str(stdout, cfg.files[i]);
+		}
+		printf("],\"settings\":[");
+		for (unsigned i = 0;; i++) {
+			const char *sec, *key, *file;
+			char value[4200];
+			unsigned line;
+			if (!sw_config_key(&cfg, i, &sec, &key, value, sizeof value, &file, &line))
+				break;
+			printf("%s{\"section\":\"%s\",\"key\":\"%s\",\"value\":", i ? "," : "", sec, key);
+			cli_json_str(stdout, value);
+			printf(",\"file\":");
+			cli_json_str(stdout, file);
+			if (file)
+				printf(",\"line\":%u}", line);
+			else
+				printf(",\"line\":null}");
 		}
 		printf("],\"keys_dir\":");
 		cli_json_str(stdout, cfg.keys_dir);
@@ -442,6 +463,21 @@ int cmd_status(int argc, char **argv)
 		printf("threshold:   %u\n", cfg.threshold);
 		for (unsigned i = 0; i < cfg.n_files; i++)
 			printf("config:      %s\n", cfg.files[i]);
+		/* Every effective key and who set it: the answer to "why is this node
+		 * in warn mode" is a file and a line. */
+		printf("settings:    (effective value, and the file:line that set it)\n");
+		for (unsigned i = 0;; i++) {
+			const char *sec, *key, *file;
+			char value[4200], name[64];
+			unsigned line;
+			if (!sw_config_key(&cfg, i, &sec, &key, value, sizeof value, &file, &line))
+				break;
+			snprintf(name, sizeof name, "[%s] %s", sec, key);
+			if (file)
+				printf("  %-30s = %-24s %s:%u\n", name, value[0] ? value : "(unset)", file, line);
+			else
+				printf("  %-30s = %-24s default\n", name, value[0] ? value : "(unset)");
+		}
 		printf("keys:        %s\n", cfg.keys_dir);
 		for (size_t i = 0; i < kr.n; i++)
 			printf("  %s  %-11s %s\n", kr.keys[i].id, kr.keys[i].alg, kr.keys[i].file);

@@ -331,7 +331,7 @@ int sw_config_defaults(sw_config *c, sw_error *err)
 		{ offsetof(sw_config, containerd_root), "/var/lib/containerd" },
 		{ offsetof(sw_config, runtime_path), "/usr/sbin/runc" },
 		{ offsetof(sw_config, refresh_staging_dir), "/var/lib/sigward/lists/.staging" },
-		{ offsetof(sw_config, refresh_status_file), "/run/sigward/refresh.json" },
+		{ offsetof(sw_config, refresh_status_file), "/run/sigwardd/refresh.json" },
 	};
 	for (size_t i = 0; i < SW_ARRAY_SIZE(strings); i++) {
 		char **field = (char **)((char *)c + strings[i].offset);

@@ -97,7 +97,7 @@ typedef struct sw_config {
 	uint64_t refresh_max_size;  /* max_size = BYTES (default 256 MiB) */
 	int64_t refresh_timeout;    /* timeout = DURATION (connect + low-speed, default 30s) */
 	char *refresh_staging_dir;  /* staging_dir (default /var/lib/sigward/lists/.staging) */
-	char *refresh_status_file;  /* status_file (default /run/sigward/refresh.json) */
+	char *refresh_status_file;  /* status_file (default /run/sigwardd/refresh.json) */
 	char *refresh_metrics_file; /* metrics_file (Prometheus textfile; NULL = off) */
 
 	/* Every file that was read, in the order applied (for `status` and `audit`). */

@@ -104,7 +104,7 @@ static void check_defaults(const sw_config *c)
 	assert_true(c->refresh_max_size == (uint64_t)256 * 1024 * 1024);
 	assert_int_equal(c->refresh_timeout, 30);
 	assert_string_equal(c->refresh_staging_dir, "/var/lib/sigward/lists/.staging");
-	assert_string_equal(c->refresh_status_file, "/run/sigward/refresh.json");
+	assert_string_equal(c->refresh_status_file, "/run/sigwardd/refresh.json");
 	assert_null(c->refresh_metrics_file);
 }
 
