@@ -82,6 +82,14 @@ int main(int argc, char **argv)
 		sw_state_free(&st);
 		return r;
 	}
+	/* Now that state_dir and log_file are known: write nowhere else, connect
+	 * to nothing but syslog (Landlock where the kernel has it, seccomp). */
+	if (sw_sandbox_confine(&cfg, &e) < 0) {
+		int r = deny_early(st.id, &e);
+		sw_config_free(&cfg);
+		sw_state_free(&st);
+		return r;
+	}
 
 	/* 2-5. Resolve, verify, decide, record. */
 	sw_enforce_req req = { .config = &cfg, .container_id = st.id, .bundle = st.bundle, .runtime = "hook" };

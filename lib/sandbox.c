@@ -4,16 +4,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
+#include <linux/landlock.h>
 #include <seccomp.h>
 #include <sys/capability.h>
 
+#include "config.h"
 #include "util.h"
 
 /* What deciding needs: reading and writing through descriptors, directory walks,
@@ -38,6 +45,10 @@ static const int decide_syscalls[] = {
 	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
 	/* syslog(3): an AF_UNIX datagram socket to /dev/log (checked below). */
 	SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
+	/* sw_sandbox_confine, once the configuration is known: a Landlock ruleset
+	 * and a second, stacked filter. Both can only take rights away. */
+	SCMP_SYS(landlock_create_ruleset), SCMP_SYS(landlock_add_rule), SCMP_SYS(landlock_restrict_self),
+	SCMP_SYS(seccomp),
 };
 
 static const int fetch_extra[] = {
@@ -115,6 +126,176 @@ int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err)
 	}
 	seccomp_release(ctx);
 	return r;
+}
+
+/* ------------------------------------------------------------------ confine */
+
+/* Debian 12's uapi headers stop at Landlock ABI 2 (Linux 6.1). What later ABIs
+ * added is defined here; which ABI a kernel has is always asked, never assumed. */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
+#endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0) /* ABI 4 */
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#endif
+#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
+#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+#endif
+
+/* struct landlock_ruleset_attr as of ABI 6; an older kernel is handed only the
+ * prefix it knows (ruleset_attr_size). */
+struct sw_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+
+/* Every right an ABI can take away (ABI 1: execute .. make_sym; 2: refer;
+ * 3: truncate; 5: ioctl on devices). */
+static uint64_t fs_rights(int abi)
+{
+	uint64_t r = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;
+	if (abi >= 2)
+		r |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		r |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		r |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	return r;
+}
+
+static size_t ruleset_attr_size(int abi)
+{
+	if (abi >= 6)
+		return sizeof(struct sw_ruleset_attr);
+	if (abi >= 4)
+		return offsetof(struct sw_ruleset_attr, scoped);
+	return offsetof(struct sw_ruleset_attr, handled_access_net);
+}
+
+int sw_sandbox_landlock_abi(void)
+{
+	long v = syscall(__NR_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	/* ENOSYS: not built in; EOPNOTSUPP: built in but not enabled (lsm=). */
+	return v > 0 ? (int)v : 0;
+}
+
+/* Reading stays allowed everywhere (keys, lists, image stores, bundles live
+ * where the configuration says); writing only beneath `writable`. A directory
+ * that does not exist gets no rule, so nothing can be written there either. */
+static int landlock_confine(int abi, const char *const *writable, size_t n, sw_error *err)
+{
+	const uint64_t handled = fs_rights(abi);
+	const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	/* What deciding does to its state and log: create, write, truncate, replace
+	 * by rename (remove + make), directories for the state. Not: symlinks,
+	 * devices, FIFOs, sockets, execute. */
+	const uint64_t write = read | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |
+			       LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+			       LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REFER;
+	struct sw_ruleset_attr attr = { .handled_access_fs = handled };
+	if (abi >= 4) /* no TCP bind or connect at all (the decide profile has no inet sockets either) */
+		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
+	if (abi >= 6) /* no abstract unix sockets or signals outside the sandbox */
+		attr.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
+	_cleanup_close_ int rfd = (int)syscall(__NR_landlock_create_ruleset, &attr, ruleset_attr_size(abi), 0);
+	if (rfd < 0)
+		return sw_err_errno(err, errno, "sandbox: cannot create the Landlock ruleset (ABI %d)", abi);
+
+	for (size_t i = 0; i <= n; i++) {
+		const char *path = i == 0 ? "/" : writable[i - 1];
+		if (!path || !*path)
+			continue;
+		_cleanup_close_ int pfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0) {
+			if (i > 0 && (errno == ENOENT || errno == ENOTDIR))
+				continue;
+			return sw_err_errno(err, errno, "sandbox: %s: cannot open for the Landlock ruleset", path);
+		}
+		struct landlock_path_beneath_attr pb = {
+			.allowed_access = (i == 0 ? read : write) & handled,
+			.parent_fd = pfd,
+		};
+		if (syscall(__NR_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+			return sw_err_errno(err, errno, "sandbox: %s: cannot add the Landlock rule", path);
+	}
+	if (syscall(__NR_landlock_restrict_self, rfd, 0) < 0)
+		return sw_err_errno(err, errno, "sandbox: cannot enforce the Landlock ruleset");
+	return 0;
+}
+
+/* A second seccomp filter on top of the first: no new sockets, no connect, and
+ * no datagram sent to an address of the caller's choosing (sendto with an
+ * address, sendmsg). What was connected before (syslog) keeps working. ERRNO
+ * rather than KILL: glibc's syslog() reconnects by itself when its socket
+ * breaks, and a lost syslog line must not turn into a killed decision. The
+ * first filter's KILL still wins for what it forbids (inet sockets). */
+static int deny_connections(sw_error *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return sw_err(err, ENOMEM, "sandbox: seccomp_init failed");
+	/* no_new_privs is already set, and prctl is not in the first allow-list. */
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 0);
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(socketpair), 0);
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(connect), 0);
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendmsg), 0);
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_NE, 0));
+	if (r >= 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		return sw_err_errno(err, -r, "sandbox: cannot load the seccomp filter against new connections");
+	return 0;
+}
+
+int sw_sandbox_confine_dirs(const char *const *writable, size_t n, bool syslog, sw_error *err)
+{
+	/* The one connection deciding makes, made now: the filter below forbids
+	 * connect(2), and Landlock does not cover connecting to a socket by path.
+	 * Same ident and facility as lib/declog.c's openlog, which then finds it
+	 * connected. */
+	if (syslog)
+		openlog("sigward", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+	int abi = sw_sandbox_landlock_abi();
+	if (abi > 0) {
+		int r = landlock_confine(abi, writable, n, err);
+		if (r < 0)
+			return r;
+	}
+	int r = deny_connections(err);
+	return r < 0 ? r : abi;
+}
+
+int sw_sandbox_confine(const struct sw_config *c, sw_error *err)
+{
+	/* The log's directory, not the log: appending creates the file when it is
+	 * missing (after a rotation), and the lock file may sit beside it. */
+	char logdir[4096] = "";
+	if (c->log_file && c->log_file[0]) {
+		const char *slash = strrchr(c->log_file, '/');
+		if (!slash)
+			snprintf(logdir, sizeof logdir, ".");
+		else if (slash == c->log_file)
+			snprintf(logdir, sizeof logdir, "/");
+		else if ((size_t)snprintf(logdir, sizeof logdir, "%.*s", (int)(slash - c->log_file), c->log_file) >=
+			 sizeof logdir)
+			return sw_err(err, SW_EINVAL, "sandbox: %s: path too long", c->log_file);
+	}
+	const char *writable[] = { c->state_dir, logdir };
+	return sw_sandbox_confine_dirs(writable, SW_ARRAY_SIZE(writable), c->syslog, err);
 }
 
 int sw_sandbox_run(sw_sandbox_profile p, int (*fn)(void *arg, int out_fd), void *arg,

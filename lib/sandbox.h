@@ -16,6 +16,27 @@
  * Seccomp filters survive execve, so a process that must exec something afterwards
  * (sigward-runc) decides in a sandboxed child instead (sw_sandbox_run).
  *
+ * The process is still uid 0, and root owns most of the system: without
+ * capabilities it can still append to a root-owned 0644 file, create a file in a
+ * root-owned 0755 directory, connect to a root-owned 0660 socket. So
+ * sw_sandbox_confine, called once the configuration is known (the hook right
+ * after sw_config_load; sigward-runc's deciding child first thing), takes those
+ * away:
+ *   4. connects syslog now (openlog with LOG_NDELAY) when the configuration
+ *      wants it;
+ *   5. Landlock (when the kernel has it: the ABI is asked and every right it
+ *      knows is handled): reading everywhere, writing (write, truncate, create,
+ *      remove, rename, mkdir) only beneath state_dir and the decision log's
+ *      directory; from ABI 4 no TCP bind/connect, from ABI 6 no abstract unix
+ *      sockets and no signals outside the sandbox;
+ *   6. a second seccomp filter: socket, socketpair, connect, sendmsg and sendto
+ *      with an address fail with EPERM, so nothing can be reached that was not
+ *      connected in step 4 (Landlock does not cover connecting to a socket by
+ *      path).
+ * Without Landlock (older kernel, LSM not enabled) steps 4 and 6 still hold and
+ * sw_sandbox_confine returns 0; docs/security.md says what that leaves open.
+ * A uid switch is not part of it: see docs/security.md.
+ *
  * Failure: negative return with err set; callers deny.
  */
 #ifndef SW_SANDBOX_H
@@ -26,12 +47,26 @@
 
 #include "error.h"
 
+struct sw_config;
+
 typedef enum {
 	SW_SANDBOX_DECIDE,    /* the hook and the wrapper's deciding child */
 	SW_SANDBOX_FETCH,     /* sigwardd's fetch-and-verify: also inet sockets */
 } sw_sandbox_profile;
 
 int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err);
+
+/* Steps 4-6 above, after sw_sandbox_enter(SW_SANDBOX_DECIDE): writable = the
+ * config's state_dir and the directory of its log_file; syslog = its syslog.
+ * Returns the Landlock ABI applied (0: none on this kernel), or negative. */
+int sw_sandbox_confine(const struct sw_config *c, sw_error *err);
+
+/* The same with the writable directories given (missing or NULL ones get no
+ * rule). */
+int sw_sandbox_confine_dirs(const char *const *writable, size_t n, bool syslog, sw_error *err);
+
+/* The kernel's Landlock ABI version, 0 when it has none (or it is disabled). */
+int sw_sandbox_landlock_abi(void);
 
 /* Run fn(arg) in a child that enters the sandbox first; the child's return value
  * (0..255) is its exit status, and up to out_len bytes it writes to `out` (a buffer

@@ -208,6 +208,13 @@ static int exec_runtime(const char *path, char **argv)
 static int decide_child(void *arg, int out_fd)
 {
 	const sw_enforce_req *req = arg;
+	/* Write nowhere but state_dir and the log's directory, connect to nothing
+	 * but syslog. A status that is no verdict: the parent denies with this line. */
+	sw_error e = { 0 };
+	if (sw_sandbox_confine(req->config, &e) < 0) {
+		(void)!write(out_fd, e.msg, strlen(e.msg));
+		return 125;
+	}
 	sw_enforce_result res;
 	sw_enforce(req, &res);
 	if (res.decision.verdict != SW_ALLOW) {
