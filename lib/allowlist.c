@@ -617,12 +617,20 @@ int sw_serial_raise(const char *state_dir, const char *scope, uint64_t serial, s
 	if (dfd < 0)
 		return sw_err_errno(err, errno, "%s: cannot open state directory", state_dir);
 	/* Concurrent hooks serialise on a lock file so that no raise is lost and the
-	 * file never goes backwards. */
-	_cleanup_close_ int lfd = openat(dfd, SERIALS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	 * file never goes backwards. It is created 0600 in root-only state, so no
+	 * other account can open it to hold the lock; the wait is bounded anyway
+	 * (a start is refused rather than held up). O_NONBLOCK: a FIFO in its
+	 * place must not block the open either. */
+	_cleanup_close_ int lfd = openat(dfd, SERIALS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+					 0600);
 	if (lfd < 0)
 		return sw_err_errno(err, errno, "%s/%s: cannot open", state_dir, SERIALS_LOCK);
-	if (flock(lfd, LOCK_EX) < 0)
-		return sw_err_errno(err, errno, "%s/%s: cannot lock", state_dir, SERIALS_LOCK);
+	int lr = sw_flock_wait(lfd, LOCK_EX, SW_LOCK_WAIT_MS);
+	if (lr == -ETIMEDOUT)
+		return sw_err(err, ETIMEDOUT, "%s/%s: still locked by another process after %u ms", state_dir,
+			      SERIALS_LOCK, SW_LOCK_WAIT_MS);
+	if (lr < 0)
+		return sw_err_errno(err, -lr, "%s/%s: cannot lock", state_dir, SERIALS_LOCK);
 	_cleanup_free_ char *text = NULL;
 	size_t len;
 	int r = serial_read(dfd, state_dir, &text, &len, err);

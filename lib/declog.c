@@ -248,13 +248,27 @@ static int open_head(const char *state_dir, sw_error *err)
 		return sw_err_errno(err, errno, "%s/%s: cannot stat the log head", state_dir, SW_LOG_HEAD_NAME);
 	if (!S_ISREG(st.st_mode))
 		return sw_err(err, SW_EINVAL, "%s/%s: the log head is not a regular file", state_dir, SW_LOG_HEAD_NAME);
+	/* The head is the appenders' lock, so no other account may open it: whoever
+	 * can open a file can flock it, and a held lock would hold up every start.
+	 * A head another account owns is refused; one we own with group or other
+	 * bits (an older version, a hand-made file) is narrowed to 0600. */
+	if (st.st_uid != geteuid())
+		return sw_err(err, SW_EINVAL, "%s/%s: the log head is owned by uid %u, not by the hook's user",
+			      state_dir, SW_LOG_HEAD_NAME, (unsigned)st.st_uid);
+	if ((st.st_mode & 077) && fchmod(hfd, 0600) < 0)
+		return sw_err_errno(err, errno, "%s/%s: cannot make the log head private", state_dir, SW_LOG_HEAD_NAME);
 	/* Concurrent hooks append one at a time: reading the last line and writing
 	 * the next must not interleave, or two records would name the same prev.
 	 * The lock is on the head, which never moves, and the log is opened only
 	 * under it: rotation renames the log, and a lock on the log alone would let
-	 * a hook holding the renamed file and one holding the new file both append. */
-	if (flock(hfd, LOCK_EX) < 0)
-		return sw_err_errno(err, errno, "%s/%s: cannot lock the log head", state_dir, SW_LOG_HEAD_NAME);
+	 * a hook holding the renamed file and one holding the new file both append.
+	 * Bounded: a start waits SW_LOCK_WAIT_MS at most, then is refused. */
+	int r = sw_flock_wait(hfd, LOCK_EX, SW_LOCK_WAIT_MS);
+	if (r == -ETIMEDOUT)
+		return sw_err(err, ETIMEDOUT, "%s/%s: still locked by another process after %u ms", state_dir,
+			      SW_LOG_HEAD_NAME, SW_LOCK_WAIT_MS);
+	if (r < 0)
+		return sw_err_errno(err, -r, "%s/%s: cannot lock the log head", state_dir, SW_LOG_HEAD_NAME);
 	return TAKE_FD(hfd);
 }
 
@@ -282,11 +296,20 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 		return sw_err_errno(err, errno, "%s: cannot stat the decision log", log_file);
 	if (!S_ISREG(st.st_mode))
 		return sw_err(err, SW_EINVAL, "%s: the decision log is not a regular file", log_file);
-	/* Also lock the log itself: appenders without a state directory (and tools
-	 * reading a consistent log) serialise on it. Always taken after the head,
-	 * so the two locks cannot deadlock. */
-	if (flock(fd, LOCK_EX) < 0)
-		return sw_err_errno(err, errno, "%s: cannot lock the decision log", log_file);
+	/* Never a lock on the log itself when there is a head: the log is readable
+	 * by group adm (0640 root:adm, and a configured log_file may be anywhere),
+	 * and any reader can flock a file it can open, LOCK_EX included. A lock on
+	 * the log would let every log reader hold up every container start. Only an
+	 * appender without a state directory (tests, tools) serialises on the log,
+	 * and that wait is bounded too. */
+	if (hfd < 0) {
+		int lr = sw_flock_wait(fd, LOCK_EX, SW_LOCK_WAIT_MS);
+		if (lr == -ETIMEDOUT)
+			return sw_err(err, ETIMEDOUT, "%s: still locked by another process after %u ms", log_file,
+				      SW_LOCK_WAIT_MS);
+		if (lr < 0)
+			return sw_err_errno(err, -lr, "%s: cannot lock the decision log", log_file);
+	}
 
 	char prev[SW_SHA256_HEX + 1];
 	bool torn = false;

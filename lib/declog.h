@@ -6,10 +6,14 @@
  * of the previous line's bytes (without the newline), or of the previous file's last
  * record after a rotation ("0"*64 for the very first record). Appends take an
  * exclusive flock on <state_dir>/decisions.head (which never moves, unlike a
- * rotated log) and then on the log file, read the last line, and write the new one
- * with a single write() on an O_APPEND descriptor, so concurrent hooks keep the
- * chain intact. The hash of the newest line is also written to the head under the
- * lock, so deleting or editing the last records is detectable too. A log that
+ * rotated log, and which no other account can open: 0600, owned by the hook's
+ * user), read the last line, and write the new one with a single write() on an
+ * O_APPEND descriptor, so concurrent hooks keep the chain intact. The log file
+ * itself is never locked when there is a head: its readers (group adm) could
+ * hold such a lock. The lock wait is bounded (SW_LOCK_WAIT_MS); past it the
+ * append fails with "still locked by another process" and nothing is written.
+ * The hash of the newest line is also written to the head under the lock, so
+ * deleting or editing the last records is detectable too. A log that
  * ends without a newline (a torn write) keeps its fragment inside the chain: the
  * next record starts on a fresh line and names the fragment's hash as prev.
  * The log and the head must be regular files (no links, no FIFOs).
@@ -52,7 +56,9 @@ typedef struct sw_record {
 /* Render a record to one JSON line (no newline) with the given prev hash. */
 int sw_record_render(const sw_record *r, const char *prev_hex, char **out, size_t *len, sw_error *err);
 
-/* Append to log_file (created 0640 if missing); state_dir may be NULL (no head file). */
+/* Append to log_file (created 0640 if missing); state_dir may be NULL (no head
+ * file: the appenders then serialise on a bounded lock of the log itself, which
+ * any reader of the log can hold; the hook and the wrapper always have one). */
 int sw_declog_append(const char *log_file, const char *state_dir, const sw_record *r, sw_error *err);
 
 /* One line to syslog (LOG_AUTHPRIV). */

@@ -10,6 +10,13 @@
  *
  * Every failure is folded into the decision (fail closed), so sw_enforce itself
  * cannot fail: out->decision.verdict is always set.
+ *
+ * Time: a decision takes milliseconds; every lock it takes waits SW_LOCK_WAIT_MS
+ * at most (lib/util.h). The hook and the wrapper also bound the whole decision by
+ * SW_DECIDE_TIMEOUT_S (the hook's alarm, the wrapper's kill of its deciding
+ * child) and deny when it is reached, in every mode: a start that cannot be
+ * decided in time is refused, never held up. Runtimes and kubelet wait minutes,
+ * so the bound fails the start long before they would.
  */
 #ifndef SW_ENFORCE_H
 #define SW_ENFORCE_H
@@ -20,6 +27,8 @@
 #include "config.h"
 #include "decision.h"
 #include "resolve.h"
+
+#define SW_DECIDE_TIMEOUT_S 10
 
 typedef struct sw_enforce_req {
 	const sw_config *config;

@@ -2,10 +2,13 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <yajl/yajl_tree.h>
@@ -641,6 +644,132 @@ static void test_refuses_links_and_fifos(void **state)
 	free(dir);
 }
 
+static long ms_since(const struct timespec *a)
+{
+	struct timespec b;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (long)(b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* Issue 14 #3: a reader of the log (group adm) holds a lock on it. flock needs
+ * only a descriptor, a read-only one serves for LOCK_EX too, and a second open
+ * file description in this process conflicts like another process would. */
+static void test_log_reader_lock(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	char *log = tu_path(dir, "log");
+	sw_record r = rec("a");
+	sw_error e = { 0 };
+	assert_int_equal(sw_declog_append(log, dir, &r, &e), 0);
+	int ops[] = { LOCK_SH, LOCK_EX };
+	for (size_t i = 0; i < 2; i++) {
+		int rfd = open(log, O_RDONLY | O_CLOEXEC);
+		assert_true(rfd >= 0);
+		assert_int_equal(flock(rfd, ops[i]), 0);
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r = rec(i ? "held-ex" : "held-sh");
+		assert_int_equal(sw_declog_append(log, dir, &r, &e), 0);
+		/* not held up at all: no wait for the reader's lock */
+		assert_true(ms_since(&t0) < 200);
+		close(rfd);
+	}
+	size_t n;
+	char msg[SW_ERROR_MAX];
+	assert_int_equal(verify(log, dir, &n, msg, sizeof msg), 0);
+	assert_int_equal(n, 3);
+	free(log);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* The appenders' own lock (the head, root's 0600) held by someone: the append
+ * gives up after SW_LOCK_WAIT_MS with one line naming the head, writes nothing,
+ * and works again once the lock is gone. */
+static void test_head_lock_bounded(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	char *log = tu_path(dir, "log");
+	char *head = tu_path(dir, SW_LOG_HEAD_NAME);
+	sw_record r = rec("a");
+	sw_error e = { 0 };
+	assert_int_equal(sw_declog_append(log, dir, &r, &e), 0);
+	struct stat st;
+	assert_int_equal(stat(head, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	int hfd = open(head, O_RDONLY | O_CLOEXEC);
+	assert_true(hfd >= 0);
+	assert_int_equal(flock(hfd, LOCK_EX), 0);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = rec("b");
+	assert_int_equal(sw_declog_append(log, dir, &r, &e), -ETIMEDOUT);
+	long ms = ms_since(&t0);
+	assert_true(ms >= SW_LOCK_WAIT_MS - 10 && ms < SW_LOCK_WAIT_MS + 1000);
+	char want[SW_ERROR_MAX];
+	snprintf(want, sizeof want, "%s/%s: still locked by another process after %d ms", dir, SW_LOG_HEAD_NAME,
+		 SW_LOCK_WAIT_MS);
+	assert_string_equal(e.msg, want);
+	size_t n;
+	char msg[SW_ERROR_MAX];
+	assert_int_equal(verify(log, dir, &n, msg, sizeof msg), 0);
+	assert_int_equal(n, 1);
+	/* a shared lock blocks it the same way */
+	assert_int_equal(flock(hfd, LOCK_SH), 0);
+	assert_int_equal(sw_declog_append(log, dir, &r, &e), -ETIMEDOUT);
+	close(hfd);
+	assert_int_equal(sw_declog_append(log, dir, &r, &e), 0);
+	assert_int_equal(verify(log, dir, &n, msg, sizeof msg), 0);
+	assert_int_equal(n, 2);
+
+	/* a head left readable by others (an older version) is made private */
+	assert_int_equal(chmod(head, 0644), 0);
+	assert_int_equal(sw_declog_append(log, dir, &r, &e), 0);
+	assert_int_equal(stat(head, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* one another account owns is refused, nothing appended */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(head, 65534, 65534), 0);
+		assert_true(sw_declog_append(log, dir, &r, &e) < 0);
+		assert_non_null(strstr(e.msg, "owned by uid 65534"));
+		assert_int_equal(chown(head, 0, 0), 0);
+		assert_int_equal(verify(log, dir, &n, msg, sizeof msg), 0);
+		assert_int_equal(n, 3);
+	}
+	free(head);
+	free(log);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* Without a state directory the appenders lock the log itself; that wait is
+ * bounded too. */
+static void test_log_lock_bounded_without_head(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	char *log = tu_path(dir, "log");
+	sw_record r = rec("a");
+	sw_error e = { 0 };
+	assert_int_equal(sw_declog_append(log, NULL, &r, &e), 0);
+	int rfd = open(log, O_RDONLY | O_CLOEXEC);
+	assert_true(rfd >= 0);
+	assert_int_equal(flock(rfd, LOCK_SH), 0);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(sw_declog_append(log, NULL, &r, &e), -ETIMEDOUT);
+	assert_true(ms_since(&t0) < SW_LOCK_WAIT_MS + 1000);
+	assert_non_null(strstr(e.msg, "still locked by another process"));
+	close(rfd);
+	assert_int_equal(sw_declog_append(log, NULL, &r, &e), 0);
+	free(log);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +783,9 @@ int main(void)
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_concurrent_without_head),
 		cmocka_unit_test(test_refuses_links_and_fifos),
+		cmocka_unit_test(test_log_reader_lock),
+		cmocka_unit_test(test_head_lock_bounded),
+		cmocka_unit_test(test_log_lock_bounded_without_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
