@@ -3,12 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -126,6 +129,15 @@ int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err)
 	}
 	seccomp_release(ctx);
 	return r;
+}
+
+/* Milliseconds left until deadline (CLOCK_MONOTONIC), 0 when it has passed. */
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ms = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 /* ------------------------------------------------------------------ confine */
@@ -299,8 +311,16 @@ int sw_sandbox_confine(const struct sw_config *c, sw_error *err)
 }
 
 int sw_sandbox_run(sw_sandbox_profile p, int (*fn)(void *arg, int out_fd), void *arg,
-		   char *out, size_t out_len, sw_error *err)
+		   char *out, size_t out_len, unsigned timeout_ms, sw_error *err)
 {
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)(timeout_ms / 1000);
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return sw_err_errno(err, errno, "sandbox: pipe");
@@ -322,7 +342,23 @@ int sw_sandbox_run(sw_sandbox_profile p, int (*fn)(void *arg, int out_fd), void 
 	}
 	close(fds[1]);
 	size_t got = 0;
+	bool timed_out = false;
 	for (;;) {
+		/* The child's output ends when it exits (it cannot fork: no clone in
+		 * its allow-list). A child that has not finished by the deadline is
+		 * killed: whatever holds it up, the caller gets an answer in time. */
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		int left = ms_left(&deadline);
+		int pr = left > 0 ? poll(&pfd, 1, left) : 0;
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr == 0) {
+			timed_out = true;
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (pr < 0)
+			break;
 		char tmp[512];
 		ssize_t n = read(fds[0], tmp, sizeof tmp);
 		if (n < 0 && errno == EINTR)
@@ -344,6 +380,11 @@ int sw_sandbox_run(sw_sandbox_profile p, int (*fn)(void *arg, int out_fd), void 
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR)
 			return sw_err_errno(err, errno, "sandbox: waitpid");
+	}
+	if (timed_out) {
+		if (timeout_ms % 1000 == 0)
+			return sw_err(err, ETIMEDOUT, "the decision did not finish within %u s (killed)", timeout_ms / 1000);
+		return sw_err(err, ETIMEDOUT, "the decision did not finish within %u ms (killed)", timeout_ms);
 	}
 	if (WIFSIGNALED(st))
 		return sw_err(err, SW_EINVAL, "sandboxed decision killed by signal %d%s", WTERMSIG(st),

@@ -70,9 +70,11 @@ int sw_sandbox_landlock_abi(void);
 
 /* Run fn(arg) in a child that enters the sandbox first; the child's return value
  * (0..255) is its exit status, and up to out_len bytes it writes to `out` (a buffer
- * shared through a pipe) come back. Returns the child's exit status, or a negative
- * value when it died (e.g. SIGSYS) or could not be started. */
+ * shared through a pipe) come back. A child still running after timeout_ms is
+ * killed (SIGKILL) and the call fails with ETIMEDOUT, "the decision did not finish
+ * within N s (killed)". Returns the child's exit status, or a negative value when
+ * it died (e.g. SIGSYS), timed out or could not be started. */
 int sw_sandbox_run(sw_sandbox_profile p, int (*fn)(void *arg, int out_fd), void *arg,
-		   char *out, size_t out_len, sw_error *err);
+		   char *out, size_t out_len, unsigned timeout_ms, sw_error *err);
 
 #endif

@@ -271,9 +271,13 @@ int main(int argc, char **argv)
 		snprintf(bundle, sizeof bundle, "%s", c.bundle);
 
 	sw_enforce_req req = { .config = &cfg, .container_id = id, .bundle = bundle, .runtime = "sigward-runc" };
-	r = sw_sandbox_run(SW_SANDBOX_DECIDE, decide_child, &req, line, sizeof line, &e);
+	/* containerd's BinaryName and Docker's runtimes carry no timeout: the
+	 * wrapper bounds the decision itself (SW_DECIDE_TIMEOUT_S, see
+	 * lib/enforce.h), so nothing can hold a start up for longer. */
+	r = sw_sandbox_run(SW_SANDBOX_DECIDE, decide_child, &req, line, sizeof line, SW_DECIDE_TIMEOUT_S * 1000u, &e);
 	if (r < 0 || (r != SW_ALLOW && r != SW_DENY && r != SW_WARN)) {
-		/* Killed, or the sandbox could not be set up: deny. */
+		/* Killed, timed out, or the sandbox could not be set up: deny, in
+		 * every mode. */
 		char why[2048];
 		snprintf(why, sizeof why, "%s", r < 0 ? e.msg : line[0] ? line : "decision failed");
 		snprintf(line, sizeof line, "sigward: denied container %.200s: %.1700s", id, why);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -146,10 +147,44 @@ static void test_run(void **state)
 	(void)state;
 	char out[64];
 	sw_error e = { 0 };
-	assert_int_equal(sw_sandbox_run(SW_SANDBOX_DECIDE, run_ok, NULL, out, sizeof out, &e), 3);
+	assert_int_equal(sw_sandbox_run(SW_SANDBOX_DECIDE, run_ok, NULL, out, sizeof out, 10000, &e), 3);
 	assert_string_equal(out, "verdict");
-	assert_true(sw_sandbox_run(SW_SANDBOX_DECIDE, run_exec, NULL, out, sizeof out, &e) < 0);
+	assert_true(sw_sandbox_run(SW_SANDBOX_DECIDE, run_exec, NULL, out, sizeof out, 10000, &e) < 0);
 	assert_non_null(strstr(e.msg, "seccomp"));
+}
+
+static int run_hang(void *arg, int out_fd)
+{
+	(void)arg;
+	(void)!write(out_fd, "partial", 7);
+	for (;;) {
+		struct timespec ts = { 60, 0 };
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/* A deciding child that never finishes (a lock that is never released, a stuck
+ * read) is killed at the deadline and the call fails: the wrapper then denies
+ * instead of holding the start up. */
+static void test_run_timeout(void **state)
+{
+	(void)state;
+	char out[64];
+	sw_error e = { 0 };
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_true(sw_sandbox_run(SW_SANDBOX_DECIDE, run_hang, NULL, out, sizeof out, 300, &e) < 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	long ms = (long)(b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	assert_int_equal(e.code, ETIMEDOUT);
+	assert_string_equal(e.msg, "the decision did not finish within 300 ms (killed)");
+	assert_true(ms >= 290 && ms < 2000);
+	/* whole seconds read as seconds */
+	assert_true(sw_sandbox_run(SW_SANDBOX_DECIDE, run_hang, NULL, out, sizeof out, 1000, &e) < 0);
+	assert_string_equal(e.msg, "the decision did not finish within 1 s (killed)");
+	/* and a child that finishes in time is not affected */
+	assert_int_equal(sw_sandbox_run(SW_SANDBOX_DECIDE, run_ok, NULL, out, sizeof out, 300, &e), 3);
 }
 
 static void test_caps_dropped(void **state)
@@ -430,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_forbidden_kills),
 		cmocka_unit_test(test_allowed_paths),
 		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_run_timeout),
 		cmocka_unit_test(test_caps_dropped),
 		cmocka_unit_test(test_confine),
 	};
