@@ -6,6 +6,7 @@
  * non-zero exit aborts it, and the one line on stderr is what the user sees in the
  * runtime's error. Any failure on the way denies (fail closed), except in warn mode.
  */
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,23 @@ static int deny_early(const char *id, const sw_error *e)
 	return 1;
 }
 
+/* The line a timed-out decision leaves: written by the SIGALRM handler, so it
+ * is prepared beforehand and swapped in whole (a pointer store), never
+ * formatted inside the handler. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define TIMEOUT_TEXT "the decision did not finish within " STR(SW_DECIDE_TIMEOUT_S) " s (timed out)"
+static const char *volatile g_alarm_line = "sigward: denied container (unknown): " TIMEOUT_TEXT "\n";
+static char g_alarm_buf[512];
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	const char *l = g_alarm_line;
+	(void)!write(STDERR_FILENO, l, strlen(l));
+	_exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *config_file = NULL;
@@ -55,6 +73,16 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* The whole decision is bounded, whatever holds it up (a lock, a stuck
+	 * read): runc runs config.json hooks without any timeout unless one is
+	 * written there, and a start must be refused, not held up. Denied in every
+	 * mode, as the runtime's own hook timeout would. Set before the sandbox:
+	 * the handler needs only write and exit_group. */
+	struct sigaction sa = { .sa_handler = on_alarm };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(SW_DECIDE_TIMEOUT_S);
+
 	/* Everything from here on parses input that workloads and the network
 	 * influence: do it without capabilities and with a syscall allow-list. */
 	sw_error e = { 0 };
@@ -74,6 +102,8 @@ int main(int argc, char **argv)
 	if (sw_read_fd(STDIN_FILENO, SW_STATE_MAX, "state (stdin)", &text, &len, &e) < 0 ||
 	    sw_state_parse(text, len, "state (stdin)", &st, &e) < 0)
 		return deny_early(NULL, &e);
+	snprintf(g_alarm_buf, sizeof g_alarm_buf, "sigward: denied container %.200s: " TIMEOUT_TEXT "\n", st.id);
+	g_alarm_line = g_alarm_buf;
 
 	sw_config cfg = { 0 };
 	if (sw_config_load(&cfg, config_file, &e) < 0) {
