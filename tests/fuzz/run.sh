@@ -111,8 +111,8 @@ done
 # Per-target input size limits: big enough for a realistic document of each kind.
 max_len() {
 	case $1 in
-	storage) echo 16384 ;;
-	bundle | config | manifest | entries | registry) echo 8192 ;;
+	storage | docker | ctrmeta) echo 16384 ;;
+	bundle | config | manifest | entries | registry | wiring) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 }
