@@ -7,6 +7,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "trust.h"
+
 #define MANIFEST_MAGIC "sigward-allowlist"
 #define CACHE_NAME "verified"
 #define CACHE_MAGIC "sigward-verified 1"
@@ -429,7 +431,7 @@ int sw_list_count_signers(sw_list *l, const sw_keyring *kr, sw_error *err)
 static int cache_lookup(const sw_list *l, const sw_verify_opts *o, const unsigned char sigs_sha[SW_SHA256_LEN],
 			const sw_keyring *ids)
 {
-	_cleanup_close_ int dfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = sw_trust_open(o->state_dir, SW_TRUST_DIR, NULL);
 	if (dfd < 0)
 		return 0;
 	_cleanup_free_ char *text = NULL;
@@ -479,7 +481,7 @@ static void cache_store(const sw_list *l, const sw_verify_opts *o, const unsigne
 	if (n <= 0 || (size_t)n + 1 >= sizeof buf)
 		return;
 	buf[n++] = '\n';
-	_cleanup_close_ int dfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = sw_trust_open(o->state_dir, SW_TRUST_DIR, NULL);
 	if (dfd >= 0)
 		(void)sw_write_file_atomic_at(dfd, o->state_dir, CACHE_NAME, buf, (size_t)n, 0600, NULL);
 }
@@ -598,9 +600,11 @@ static int serial_read(int dfd, const char *state_dir, char **text, size_t *len,
 
 int sw_serial_get(const char *state_dir, const char *scope, uint64_t *serial, sw_error *err)
 {
-	_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* The rollback record: root's directory only (lib/trust.h), or another
+	 * account could lower the highest serial accepted. */
+	_cleanup_close_ int dfd = sw_trust_open(state_dir, SW_TRUST_DIR, err);
 	if (dfd < 0)
-		return sw_err_errno(err, errno, "%s: cannot open state directory", state_dir);
+		return -dfd == EPERM ? dfd : sw_err_errno(err, -dfd, "%s: cannot open state directory", state_dir);
 	_cleanup_free_ char *text = NULL;
 	size_t len;
 	int r = serial_read(dfd, state_dir, &text, &len, err);
@@ -613,9 +617,11 @@ int sw_serial_get(const char *state_dir, const char *scope, uint64_t *serial, sw
 
 int sw_serial_raise(const char *state_dir, const char *scope, uint64_t serial, sw_error *err)
 {
-	_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* The rollback record: root's directory only (lib/trust.h), or another
+	 * account could lower the highest serial accepted. */
+	_cleanup_close_ int dfd = sw_trust_open(state_dir, SW_TRUST_DIR, err);
 	if (dfd < 0)
-		return sw_err_errno(err, errno, "%s: cannot open state directory", state_dir);
+		return -dfd == EPERM ? dfd : sw_err_errno(err, -dfd, "%s: cannot open state directory", state_dir);
 	/* Concurrent hooks serialise on a lock file so that no raise is lost and the
 	 * file never goes backwards. It is created 0600 in root-only state, so no
 	 * other account can open it to hold the lock; the wait is bounded anyway

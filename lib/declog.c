@@ -13,6 +13,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "trust.h"
 #include "util.h"
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
@@ -236,9 +237,11 @@ static int last_line_hash(int fd, const char *path, char out[SW_SHA256_HEX + 1],
  * link could redirect the write, a FIFO could block the start. */
 static int open_head(const char *state_dir, sw_error *err)
 {
-	_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* The log head anchors the hash chain: root's directory only (lib/trust.h). */
+	_cleanup_close_ int dfd = sw_trust_open(state_dir, SW_TRUST_DIR, err);
 	if (dfd < 0)
-		return sw_err_errno(err, errno, "%s: cannot open the state directory for the log head", state_dir);
+		return -dfd == EPERM ? dfd
+				     : sw_err_errno(err, -dfd, "%s: cannot open the state directory for the log head", state_dir);
 	_cleanup_close_ int hfd = openat(dfd, SW_LOG_HEAD_NAME,
 					 O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
 	if (hfd < 0)

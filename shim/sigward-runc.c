@@ -25,6 +25,7 @@
 #include "config.h"
 #include "enforce.h"
 #include "sandbox.h"
+#include "trust.h"
 #include "util.h"
 
 #define DEFAULT_RUNTIME "/usr/sbin/runc"
@@ -184,7 +185,7 @@ static int refuse(const call *c, const char *line)
 	return 1;
 }
 
-static int exec_runtime(const char *path, char **argv)
+static int exec_runtime(const call *c, const char *path, char **argv)
 {
 	/* Never exec ourselves: a runtime path pointing back at the wrapper would
 	 * loop forever. */
@@ -197,6 +198,20 @@ static int exec_runtime(const char *path, char **argv)
 			return 1;
 		}
 	}
+	/* Root executes this file for containerd and Docker on every call: it and
+	 * every directory above it must be root's and writable by no one else, or
+	 * any account that could write there would run code as root. Once checked,
+	 * only root can change what the path names, so exec'ing it by path is safe. */
+	sw_error e = { 0 };
+	int fd = sw_trust_open(path, SW_TRUST_EXEC, &e);
+	if (fd < 0) {
+		char line[SW_ERROR_MAX + 64];
+		snprintf(line, sizeof line, "sigward-runc: [runtime] path: %s: not executed", e.msg);
+		fprintf(stderr, "%s\n", line);
+		runtime_log(c, line);
+		return 126;
+	}
+	close(fd);
 	execv(path, argv);
 	fprintf(stderr, "sigward-runc: cannot exec %s: %s\n", path, strerror(errno));
 	return 127;
@@ -241,7 +256,7 @@ int main(int argc, char **argv)
 		const char *path = r >= 0 && cfg.runtime_path ? cfg.runtime_path : DEFAULT_RUNTIME;
 		if (r < 0)
 			fprintf(stderr, "sigward-runc: warning: %s; using %s\n", e.msg, path);
-		return exec_runtime(path, argv);
+		return exec_runtime(&c, path, argv);
 	}
 
 	char line[2048];
@@ -293,5 +308,5 @@ int main(int argc, char **argv)
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s", cfg.runtime_path ? cfg.runtime_path : DEFAULT_RUNTIME);
 	sw_config_free(&cfg);
-	return exec_runtime(path, argv);
+	return exec_runtime(&c, path, argv);
 }

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "allowlist.h"
 #include "config.h"
 #include "keys.h"
 #include "trust.h"
@@ -336,6 +337,30 @@ static void test_keys_refused(void **state)
 	free(lnk);
 }
 
+/* The rollback record: a state directory of another account is refused, so it
+ * cannot lower the highest serial accepted. */
+static void test_state_dir_refused(void **state)
+{
+	(void)state;
+	need_root();
+	char *d = tu_tmpdir();
+	sw_error e = { 0 };
+	uint64_t serial = 0;
+	assert_int_equal(sw_serial_raise(d, "prod", 7, &e), 0);
+	assert_int_equal(sw_serial_get(d, "prod", &serial, &e), 0);
+	assert_int_equal(serial, 7);
+	assert_int_equal(chown(d, OTHER_UID, 0), 0);
+	assert_true(sw_serial_get(d, "prod", &serial, &e) < 0);
+	want_msg(&e, d, "owned by uid 4242");
+	assert_true(sw_serial_raise(d, "prod", 8, &e) < 0);
+	assert_int_equal(chown(d, 0, 0), 0);
+	assert_int_equal(chmod(d, 0777), 0);
+	assert_true(sw_serial_get(d, "prod", &serial, &e) < 0);
+	want_msg(&e, d, "writable by group or others");
+	tu_rmrf(d);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_config_refused),
 		cmocka_unit_test(test_config_precedence_and_origin),
 		cmocka_unit_test(test_keys_refused),
+		cmocka_unit_test(test_state_dir_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
