@@ -1208,9 +1208,11 @@ static int getv(sw_bolt *db, const char *const *path, size_t n, const char *key,
 	return sw_bolt_get(db, path, n, key, val, len, err);
 }
 
-/* A value that must be a short printable string (names, keys, digests). */
-static int get_str(rctx *c, sw_bolt *db, const char *const *path, size_t n, const char *key,
-		   char **out, sw_error *err)
+/* A value that must be a short printable string (names, keys, digests). One
+ * that is not is an error, or with `lenient` (records scanned, not named by the
+ * container) absent: 0. */
+static int get_str_mode(rctx *c, sw_bolt *db, const char *const *path, size_t n, const char *key, bool lenient,
+			char **out, sw_error *err)
 {
 	size_t len;
 	int r = getv(db, path, n, key, out, &len, err);
@@ -1220,12 +1222,20 @@ static int get_str(rctx *c, sw_bolt *db, const char *const *path, size_t n, cons
 		if ((unsigned char)(*out)[i] < 0x20 || (*out)[i] == 0x7f) {
 			free(*out);
 			*out = NULL;
+			if (lenient)
+				return 0;
 			char where[512];
 			path_string(path, n, key, where, sizeof where);
 			return sw_err(err, SW_EINVAL, "%s: %s: control character in value", c->what, where);
 		}
 	}
 	return 1;
+}
+
+static int get_str(rctx *c, sw_bolt *db, const char *const *path, size_t n, const char *key,
+		   char **out, sw_error *err)
+{
+	return get_str_mode(c, db, path, n, key, false, out, err);
 }
 
 /* Decode the protobuf Any containerd stores for an extension (gogo types.Any:
@@ -1319,10 +1329,10 @@ static int image_target(rctx *c, sw_bolt *db, const char *name, bool strict, tar
 {
 	const char *path[] = { "v1", c->ns, "images", name, "target" };
 	_cleanup_free_ char *dg = NULL, *mt = NULL;
-	int r = get_str(c, db, path, SW_ARRAY_SIZE(path), "digest", &dg, err);
+	int r = get_str_mode(c, db, path, SW_ARRAY_SIZE(path), "digest", !strict, &dg, err);
 	if (r <= 0)
 		return r;
-	if ((r = get_str(c, db, path, SW_ARRAY_SIZE(path), "mediatype", &mt, err)) < 0)
+	if ((r = get_str_mode(c, db, path, SW_ARRAY_SIZE(path), "mediatype", !strict, &mt, err)) < 0)
 		return r;
 	t->kind = r ? media_kind(mt) : MT_UNKNOWN;
 	bool bad_digest = strncmp(dg, "sha256:", 7) != 0 || sw_digest_normalize(dg, strlen(dg), t->digest) < 0;
@@ -1337,7 +1347,7 @@ static int image_target(rctx *c, sw_bolt *db, const char *name, bool strict, tar
 }
 
 /* The manifest digests under a target whose config is c->image_id (CRI scan). */
-static int cri_target(rctx *c, const target *t, sw_error *err)
+static int cri_target_blobs(rctx *c, const target *t, sw_error *err)
 {
 	for (size_t i = 0; i < c->n_seen; i++)
 		if (strcmp(c->seen[i], t->digest) == 0)
@@ -1373,6 +1383,26 @@ static int cri_target(rctx *c, const target *t, sw_error *err)
 		for (size_t i = 0; i < m.n; i++)
 			add_found(c, m.m[i].manifest, "manifest");
 	}
+	return 0;
+}
+
+/*
+ * The scan reads the blobs of every image record of the namespace, and on a
+ * Kubernetes node any pod's image is one of them (kubelet pulls before a start
+ * is judged). A record whose blobs sigward cannot read (JSON that containerd's
+ * Go decoder takes and sigward refuses, a digest of another algorithm in an
+ * index, a blob gone or altered) says nothing about this container: it adds no
+ * digest. An error here would let one pulled image deny every CRI start of the
+ * namespace. Dropping a record can only drop digests, never add one: the image
+ * id was bound to the container's snapshot before the scan.
+ */
+static int cri_target(rctx *c, const target *t, sw_error *err)
+{
+	sw_error ignored = { 0 };
+	size_t n = c->n;
+	(void)err;
+	if (cri_target_blobs(c, t, &ignored) < 0)
+		c->n = n;   /* nothing half-added from that record */
 	return 0;
 }
 

@@ -520,6 +520,65 @@ static void test_cri_metadata_nul(void **state)
 	}
 }
 
+/*
+ * A CRI container's manifests are found by scanning every image record of its
+ * namespace. Any pod's image lands there (kubelet pulls before a start is
+ * judged), so one record whose manifest sigward cannot read (here a "\u0000" in
+ * an annotation: Go reads it, sigward refuses NULs) must not fail the
+ * resolution of every other CRI container: that record adds nothing. Its own
+ * container (the sandbox, resolved by name) is still refused.
+ */
+static void test_cri_scan_skips_unreadable_record(void **state)
+{
+	(void)state;
+	char *root = copy_fixture();
+	char *blobs = tu_path(root, BLOBS);
+	size_t len;
+	char *man = tu_read(blobs, PAUSE_MANIFEST + 7, &len);
+	char *end = strrchr(man, '}');
+	assert_non_null(end);
+	*end = '\0';
+	char *bad = NULL;
+	assert_true(asprintf(&bad, "%s,\"annotations\":{\"x\":\"a\\u0000b\"}}", man) > 0);
+	char hex[SW_SHA256_HEX + 1], digest[SW_DIGEST_STR];
+	sw_sha256_hex(bad, strlen(bad), hex);
+	snprintf(digest, sizeof digest, "sha256:%s", hex);
+	tu_write(blobs, hex, bad, strlen(bad));
+	size_t dlen;
+	unsigned char *db = read_db(root, &dlen);
+	/* Re-point the records' targets (a "digest" key followed by its value in a
+	 * leaf); the same digest as a key elsewhere keeps its place in key order. */
+	int n = 0;
+	static const char key_and_value[] = "digest" PAUSE_MANIFEST;
+	const size_t kvl = sizeof key_and_value - 1;
+	for (unsigned char *p = db; (p = memmem(p, dlen - (size_t)(p - db), key_and_value, kvl)) != NULL; p += kvl, n++)
+		memcpy(p + 6, digest, 71);
+	assert_true(n > 0);
+	write_db(root, db, dlen);
+	free(db);
+
+	sw_resolution r;
+	sw_error e;
+	int rc = resolve(root, "k8s.io", CRI_BY_TAG, &r, &e);
+	if (rc != 1)
+		fail_msg("%d: %s", rc, e.msg);
+	assert_int_equal(r.n, 2);
+	assert_true(has(&r, V1_CONFIG, "image-id", "containerd-cri"));
+	assert_true(has(&r, V1_MANIFEST, "manifest", "containerd-cri"));
+	assert_int_equal(resolve(root, "k8s.io", CRI_BY_ID, &r, &e), 1);
+	assert_true(has(&r, V1_MANIFEST, "manifest", "containerd-cri"));
+	/* the pod whose image it is: refused */
+	assert_true(resolve(root, "k8s.io", CRI_SANDBOX, &r, &e) < 0);
+	assert_non_null(strstr(e.msg, "NUL byte in JSON"));
+	assert_int_equal(r.n, 0);
+
+	free(bad);
+	free(man);
+	tu_rmrf(root);
+	free(blobs);
+	free(root);
+}
+
 static void test_bundle_namespace(void **state)
 {
 	(void)state;
@@ -824,6 +883,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_content_tampered),
 		cmocka_unit_test(test_snapshot_missing),
 		cmocka_unit_test(test_cri_metadata_nul),
+		cmocka_unit_test(test_cri_scan_skips_unreadable_record),
 		cmocka_unit_test(test_bundle_namespace),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_torn_newest_meta),
