@@ -16,12 +16,12 @@
  *                   edits of the root, the high water mark, the txid get past
  *                   the checksum).
  *   1  an image config blob: stored under its digest C, which replaces the
- *      fixture's v1 config digest in meta.db (the CRI containers' ImageRef and
- *      the record named after it);
+ *      fixture's v1 config digest where meta.db holds it as a value (the CRI
+ *      containers' ImageRef);
  *   2  a manifest blob, "@CFG@" replaced by C (or the v1 config): replaces the
- *      v1 manifest's digest in meta.db (the targets of v1, moving, gone);
+ *      v1 manifest's digest as a value (the targets of v1, moving, gone);
  *   3  an index blob, "@MAN@" replaced by the manifest digest: replaces the
- *      multi index's digest.
+ *      multi index's digest as a value.
  * Blobs are content-addressed, so these parts are the way a mutated manifest,
  * index or config reaches the JSON readers behind the hash check.
  *
@@ -177,11 +177,20 @@ static void put_blob(const uint8_t *data, size_t n, const char *ph, const char *
 	free(b);
 }
 
-static void replace_all(unsigned char *db, size_t len, const char *from, const char *to)
+/* Replace the digest `from` where it is a value: right after its key in a leaf
+ * ("digest", a label name) or inside the CRI JSON ("ImageRef":"). Where it is a
+ * key itself (content records, an image record named after it) it follows an
+ * element's header bytes or '@' and stays: a new digest there would break the
+ * key order, and every lookup would stop at that page. */
+static void replace_values(unsigned char *db, size_t len, const char *from, const char *to)
 {
 	size_t n = strlen(from);
-	for (unsigned char *p = db; (p = memmem(p, len - (size_t)(p - db), from, n)) != NULL; p += n)
-		memcpy(p, to, n);
+	for (unsigned char *p = db; (p = memmem(p, len - (size_t)(p - db), from, n)) != NULL; p += n) {
+		unsigned char prev = p > db ? p[-1] : 0;
+		if ((prev >= 'a' && prev <= 'z') || (prev >= 'A' && prev <= 'Z') || (prev >= '0' && prev <= '9') ||
+		    prev == '"')
+			memcpy(p, to, n);
+	}
 }
 
 static void reseal(unsigned char *db, size_t len)
@@ -384,15 +393,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char cfg[SW_DIGEST_STR] = V1_CONFIG, man[SW_DIGEST_STR] = V1_MANIFEST, idx[SW_DIGEST_STR];
 	if (np > 1) {
 		put_blob(part[1], plen[1], NULL, NULL, cfg, extra[0]);
-		replace_all(db, fixture_len, V1_CONFIG, cfg);
+		replace_values(db, fixture_len, V1_CONFIG, cfg);
 	}
 	if (np > 2) {
 		put_blob(part[2], plen[2], "@CFG@", cfg, man, extra[1]);
-		replace_all(db, fixture_len, V1_MANIFEST, man);
+		replace_values(db, fixture_len, V1_MANIFEST, man);
 	}
 	if (np > 3) {
 		put_blob(part[3], plen[3], "@MAN@", man, idx, extra[2]);
-		replace_all(db, fixture_len, MULTI_INDEX, idx);
+		replace_values(db, fixture_len, MULTI_INDEX, idx);
 	}
 	uint8_t sel = plen[0] ? part[0][0] : 0;
 	size_t len = plen[0] ? edit(db, fixture_len, part[0] + 1, plen[0] - 1) : fixture_len;
@@ -427,11 +436,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r.n < n0)
 		abort();
 
-	/* The bundle path parser, on the edit bytes as a path. */
+	/* The bundle path parser, with the edit bytes as the namespace. */
 	char bundle[512], ns[SW_CONTAINERD_NS_MAX + 1];
-	size_t bl = plen[0] < sizeof bundle - 1 ? plen[0] : sizeof bundle - 1;
-	memcpy(bundle, part[0], bl);
-	bundle[bl] = '\0';
+	size_t bl = plen[0] < 200 ? plen[0] : 200;
+	int bn = snprintf(bundle, sizeof bundle, "/run/containerd/io.containerd.runtime.v2.task/");
+	memcpy(bundle + bn, part[0], bl);
+	snprintf(bundle + bn + bl, sizeof bundle - (size_t)bn - bl, "/ctr-v1");
 	int br = sw_containerd_bundle_namespace(bundle, "ctr-v1", ns, &e);
 	if (br == 1 && (!ns[0] || strchr(ns, '/') || strlen(ns) > SW_CONTAINERD_NS_MAX))
 		abort();
