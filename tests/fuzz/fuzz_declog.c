@@ -5,9 +5,11 @@
  * log verify` and `sigward audit` run on a log whose whole point is that it may
  * have been edited: the input is the log file. Byte 0 picks the expected start
  * (even: 64 zeros, odd: any hash, as for the oldest file of a rotated set); the
- * rest is the file. Verified means: one record per line, each line's "prev" the
- * SHA-256 of the line before, so the count must be the number of lines and the
- * last hash the hash of the last line.
+ * rest is the file, where "@PREV@" stands for the SHA-256 of the line before
+ * (64 zeros on the first), so that mutated records can still form a chain.
+ * Verified means: one record per line, each line's "prev" the SHA-256 of the
+ * line before, so the count must be the number of lines and the last hash the
+ * hash of the last line.
  */
 #include "fuzz_util.h"
 
@@ -30,8 +32,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	const uint8_t *log = data + 1;
-	size_t len = size - 1;
+	/* Each "@PREV@" (6 bytes) becomes 64 hex digits. */
+	uint8_t *log = malloc((size - 1) * 11 + 1);
+	if (!log)
+		abort();
+	size_t len = 0, line_start = 0;
+	char prev[SW_SHA256_HEX + 1];
+	memset(prev, '0', SW_SHA256_HEX);
+	prev[SW_SHA256_HEX] = '\0';
+	for (size_t i = 1; i < size;) {
+		if (size - i >= 6 && memcmp(data + i, "@PREV@", 6) == 0) {
+			memcpy(log + len, prev, SW_SHA256_HEX);
+			len += SW_SHA256_HEX;
+			i += 6;
+			continue;
+		}
+		log[len++] = data[i++];
+		if (log[len - 1] == '\n') {
+			sw_sha256_hex(log + line_start, len - 1 - line_start, prev);
+			line_start = len;
+		}
+	}
 	fz_write(dir, "decisions.jsonl", log, len);
 	size_t n = 0;
 	char last[SW_SHA256_HEX + 1] = "";
@@ -41,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc < 0) {
 		if (!e.msg[0] || strchr(e.msg, '\n') || strncmp(e.msg, path, strlen(path)) != 0)
 			abort();
+		free(log);
 		return 0;
 	}
 	size_t lines = 0;
@@ -58,5 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strcmp(h, last) != 0)
 			abort();
 	}
+	free(log);
 	return 0;
 }
