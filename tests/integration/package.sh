@@ -38,7 +38,9 @@ cleanup() {
 	podman --root "$T/storage" --runroot "$T/run" rm -af >/dev/null 2>&1
 	[ -f "$T/daemon.json.orig" ] && cp "$T/daemon.json.orig" "$DOCKER_JSON"
 	[ -f "$T/no-daemon.json" ] && rm -f "$DOCKER_JSON"
-	rm -f /etc/sigward/keys.d/pkgtest.pub /etc/sigward/sigward.conf.d/50-pkgtest.conf
+	rm -f /etc/sigward/keys.d/pkgtest.pub /etc/sigward/sigward.conf.d/50-pkgtest.conf \
+		/etc/sigward/sigward.conf.d/60-pkgtest-evil.conf
+	rm -rf /run/sigward /run/sigwardd
 	if dpkg -s sigward >/dev/null 2>&1; then
 		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y sigward >/dev/null 2>&1
 	fi
@@ -130,14 +132,23 @@ mode=$(/usr/bin/sigward check --bundle "$T/b-unsigned" 2>/dev/null | sed -n 's/^
 # The operator's steps, with the installed tools.
 openssl genpkey -algorithm ed25519 -out "$T/org.key" 2>/dev/null
 openssl pkey -in "$T/org.key" -pubout -out /etc/sigward/keys.d/pkgtest.pub
+# Enforcement is turned on where the main file's comments invite an operator to
+# edit: /etc/sigward/sigward.conf must win over the package's mode = warn
+# (/usr/lib/sigward/sigward.conf.d/00-package-defaults.conf).
+printf '\n[sigward]\nmode = enforce\nscope = pkgtest\n' >> /etc/sigward/sigward.conf
+mode_line=$(grep -n '^mode = enforce' /etc/sigward/sigward.conf | cut -d: -f1)
 cat > /etc/sigward/sigward.conf.d/50-pkgtest.conf <<CONF
 [sigward]
-mode = enforce
-scope = pkgtest
 syslog = no
 [resolve]
 storage_root = $T/storage
 CONF
+st=$(/usr/bin/sigward status 2>&1)
+if grep -qE "^  \[sigward\] mode +=  *enforce +/etc/sigward/sigward.conf:$mode_line\$" <<<"$st"; then
+	ok "mode = enforce in /etc/sigward/sigward.conf wins over the package default; status names file:line"
+else
+	nok "mode = enforce in /etc/sigward/sigward.conf wins over the package default" "$(grep -E 'mode' <<<"$st" | head -3)"
+fi
 echo "localhost/pkg/app:signed@$SIGNED" | /usr/bin/sigward allowlist build --scope pkgtest --serial 1 --expires 1d --out "$T/list"
 if /usr/bin/sigward allowlist sign --key "$T/org.key" "$T/list" >/dev/null &&
 	/usr/bin/sigward allowlist install "$T/list" >/dev/null; then
@@ -177,6 +188,96 @@ else
 fi
 grep -q '"decision":"deny"' /var/log/sigward/decisions.jsonl && /usr/bin/sigward log verify >/dev/null &&
 	ok "decisions logged in /var/log/sigward and the chain verifies" || nok "decisions logged in /var/log/sigward and the chain verifies"
+
+# ---- Attacks from the refresh daemon's account (user sigward) on the package's
+# layout. Everything root's binaries take configuration, keys or the runtime
+# from must be root's: the daemon's account may write only its lists and
+# /run/sigwardd (its RuntimeDirectory).
+AS_D=(runuser -u sigward --)
+# The unit gives the daemon /run/sigwardd, a name no root binary reads drop-ins from.
+if grep -qx 'RuntimeDirectory=sigwardd' /lib/systemd/system/sigwardd.service &&
+	! grep -q '^RuntimeDirectory=sigward$' /lib/systemd/system/sigwardd.service; then
+	ok "sigwardd.service: RuntimeDirectory=sigwardd (not /run/sigward)"
+else
+	nok "sigwardd.service: RuntimeDirectory=sigwardd" "$(grep RuntimeDirectory /lib/systemd/system/sigwardd.service)"
+fi
+if "${AS_D[@]}" mkdir -p /run/sigward/sigward.conf.d 2>/dev/null || [ -e /run/sigward ]; then
+	nok "the daemon's account cannot create /run/sigward (a drop-in directory root reads)"
+else
+	ok "the daemon's account cannot create /run/sigward (a drop-in directory root reads)"
+fi
+# The layout an older unit made (RuntimeDirectory=sigward): /run/sigward in the
+# daemon's hands. Whatever it writes there is refused, and the node stays closed.
+install -d -o sigward -g sigward -m 0755 /run/sigward
+"${AS_D[@]}" mkdir -p /run/sigward/sigward.conf.d /run/sigward/keys
+MARK=$T/evil-ran
+printf '#!/bin/sh\ntouch %s\nexec /usr/sbin/runc "$@"\n' "$MARK" > "$T/evil.sh"
+# (Through stdin: the daemon's account cannot read the test's 0700 directory.)
+"${AS_D[@]}" tee /run/sigward/evil < "$T/evil.sh" >/dev/null
+"${AS_D[@]}" chmod 0755 /run/sigward/evil
+# The payload works: run directly, it leaves its mark (so its absence below means
+# sigward did not run it).
+rm -f "$MARK"
+/run/sigward/evil --version >/dev/null 2>&1
+[ -e "$MARK" ] && [ "$(stat -c %U /run/sigward/evil)" = sigward ] && ok "the daemon's payload /run/sigward/evil is in place and works" ||
+	nok "the daemon's payload /run/sigward/evil is in place and works"
+openssl genpkey -algorithm ed25519 -out "$T/attacker.key" 2>/dev/null
+openssl pkey -in "$T/attacker.key" -pubout -out "$T/attacker.pub"
+"${AS_D[@]}" tee /run/sigward/keys/attacker.pub < "$T/attacker.pub" >/dev/null
+for evil in "mode = warn" "keys_dir = /run/sigward/keys" "ATTACK_RUNTIME"; do
+	if [ "$evil" = ATTACK_RUNTIME ]; then
+		printf '[runtime]\npath = /run/sigward/evil\n' | "${AS_D[@]}" tee /run/sigward/sigward.conf.d/99-evil.conf >/dev/null
+	else
+		printf '[sigward]\n%s\n' "$evil" | "${AS_D[@]}" tee /run/sigward/sigward.conf.d/99-evil.conf >/dev/null
+	fi
+	out=$(timeout 60 /usr/bin/sigward-runc --root "$T/runc" run -b "$T/b-unsigned" "$ID-u" 2>&1)
+	if [ $? -ne 0 ] && grep -q "sigward: denied container $ID-u: /run/sigward: directory owned by uid $(id -u sigward), not root: refused" <<<"$out"; then
+		ok "daemon's drop-in '$evil' in /run/sigward: sigward-runc refuses the unsigned image, naming the directory and owner"
+	else
+		nok "daemon's drop-in '$evil' in /run/sigward: sigward-runc refuses the unsigned image" "$out"
+	fi
+	out=$(timeout 120 "${P[@]}" run --rm "${U[@]}" "$ID_U" /bin/cat /which 2>&1)
+	if [ $? -ne 0 ] && grep -q "/run/sigward: directory owned by uid" <<<"$out"; then
+		ok "daemon's drop-in '$evil': podman's hook refuses the unsigned image"
+	else
+		nok "daemon's drop-in '$evil': podman's hook refuses the unsigned image" "$out"
+	fi
+	rm -f "$MARK"
+	timeout 30 /usr/bin/sigward-runc --root "$T/runc" state "$ID-nonexistent" >/dev/null 2>&1
+	[ ! -e "$MARK" ] && ok "daemon's drop-in '$evil': sigward-runc state (pass-through) does not run the daemon's file as root" ||
+		nok "daemon's drop-in '$evil': sigward-runc state ran /run/sigward/evil as root"
+done
+rm -rf /run/sigward
+# A runtime path root configured by mistake into the daemon's directory is not
+# executed either: the file and every directory above it must be root's.
+"${AS_D[@]}" tee /var/lib/sigward/lists/evil < "$T/evil.sh" >/dev/null
+"${AS_D[@]}" chmod 0755 /var/lib/sigward/lists/evil
+[ -x /var/lib/sigward/lists/evil ] || nok "the daemon's payload /var/lib/sigward/lists/evil is in place"
+printf '[runtime]\npath = /var/lib/sigward/lists/evil\n' > /etc/sigward/sigward.conf.d/60-pkgtest-evil.conf
+rm -f "$MARK"
+out=$(timeout 30 /usr/bin/sigward-runc --root "$T/runc" state "$ID-nonexistent" 2>&1)
+if [ ! -e "$MARK" ] && grep -q "/var/lib/sigward/lists: directory owned by uid $(id -u sigward), not root: refused" <<<"$out"; then
+	ok "a [runtime] path in the daemon's directory is not executed (named with its owner)"
+else
+	nok "a [runtime] path in the daemon's directory is not executed" "$out"
+fi
+rm -f /etc/sigward/sigward.conf.d/60-pkgtest-evil.conf /var/lib/sigward/lists/evil
+# The daemon's status file is shown by sigward status: escape sequences in it
+# reach the terminal escaped.
+install -d -o sigward -g sigward -m 0755 /run/sigwardd
+printf '{"last_error":"\\u001b[2J\\u001b]0;owned\\u0007 all clear","consecutive_failures":0}' |
+	"${AS_D[@]}" tee /run/sigwardd/refresh.json >/dev/null
+st=$(/usr/bin/sigward status 2>&1)
+if ! grep -q $'\x1b' <<<"$st" && ! grep -q $'\x07' <<<"$st" && grep -qF '\x1b[2J\x1b]0;owned\x07 all clear' <<<"$st"; then
+	ok "sigward status prints the daemon's status file with its escape sequences escaped"
+else
+	nok "sigward status prints the daemon's status file escaped" "$(grep last_error <<<"$st" | od -c | head -3)"
+fi
+rm -rf /run/sigwardd
+# After the attacks the node enforces as before.
+out=$(timeout 60 /usr/bin/sigward-runc --root "$T/runc" run -b "$T/b-signed" "$ID-s2" 2>&1)
+[ "$out" = signed ] && ok "after the attacks: the signed image runs" || nok "after the attacks: the signed image runs" "$out"
+runc --root "$T/runc" delete --force "$ID-s2" >/dev/null 2>&1
 
 # Removal must not leave Docker pointing at a missing sigward-runc.
 if [ -f "$DOCKER_JSON" ]; then cp "$DOCKER_JSON" "$T/daemon.json.orig"; else mkdir -p /etc/docker && touch "$T/no-daemon.json"; fi
