@@ -120,14 +120,23 @@ int sw_trust_openat(int dirfd, const char *name, const char *path, sw_trust_kind
 
 int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
 {
-	if (!path || path[0] != '/')
-		return sw_err(err, EINVAL, "%s: not an absolute path", path ? path : "(null)");
+	if (!path || !*path)
+		return sw_err(err, EINVAL, "empty path");
 	/* What is left to walk, and the path walked so far (for messages). */
 	char rest[PATH_MAX * 2];
 	char shown[PATH_MAX];
 	if (strlen(path) >= PATH_MAX)
 		return sw_err(err, ENAMETOOLONG, "%.64s...: path too long", path);
-	snprintf(rest, sizeof rest, "%s", path);
+	if (path[0] == '/') {
+		snprintf(rest, sizeof rest, "%s", path);
+	} else {
+		/* A relative path given on a command line (--keys DIR): the working
+		 * directory and every directory above it are part of the walk. */
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof cwd))
+			return sw_err_errno(err, errno, "%s: cannot get the working directory", path);
+		snprintf(rest, sizeof rest, "%s/%s", cwd, path);
+	}
 	shown[0] = '\0';
 
 	int links = 0;

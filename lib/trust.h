@@ -8,7 +8,8 @@
  * other than root could write one of those files, or any directory on the way to
  * it, that account could switch enforcement off, trust its own key, or have root
  * execute its program. So every such path is walked from "/" one component at a
- * time (openat with O_NOFOLLOW, links followed by hand, at most 40), and each
+ * time (openat with O_NOFOLLOW, links followed by hand, at most 40; a relative
+ * path is walked from the working directory, itself checked), and each
  * directory, link and the final object must be:
  *   - owned by root, or by the effective uid of the caller (a producer running the
  *     CLI in its home directory trusts itself; root trusts only root), and
