@@ -95,27 +95,31 @@ int main(int argc, char **argv)
 		return 3;
 	}
 
-	/* 1. The state on stdin and the configuration. */
+	/* 1. The state on stdin (read now, parsed once confined) and the
+	 * configuration (root's files). */
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	sw_state st = { 0 };
-	if (sw_read_fd(STDIN_FILENO, SW_STATE_MAX, "state (stdin)", &text, &len, &e) < 0 ||
-	    sw_state_parse(text, len, "state (stdin)", &st, &e) < 0)
+	if (sw_read_fd(STDIN_FILENO, SW_STATE_MAX, "state (stdin)", &text, &len, &e) < 0)
 		return deny_early(NULL, &e);
+	sw_config cfg = { 0 };
+	sw_error ce = { 0 };
+	int cr = sw_config_load(&cfg, config_file, &ce);
+	/* From here on, write nowhere but beneath the configuration's state_dir
+	 * and log directory (nowhere without a configuration): Landlock where the
+	 * kernel has it. Before parsing anything the runtime sent. */
+	if ((cr >= 0 ? sw_sandbox_confine(&cfg, &e) : sw_sandbox_confine_dirs(NULL, 0, false, &e)) < 0) {
+		sw_config_free(&cfg);
+		return deny_early(NULL, &e);
+	}
+	sw_state st = { 0 };
+	if (sw_state_parse(text, len, "state (stdin)", &st, &e) < 0) {
+		sw_config_free(&cfg);
+		return deny_early(NULL, &e);
+	}
 	snprintf(g_alarm_buf, sizeof g_alarm_buf, "sigward: denied container %.200s: " TIMEOUT_TEXT "\n", st.id);
 	g_alarm_line = g_alarm_buf;
-
-	sw_config cfg = { 0 };
-	if (sw_config_load(&cfg, config_file, &e) < 0) {
-		int r = deny_early(st.id, &e);
-		sw_config_free(&cfg);
-		sw_state_free(&st);
-		return r;
-	}
-	/* Now that state_dir and log_file are known: write nowhere else, connect
-	 * to nothing but syslog (Landlock where the kernel has it, seccomp). */
-	if (sw_sandbox_confine(&cfg, &e) < 0) {
-		int r = deny_early(st.id, &e);
+	if (cr < 0) {
+		int r = deny_early(st.id, &ce);
 		sw_config_free(&cfg);
 		sw_state_free(&st);
 		return r;

@@ -27,8 +27,9 @@
 #include "util.h"
 
 /* What deciding needs: reading and writing through descriptors, directory walks,
- * atomic replacement of state files, flock, memory, time, the syslog socket and
- * exiting. Found with strace on the allow, deny and first-verification paths. */
+ * atomic replacement of state files, flock, memory, time, sending on the syslog
+ * socket and exiting. Found with strace on the allow, deny and first-verification
+ * paths. */
 static const int decide_syscalls[] = {
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(readv), SCMP_SYS(writev),
 	SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
@@ -46,19 +47,17 @@ static const int decide_syscalls[] = {
 	/* The pause before re-reading a store its owner was committing to
 	 * (lib/ctrmeta.c, lib/storage.c). */
 	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
-	/* syslog(3): an AF_UNIX datagram socket to /dev/log (checked below). */
-	SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
 	/* sw_sandbox_confine, once the configuration is known: a Landlock ruleset
-	 * and a second, stacked filter. Both can only take rights away. */
+	 * (it can only take rights away). */
 	SCMP_SYS(landlock_create_ruleset), SCMP_SYS(landlock_add_rule), SCMP_SYS(landlock_restrict_self),
-	SCMP_SYS(seccomp),
+	/* socket, connect, sendto, sendmsg: per profile, below */
 };
 
 static const int fetch_extra[] = {
 	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
 	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(bind),
 	SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(shutdown),
-	SCMP_SYS(socketpair), SCMP_SYS(eventfd2),
+	SCMP_SYS(socketpair), SCMP_SYS(eventfd2), SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
 	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(timerfd_create),
 	SCMP_SYS(timerfd_settime), SCMP_SYS(wait4),
 	/* Installing a generation (lib/install.c): the `current` symlink, and the
@@ -105,17 +104,45 @@ int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return sw_err_errno(err, errno, "sandbox: cannot set no_new_privs");
 
+	/* The one connection deciding makes, made now, before the filter below
+	 * forbids connect(2) (Landlock does not cover connecting to a socket by
+	 * path): syslog, same ident and facility as lib/declog.c's openlog, which
+	 * then finds it connected. sw_sandbox_confine closes it again when the
+	 * configuration says syslog = no. Fails quietly without /dev/log. */
+	if (p == SW_SANDBOX_DECIDE)
+		openlog("sigward", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
 		return sw_err(err, ENOMEM, "sandbox: seccomp_init failed");
 	r = add_rules(ctx, decide_syscalls, SW_ARRAY_SIZE(decide_syscalls), err);
-	/* Sockets: AF_UNIX only for deciding (syslog); the fetch profile adds inet. */
 	if (r >= 0) {
-		int rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-		if (rr >= 0 && p == SW_SANDBOX_FETCH) {
-			rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
+		int rr;
+		if (p == SW_SANDBOX_FETCH) {
+			/* AF_UNIX and inet sockets, connected anywhere (curl, syslog) */
+			rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+			if (rr >= 0)
+				rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
 			if (rr >= 0)
 				rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+		} else {
+			/* Deciding: no new socket, no connect, no datagram to an address of
+			 * its choosing through a socket it holds; sending on the syslog
+			 * socket connected above stays. Without this, uid 0 could connect
+			 * to any root-owned socket (containerd.sock). EPERM, not a kill, for
+			 * what glibc's syslog() does by itself when its socket broke
+			 * (reconnect): a lost syslog line must not kill a decision. Other
+			 * families still kill (the default). */
+			const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+			rr = seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+			if (rr >= 0)
+				rr = seccomp_rule_add(ctx, eperm, SCMP_SYS(connect), 0);
+			if (rr >= 0)
+				rr = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendmsg), 0);
+			if (rr >= 0)
+				rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_EQ, 0));
+			if (rr >= 0)
+				rr = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_NE, 0));
 		}
 		if (rr < 0)
 			r = sw_err_errno(err, -rr, "sandbox: seccomp socket rule");
@@ -241,54 +268,18 @@ static int landlock_confine(int abi, const char *const *writable, size_t n, sw_e
 	return 0;
 }
 
-/* A second seccomp filter on top of the first: no new sockets, no connect, and
- * no datagram sent to an address of the caller's choosing (sendto with an
- * address, sendmsg). What was connected before (syslog) keeps working. ERRNO
- * rather than KILL: glibc's syslog() reconnects by itself when its socket
- * breaks, and a lost syslog line must not turn into a killed decision. The
- * first filter's KILL still wins for what it forbids (inet sockets). */
-static int deny_connections(sw_error *err)
-{
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx)
-		return sw_err(err, ENOMEM, "sandbox: seccomp_init failed");
-	/* no_new_privs is already set, and prctl is not in the first allow-list. */
-	int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 0);
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(socketpair), 0);
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(connect), 0);
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendmsg), 0);
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_NE, 0));
-	if (r >= 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (r < 0)
-		return sw_err_errno(err, -r, "sandbox: cannot load the seccomp filter against new connections");
-	return 0;
-}
-
 int sw_sandbox_confine_dirs(const char *const *writable, size_t n, bool syslog, sw_error *err)
 {
-	/* The one connection deciding makes, made now: the filter below forbids
-	 * connect(2), and Landlock does not cover connecting to a socket by path.
-	 * Same ident and facility as lib/declog.c's openlog, which then finds it
-	 * connected. */
-	if (syslog)
-		openlog("sigward", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+	/* connected by sw_sandbox_enter, not wanted */
+	if (!syslog)
+		closelog();
 	int abi = sw_sandbox_landlock_abi();
 	if (abi > 0) {
 		int r = landlock_confine(abi, writable, n, err);
 		if (r < 0)
 			return r;
 	}
-	int r = deny_connections(err);
-	return r < 0 ? r : abi;
+	return abi;
 }
 
 int sw_sandbox_confine(const struct sw_config *c, sw_error *err)

@@ -8,34 +8,33 @@
  *      ambient sets and the bounding set (the hook needs none: the files it reads
  *      and writes are root's own);
  *   2. sets no_new_privs;
- *   3. installs a seccomp allow-list (libseccomp): file I/O on descriptors and
- *      directory fds, memory management, time, the syslog socket, exit. Anything
- *      else (execve, ptrace, mount, network sockets other than AF_UNIX, ...) kills
- *      the process with SIGSYS, which the runtime reports as a failed hook: fail
- *      closed.
+ *   3. DECIDE: connects the syslog socket (openlog with LOG_NDELAY), the one
+ *      connection deciding makes;
+ *   4. installs a seccomp allow-list (libseccomp): file I/O on descriptors and
+ *      directory fds, memory management, time, exit. Anything else (execve,
+ *      ptrace, mount, inet sockets, ...) kills the process with SIGSYS, which the
+ *      runtime reports as a failed hook: fail closed. DECIDE: a new AF_UNIX
+ *      socket, connect, sendmsg and sendto with an address fail with EPERM, so
+ *      nothing but the syslog socket of step 3 is reachable (Landlock does not
+ *      cover connecting to a socket by path). FETCH (sigwardd) also opens and
+ *      connects inet and unix sockets.
  * Seccomp filters survive execve, so a process that must exec something afterwards
  * (sigward-runc) decides in a sandboxed child instead (sw_sandbox_run).
  *
  * The process is still uid 0, and root owns most of the system: without
- * capabilities it can still append to a root-owned 0644 file, create a file in a
- * root-owned 0755 directory, connect to a root-owned 0660 socket. So
- * sw_sandbox_confine, called once the configuration is known (the hook right
- * after sw_config_load; sigward-runc's deciding child first thing), takes those
- * away:
- *   4. connects syslog now (openlog with LOG_NDELAY) when the configuration
- *      wants it;
- *   5. Landlock (when the kernel has it: the ABI is asked and every right it
- *      knows is handled): reading everywhere, writing (write, truncate, create,
- *      remove, rename, mkdir) only beneath state_dir and the decision log's
- *      directory; from ABI 4 no TCP bind/connect, from ABI 6 no abstract unix
- *      sockets and no signals outside the sandbox;
- *   6. a second seccomp filter: socket, socketpair, connect, sendmsg and sendto
- *      with an address fail with EPERM, so nothing can be reached that was not
- *      connected in step 4 (Landlock does not cover connecting to a socket by
- *      path).
- * Without Landlock (older kernel, LSM not enabled) steps 4 and 6 still hold and
- * sw_sandbox_confine returns 0; docs/security.md says what that leaves open.
- * A uid switch is not part of it: see docs/security.md.
+ * capabilities it can still append to a root-owned 0644 file or create a file in
+ * a root-owned 0755 directory (/etc/cron.d). sw_sandbox_confine, called once the
+ * configuration is known (the hook right after sw_config_load, before it parses
+ * the runtime's state; sigward-runc's deciding child first thing), takes that
+ * away with Landlock when the kernel has it (the ABI is asked, every right it
+ * knows is handled): reading everywhere, writing (write, truncate, create,
+ * remove, rename, mkdir) only beneath state_dir and the decision log's
+ * directory; from ABI 4 no TCP bind/connect, from ABI 6 no abstract unix
+ * sockets and no signals outside the sandbox. It also closes the syslog socket
+ * when the configuration says syslog = no. Without Landlock (older kernel, LSM
+ * not enabled) everything above but the write confinement holds and
+ * sw_sandbox_confine returns 0; docs/security.md says what that leaves open,
+ * and why there is no uid switch.
  *
  * Failure: negative return with err set; callers deny.
  */
@@ -56,8 +55,8 @@ typedef enum {
 
 int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err);
 
-/* Steps 4-6 above, after sw_sandbox_enter(SW_SANDBOX_DECIDE): writable = the
- * config's state_dir and the directory of its log_file; syslog = its syslog.
+/* The confinement above, after sw_sandbox_enter(SW_SANDBOX_DECIDE): writable =
+ * the config's state_dir and the directory of its log_file; syslog = its syslog.
  * Returns the Landlock ABI applied (0: none on this kernel), or negative. */
 int sw_sandbox_confine(const struct sw_config *c, sw_error *err);
 
