@@ -676,6 +676,25 @@ static int load(sw_config *c, const char *main_file, bool main_must_exist,
 				goto fail;
 		}
 	}
+	/* staging_dir lives inside lists_dir unless set: a moved lists_dir takes its
+	 * staging area along (a rename from staging into lists_dir must not cross a
+	 * file system, and the daemon may write only there). */
+	const conf_item *st = find_item("refresh", "staging_dir");
+	if (c->origin[st - items].line == 0) {
+		char path[PATH_MAX];
+		int n = snprintf(path, sizeof path, "%s/.staging", c->lists_dir);
+		if (n < 0 || (size_t)n >= sizeof path) {
+			r = sw_err(err, SW_EINVAL, "lists_dir %.128s: path too long", c->lists_dir);
+			goto fail;
+		}
+		char *dup = strdup(path);
+		if (!dup) {
+			r = sw_err_errno(err, ENOMEM, "staging_dir");
+			goto fail;
+		}
+		free(c->refresh_staging_dir);
+		c->refresh_staging_dir = dup;
+	}
 	return 0;
 fail:
 	/* Never hand back a half-applied configuration. */

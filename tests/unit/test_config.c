@@ -226,6 +226,18 @@ static void test_every_key(void **state)
 	assert_string_equal(c.refresh_metrics_file, "/m.prom");
 	sw_config_free(&c);
 
+	/* Unset, staging_dir follows a moved lists_dir. */
+	sw_error e2 = { 0 };
+	char *d2 = tu_tmpdir();
+	tu_writes(d2, "moved.conf", "[sigward]\nlists_dir = /srv/lists\n");
+	char *moved = tu_path(d2, "moved.conf");
+	assert_int_equal(sw_config_load(&c, moved, &e2), 0);
+	assert_string_equal(c.refresh_staging_dir, "/srv/lists/.staging");
+	sw_config_free(&c);
+	free(moved);
+	tu_rmrf(d2);
+	free(d2);
+
 	/* The other spelling of each value kind. */
 	parse_ok(&c, "[sigward]\nmode = enforce\nthreshold = 1\nlog_file =\nsyslog = Yes\nverify_cache = 1\n"
 		     "grace = 3600\n[resolve]\ndocker = on\ncontainers_storage = TRUE\n"
