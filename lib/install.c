@@ -456,10 +456,21 @@ int sw_list_install(const sw_config *c, const char *src_dir, bool dry_run,
 	if (dfd < 0)
 		return sw_err_errno(err, errno, "%s: cannot open", lists_dir);
 
-	/* 1. One installer at a time (the CLI and sigwardd may race). */
-	_cleanup_close_ int lfd = openat(dfd, SW_INSTALL_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* 1. One installer at a time (the CLI and sigwardd may race). The lock is
+	 * private to its owner (0600; a wider one we own is narrowed): any account
+	 * that can open a file can flock it, and a lock held by a stranger would
+	 * hold up every install, a revocation included, until the list expires. */
+	_cleanup_close_ int lfd = openat(dfd, SW_INSTALL_LOCK,
+					 O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
 	if (lfd < 0)
 		return sw_err_errno(err, errno, "%s/%s: cannot open", lists_dir, SW_INSTALL_LOCK);
+	struct stat lst;
+	if (fstat(lfd, &lst) < 0)
+		return sw_err_errno(err, errno, "%s/%s: cannot stat", lists_dir, SW_INSTALL_LOCK);
+	if (!S_ISREG(lst.st_mode))
+		return sw_err(err, SW_EINVAL, "%s/%s: not a regular file", lists_dir, SW_INSTALL_LOCK);
+	if (lst.st_uid == geteuid() && (lst.st_mode & 077) && fchmod(lfd, 0600) < 0)
+		return sw_err_errno(err, errno, "%s/%s: cannot make it private", lists_dir, SW_INSTALL_LOCK);
 	while (flock(lfd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return sw_err_errno(err, errno, "%s/%s: cannot lock", lists_dir, SW_INSTALL_LOCK);

@@ -450,6 +450,31 @@ static void test_stale_staging_cleaned(void **state)
 	free(src);
 }
 
+/* The installers' lock is private (0600): anyone who can open it could flock it
+ * and hold up every install, a revocation included. A lock an older version
+ * left 0644 is narrowed. */
+static void test_lock_private(void **state)
+{
+	fixture *f = *state;
+	mkdir(f->lists, 0755);
+	tu_writes(f->lists, SW_INSTALL_LOCK, "");
+	char *lock = tu_path(f->lists, SW_INSTALL_LOCK);
+	assert_int_equal(chmod(lock, 0644), 0);
+	char *src = make_list(f, "l1", 10, "test", 1, sw_now() + 86400);
+	char gen[SW_GEN_NAME_MAX];
+	install_ok(f, src, gen);
+	struct stat st;
+	assert_int_equal(stat(lock, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* and a fresh one is created 0600 */
+	assert_int_equal(unlink(lock), 0);
+	install_ok(f, src, gen);
+	assert_int_equal(stat(lock, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	free(lock);
+	free(src);
+}
+
 /* Installers racing each other serialise on the lock: every one either installs
  * or is refused as a rollback, and the end state is consistent. */
 static void test_concurrent_installs(void **state)
@@ -597,6 +622,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entries_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_staging_cleaned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_installs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_starts_during_switches, setup, teardown),
 	};
