@@ -296,6 +296,25 @@ static void step_policy(ctx *c)
 	}
 	if (c->kr.n < c->cfg.threshold)
 		finding(r, s, "%zu trusted keys but a threshold of %u: no list can be accepted", c->kr.n, c->cfg.threshold);
+	/* A private key on a node is a finding; other files are listed, since the
+	 * keys directory is what an auditor is shown as "the trusted keys". */
+	sw_keys_extra extra[64];
+	size_t n_extra = 0;
+	if (sw_keys_survey(c->cfg.keys_dir, extra, SW_ARRAY_SIZE(extra), &n_extra, &e) < 0) {
+		finding(r, s, "the keys directory cannot be surveyed: %s", e.msg);
+	} else {
+		size_t shown = n_extra < SW_ARRAY_SIZE(extra) ? n_extra : SW_ARRAY_SIZE(extra);
+		table *o = shown ? tab_new(s, "other files in the keys directory", "file", "what", NULL) : NULL;
+		for (size_t i = 0; i < shown; i++) {
+			if (extra[i].private_key)
+				finding(r, s, "%s/%s holds a private key: signing keys must not be on a node",
+					c->cfg.keys_dir, extra[i].name);
+			tab_row(o, extra[i].private_key, extra[i].name,
+				extra[i].private_key ? "PRIVATE KEY" : "not a key file (ignored by sigward)");
+		}
+		if (n_extra > shown)
+			finding(r, s, "%zu files in the keys directory are not keys (only %zu listed)", n_extra, shown);
+	}
 	s->answer = xasprintf("Mode %s, scope %s, %u of %zu trusted keys must sign a list.",
 			      sw_mode_name(c->cfg.mode), c->cfg.scope ? c->cfg.scope : "(none)",
 			      c->cfg.threshold, c->kr.n);

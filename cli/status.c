@@ -316,6 +316,13 @@ int cmd_status(int argc, char **argv)
 	sw_keyring kr = { 0 };
 	sw_error ke = { 0 };
 	bool keys_ok = sw_keyring_load(cfg.keys_dir, &kr, &ke) >= 0;
+	/* What else is in keys.d: files the loader ignores, and private keys, which
+	 * have no business on a node. */
+	sw_keys_extra extra[32];
+	size_t n_extra = 0;
+	if (sw_keys_survey(cfg.keys_dir, extra, SW_ARRAY_SIZE(extra), &n_extra, NULL) < 0)
+		n_extra = 0;
+	size_t shown_extra = n_extra < SW_ARRAY_SIZE(extra) ? n_extra : SW_ARRAY_SIZE(extra);
 
 	/* The installed list, verified as the hook would (read-only). */
 	sw_list l = { .dirfd = -1 };
@@ -402,6 +409,14 @@ int cmd_status(int argc, char **argv)
 		}
 		printf("],\"keys_error\":");
 		cli_json_str(stdout, keys_ok ? NULL : ke.msg);
+		printf(",\"keys_dir_other_files\":[");
+		for (size_t i = 0; i < shown_extra; i++) {
+			printf("%s{\"file\":", i ? "," : "");
+			cli_json_str(stdout, extra[i].name);
+			printf(",\"private_key\":%s,\"read_as_key\":%s}", extra[i].private_key ? "true" : "false",
+			       extra[i].pub_name ? "true" : "false");
+		}
+		putchar(']');
 		printf(",\"list\":");
 		if (have_list) {
 			printf("{\"path\":");
@@ -483,6 +498,16 @@ int cmd_status(int argc, char **argv)
 			printf("  %s  %-11s %s\n", kr.keys[i].id, kr.keys[i].alg, kr.keys[i].file);
 		if (!keys_ok)
 			printf("  error: %s\n", ke.msg);
+		for (size_t i = 0; i < shown_extra; i++) {
+			if (extra[i].private_key)
+				printf("  WARNING: %s/%s holds a PRIVATE key: a signing key must not be on a node; "
+				       "remove it%s\n", cfg.keys_dir, extra[i].name,
+				       extra[i].pub_name ? " (named .pub, it also makes every start be denied)" : "");
+			else
+				printf("  note: %s/%s is not a *.pub key file: ignored\n", cfg.keys_dir, extra[i].name);
+		}
+		if (n_extra > shown_extra)
+			printf("  note: %zu more files in %s that are not keys\n", n_extra - shown_extra, cfg.keys_dir);
 		if (have_list) {
 			printf("list:        %s#%llu (%s -> %s), %llu entries\n", l.scope, (unsigned long long)l.serial,
 			       l.path, target, (unsigned long long)l.n_entries);

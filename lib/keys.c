@@ -271,6 +271,62 @@ static int load_dir(const char *dir, bool decode, sw_keyring *kr, sw_error *err)
 	return 0;
 }
 
+static int cmp_extra(const void *a, const void *b)
+{
+	return strcmp(((const sw_keys_extra *)a)->name, ((const sw_keys_extra *)b)->name);
+}
+
+int sw_keys_survey(const char *dir, sw_keys_extra *out, size_t max, size_t *n, sw_error *err)
+{
+	*n = 0;
+	_cleanup_close_ int dfd = sw_trust_open(dir, SW_TRUST_DIR, err);
+	if (dfd < 0)
+		return dfd;
+	int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0)
+		return sw_err_errno(err, errno, "%s", dir);
+	DIR *d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return sw_err_errno(err, errno, "%s: cannot read keys directory", dir);
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		size_t l = strlen(de->d_name);
+		bool pub = de->d_name[0] != '.' && l >= 5 && strcmp(de->d_name + l - 4, ".pub") == 0;
+		/* Look inside regular files only (a FIFO must not block the survey),
+		 * bounded like a key file. */
+		bool priv = false;
+		int fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+		if (fd >= 0) {
+			struct stat st;
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+				char buf[SW_KEY_FILE_MAX + 1];
+				ssize_t got = pread(fd, buf, SW_KEY_FILE_MAX, 0);
+				if (got > 0) {
+					buf[got] = '\0';
+					priv = memmem(buf, (size_t)got, "PRIVATE KEY-----", 16) != NULL;
+				}
+			}
+			close(fd);
+		}
+		if (pub && !priv)
+			continue;
+		if (*n < max) {
+			sw_keys_extra *x = &out[*n];
+			snprintf(x->name, sizeof x->name, "%s", de->d_name);
+			x->private_key = priv;
+			x->pub_name = pub;
+		}
+		(*n)++;
+	}
+	closedir(d);
+	qsort(out, *n < max ? *n : max, sizeof *out, cmp_extra);
+	return 0;
+}
+
 int sw_keyids_load(const char *dir, sw_keyring *kr, sw_error *err)
 {
 	return load_dir(dir, false, kr, err);

@@ -55,6 +55,21 @@ void sw_keyring_free(sw_keyring *kr);
 /* Release what sw_key_load_file filled in. */
 void sw_key_free(sw_key *k);
 
+/* What else lies in a keys directory. Only "*.pub" files are keys; anything else
+ * is ignored by the loader, and a private key (in any file, "*.pub" included)
+ * must not be on a node at all. sw_keys_survey reports, in name order, every
+ * entry that is not a "*.pub" file (dot files included) and every file holding a
+ * PEM private key ("... PRIVATE KEY-----", any flavour). *n is the number found
+ * (may exceed max: only the first max are filled). 0, or <0 when dir cannot be
+ * read. */
+typedef struct sw_keys_extra {
+	char name[256];
+	bool private_key;       /* holds a PEM private key: remove it from the node */
+	bool pub_name;          /* named *.pub: the loader reads it (and refuses it) */
+} sw_keys_extra;
+
+int sw_keys_survey(const char *dir, sw_keys_extra *out, size_t max, size_t *n, sw_error *err);
+
 /* Decode a PEM "PUBLIC KEY" block to DER (malloc'ed). */
 int sw_pem_pubkey_to_der(const char *pem, size_t len, const char *what,
 			 unsigned char **der, size_t *der_len, sw_error *err);

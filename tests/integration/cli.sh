@@ -481,5 +481,37 @@ mkdir -p "$T/expired/lists/gen-1-x" && cp ex/* "$T/expired/lists/gen-1-x/" && ln
 run $SW status --config "$CONF" "${W[@]}"; expect "status with an expired list: exit 1, says why" 1 "expired"
 run $SW status --config /nonexistent.conf; expect "status with a missing config is an error" 2 ""
 
+# ---- keys directory hygiene --------------------------------------------------------------
+# A README and a private key beside the trusted key: status and the JSON name both,
+# the private key as a warning; a stray *.pub that is not a public key makes
+# install refuse before it can deny every start.
+mkdir -p "$T/hyg/keys" && cp keys/all/o-p256.pub "$T/hyg/keys/" && echo "trusted keys" > "$T/hyg/keys/README"
+cp o-ed25519.key "$T/hyg/keys/release.key"
+node hyg enforce 1 "$T/hyg/keys"
+mklist hg 1 30d test "$D1"; osign hg o-p256.key p256
+run $SW allowlist install --config "$CONF" hg
+run $SW status --config "$CONF" "${W[@]}"
+if grep -q "WARNING: $T/hyg/keys/release.key holds a PRIVATE key" <<<"$OUT" &&
+	grep -q "note: $T/hyg/keys/README is not a \*.pub key file" <<<"$OUT" && grep -q "^list: *test#1" <<<"$OUT"; then
+	ok "status names a private key (warning) and a non-key file in keys_dir"
+else
+	nok "status names a private key and a non-key file in keys_dir" "$OUT"
+fi
+run $SW status --config "$CONF" "${W[@]}" --json
+jq -e '[.keys_dir_other_files[] | {file, private_key}] == [{"file":"README","private_key":false},{"file":"release.key","private_key":true}]' \
+	<<<"$OUT" >/dev/null && ok "status --json: keys_dir_other_files" || nok "status --json: keys_dir_other_files" "$OUT"
+cp o-ed25519.key "$T/hyg/keys/oops.pub"
+before=$(readlink "$T/hyg/lists/current")
+mklist hg2 2 30d test "$D1"; osign hg2 o-p256.key p256
+run $SW allowlist install --config "$CONF" hg2
+if [ "$RC" != 0 ] && grep -q "oops.pub" <<<"$OUT" && [ -n "$before" ] && [ "$(readlink "$T/hyg/lists/current")" = "$before" ]; then
+	ok "install refuses while a private key named *.pub is in keys_dir (it would deny every start), naming it"
+else
+	nok "install refuses while a private key named *.pub is in keys_dir" "rc=$RC $OUT"
+fi
+run $SW status --config "$CONF" "${W[@]}"
+grep -q "oops.pub holds a PRIVATE key.*every start be denied" <<<"$OUT" && grep -q "error: .*oops.pub" <<<"$OUT" &&
+	ok "status: the *.pub private key is named as the reason every start is denied" || nok "status: *.pub private key" "$OUT"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
