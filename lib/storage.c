@@ -87,12 +87,20 @@ static int open_root(const char *root, int *out, sw_error *err)
  * duplicate keys are seen as they come.
  */
 
-enum rfield { RF_OTHER = 0, RF_ID, RF_IMAGE, RF_DIGEST, RF_NAMES, RF_BDNAMES, RF_BDDIGESTS };
+enum rfield {
+	RF_OTHER = 0, RF_ID, RF_IMAGE, RF_DIGEST, RF_NAMES, RF_BDNAMES, RF_BDDIGESTS,
+	RF_LAYER, RF_MAPPED, RF_PARENT, RF_DIFF,
+};
 
 static const char *const rfield_name[] = {
 	[RF_OTHER] = "?", [RF_ID] = "id", [RF_IMAGE] = "image", [RF_DIGEST] = "digest",
 	[RF_NAMES] = "names", [RF_BDNAMES] = "big-data-names", [RF_BDDIGESTS] = "big-data-digests",
+	[RF_LAYER] = "layer", [RF_MAPPED] = "mapped-top-layers", [RF_PARENT] = "parent",
+	[RF_DIFF] = "diff-digest",
 };
+
+/* Which of containers/storage's record files is parsed. */
+enum rfile { FILE_CONTAINERS, FILE_IMAGES, FILE_LAYERS };
 
 enum vtype { T_NULL, T_BOOL, T_INT, T_DOUBLE, T_STRING, T_MAP, T_ARRAY };
 
@@ -120,10 +128,15 @@ typedef struct record {
 	char *image;                  /* containers: the image id; NULL when absent */
 	char *digest;                 /* images: "digest"; NULL when absent */
 	char *name;                   /* images: the first of "names" */
+	char *layer;                  /* containers: its own layer; images: the top layer */
+	char *parent;                 /* layers: the layer below; NULL for a bottom layer */
+	char *diff;                   /* layers: "diff-digest", the uncompressed digest */
 	bd_item items[SW_STORAGE_MAX_ITEMS];   /* big-data-digests, "manifest*"/"sha256:*" keys */
 	size_t n_items;
 	char *names[SW_STORAGE_MAX_ITEMS];     /* big-data-names, same keys */
 	size_t n_names;
+	char *mapped[SW_STORAGE_MAX_ITEMS];    /* images: mapped-top-layers */
+	size_t n_mapped;
 } record;
 
 static void record_free(record *r)
@@ -132,6 +145,11 @@ static void record_free(record *r)
 	free(r->image);
 	free(r->digest);
 	free(r->name);
+	free(r->layer);
+	free(r->parent);
+	free(r->diff);
+	for (size_t i = 0; i < r->n_mapped; i++)
+		free(r->mapped[i]);
 	for (size_t i = 0; i < r->n_items; i++) {
 		free(r->items[i].key);
 		free(r->items[i].digest);
@@ -145,8 +163,8 @@ typedef struct rparse {
 	const char *what;
 	sw_error *err;
 	bool failed;
-	bool images;            /* images.json, else containers.json */
-	const char *want;       /* the id looked for */
+	enum rfile file;
+	const char *want;       /* the id looked for; NULL: every record (layers) */
 	unsigned depth;
 	size_t index;           /* of the current record, for messages */
 	enum rfield field;      /* record member whose value comes next */
@@ -158,6 +176,8 @@ typedef struct rparse {
 	record cur;
 	record found;
 	bool have_found;
+	record *all;            /* want == NULL: every record, in file order */
+	size_t n_all, cap_all;
 } rparse;
 
 static void rparse_done(rparse *p)
@@ -165,6 +185,9 @@ static void rparse_done(rparse *p)
 	free(p->pending);
 	record_free(&p->cur);
 	record_free(&p->found);
+	for (size_t i = 0; i < p->n_all; i++)
+		record_free(&p->all[i]);
+	free(p->all);
 }
 
 /* Record the first error and return 0, which makes yajl stop. */
@@ -203,10 +226,13 @@ static int member_value(rparse *p, enum vtype t, const unsigned char *s, size_t 
 		if (!dup_string(p, s, len, &p->cur.id))
 			return 0;
 		p->id_seen = true;
-		p->keep = strcmp(p->cur.id, p->want) == 0;
+		p->keep = !p->want || strcmp(p->cur.id, p->want) == 0;
 		return 1;
 	case RF_IMAGE:
 	case RF_DIGEST:
+	case RF_LAYER:
+	case RF_PARENT:
+	case RF_DIFF: {
 		/* Go reads null into a string as "unset". */
 		if (t == T_NULL)
 			return 1;
@@ -215,9 +241,14 @@ static int member_value(rparse *p, enum vtype t, const unsigned char *s, size_t 
 				    p->what, p->index, name, vtype_name(t));
 		if (!p->keep)
 			return 1;
-		return dup_string(p, s, len, p->field == RF_IMAGE ? &p->cur.image : &p->cur.digest);
+		char **dst = p->field == RF_IMAGE ? &p->cur.image : p->field == RF_DIGEST ? &p->cur.digest
+			   : p->field == RF_LAYER ? &p->cur.layer : p->field == RF_PARENT ? &p->cur.parent
+			   : &p->cur.diff;
+		return dup_string(p, s, len, dst);
+	}
 	case RF_NAMES:
 	case RF_BDNAMES:
+	case RF_MAPPED:
 		if (t != T_NULL && t != T_ARRAY)
 			return FAIL(p, SW_EINVAL, "%s: record %zu: \"%s\" is not an array (got %s)",
 				    p->what, p->index, name, vtype_name(t));
@@ -235,7 +266,7 @@ static int member_value(rparse *p, enum vtype t, const unsigned char *s, size_t 
 static int element_value(rparse *p, enum vtype t, const unsigned char *s, size_t len)
 {
 	const char *name = rfield_name[p->field];
-	if (p->field == RF_OTHER || p->field == RF_ID || p->field == RF_IMAGE || p->field == RF_DIGEST)
+	if (p->field != RF_NAMES && p->field != RF_BDNAMES && p->field != RF_BDDIGESTS && p->field != RF_MAPPED)
 		return 1;
 	if (t != T_STRING) {
 		free(p->pending);
@@ -253,6 +284,19 @@ static int element_value(rparse *p, enum vtype t, const unsigned char *s, size_t
 			if (!p->cur.name)
 				return FAIL(p, ENOMEM, "%s: out of memory", p->what);
 		}
+		return 1;
+	}
+
+	if (p->field == RF_MAPPED) {
+		if (!p->keep)
+			return 1;
+		if (p->cur.n_mapped >= SW_STORAGE_MAX_ITEMS)
+			return FAIL(p, SW_ETOOBIG, "%s: record %zu: more than %d elements in \"%s\"",
+				    p->what, p->index, SW_STORAGE_MAX_ITEMS, name);
+		char *m = strndup((const char *)s, len);
+		if (!m)
+			return FAIL(p, ENOMEM, "%s: out of memory", p->what);
+		p->cur.mapped[p->cur.n_mapped++] = m;
 		return 1;
 	}
 
@@ -292,7 +336,18 @@ static int finish_record(rparse *p)
 {
 	if (!p->id_seen)
 		return FAIL(p, SW_EINVAL, "%s: record %zu has no \"id\"", p->what, p->index);
-	if (p->keep) {
+	if (!p->want) {
+		if (p->n_all == p->cap_all) {
+			size_t nc = p->cap_all ? 2 * p->cap_all : 64;
+			record *na = realloc(p->all, nc * sizeof *na);
+			if (!na)
+				return FAIL(p, ENOMEM, "%s: out of memory", p->what);
+			p->all = na;
+			p->cap_all = nc;
+		}
+		p->all[p->n_all++] = p->cur;
+		p->cur = (record){ 0 };
+	} else if (p->keep) {
 		/* containers/storage keeps one of two records with an id (which one
 		 * depends on the version): refuse rather than pick. */
 		if (p->have_found)
@@ -366,8 +421,17 @@ static enum rfield record_field(const rparse *p, const unsigned char *k, size_t 
 {
 	if (sw_json_go_key_eq(k, len, "id"))
 		return RF_ID;
-	if (!p->images)
+	if (p->file == FILE_LAYERS) {
+		if (sw_json_go_key_eq(k, len, "parent"))
+			return RF_PARENT;
+		return sw_json_go_key_eq(k, len, "diff-digest") ? RF_DIFF : RF_OTHER;
+	}
+	if (sw_json_go_key_eq(k, len, "layer"))
+		return RF_LAYER;
+	if (p->file == FILE_CONTAINERS)
 		return sw_json_go_key_eq(k, len, "image") ? RF_IMAGE : RF_OTHER;
+	if (sw_json_go_key_eq(k, len, "mapped-top-layers"))
+		return RF_MAPPED;
 	if (sw_json_go_key_eq(k, len, "digest"))
 		return RF_DIGEST;
 	if (sw_json_go_key_eq(k, len, "names"))
@@ -436,14 +500,14 @@ static const yajl_callbacks callbacks = {
  * when the document is malformed anywhere: containers/storage would fail to load
  * it too, and a file sigward reads differently from podman must not decide.
  */
-static int find_record(const char *json, size_t len, const char *what, bool images,
+static int find_record(const char *json, size_t len, const char *what, enum rfile file,
 		       const char *want, record *out, sw_error *err)
 {
 	/* containers/storage treats an empty file as an empty store. */
 	if (len == 0)
 		return 0;
 
-	_cleanup_(rparse_done) rparse p = { .what = what, .err = err, .images = images, .want = want };
+	_cleanup_(rparse_done) rparse p = { .what = what, .err = err, .file = file, .want = want };
 	int r = sw_json_events(&callbacks, &p, &p.failed, json, len, what, err);
 	if (r < 0)
 		return r;
@@ -452,6 +516,25 @@ static int find_record(const char *json, size_t len, const char *what, bool imag
 	*out = p.found;
 	p.found = (record){ 0 };
 	return 1;
+}
+
+/* Every record of a layers.json text, in file order: 0 with *out and *n set
+ * (caller frees each with record_free, then the array), <0 when the document is
+ * malformed anywhere. */
+static int all_records(const char *json, size_t len, const char *what, record **out, size_t *n, sw_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (len == 0)
+		return 0;
+	_cleanup_(rparse_done) rparse p = { .what = what, .err = err, .file = FILE_LAYERS, .want = NULL };
+	int r = sw_json_events(&callbacks, &p, &p.failed, json, len, what, err);
+	if (r < 0)
+		return r;
+	*out = TAKE_PTR(p.all);
+	*n = p.n_all;
+	p.n_all = p.cap_all = 0;
+	return 0;
 }
 
 /* ---- big-data file names ---- */
@@ -633,6 +716,190 @@ static int parse_manifest(const char *buf, size_t len, const char *what, const c
 	return 0;
 }
 
+/* ---- the image config and the layer chain ---- */
+
+/* rootfs.diff_ids of an image config, bottom layer first. */
+typedef struct diffids {
+	char (*d)[SW_DIGEST_STR];
+	size_t n;
+} diffids;
+
+static void diffids_free(diffids *ids)
+{
+	free(ids->d);
+	*ids = (diffids){ 0 };
+}
+
+/*
+ * The config item parsed as what its digest claims to be: an OCI or Docker image
+ * config. The image id only says that the bytes hash to it; a blob whose bytes
+ * are a listed image's manifest hashes to that manifest's digest, and stored as
+ * a config it would give a forged image a listed digest as its id. So it must
+ * be a JSON object with rootfs.type "layers" and an array rootfs.diff_ids of
+ * sha256 digests (what containers/image unpacked the layers against), and it
+ * must not carry a manifest's or an index's "schemaVersion" (no config format
+ * has one: a document that is both is the forgery's shape).
+ */
+static int parse_config(const char *buf, size_t len, const char *what, diffids *out, sw_error *err)
+{
+	_cleanup_yajl_ yajl_val doc = NULL;
+	int r = sw_json_tree(buf, len, what, &doc, err);
+	if (r < 0)
+		return r;
+	if (!YAJL_IS_OBJECT(doc))
+		return sw_err(err, SW_EVERIFY, "%s: not an image config (not a JSON object)", what);
+	yajl_val sv = NULL, rootfs = NULL, type = NULL, ids = NULL;
+	if ((r = mget(doc, "schemaversion", &sv, what, err)) < 0)
+		return r;
+	if (r == 1)
+		return sw_err(err, SW_EVERIFY, "%s: not an image config (has a manifest's \"schemaVersion\")", what);
+	if ((r = mget(doc, "rootfs", &rootfs, what, err)) < 0)
+		return r;
+	if (r == 0 || !YAJL_IS_OBJECT(rootfs))
+		return sw_err(err, SW_EVERIFY, "%s: not an image config (no \"rootfs\" object)", what);
+	if ((r = mget(rootfs, "type", &type, what, err)) < 0)
+		return r;
+	if (r == 0 || !YAJL_IS_STRING(type) || strcmp(type->u.string, "layers") != 0)
+		return sw_err(err, SW_EVERIFY, "%s: not an image config (rootfs.type is not \"layers\")", what);
+	if ((r = mget(rootfs, "diff_ids", &ids, what, err)) < 0)
+		return r;
+	if (r == 0 || !YAJL_IS_ARRAY(ids))
+		return sw_err(err, SW_EVERIFY, "%s: not an image config (no rootfs.diff_ids array)", what);
+	size_t n = ids->u.array.len;
+	if (n > SW_STORAGE_MAX_LAYERS)
+		return sw_err(err, SW_ETOOBIG, "%s: more than %d rootfs.diff_ids", what, SW_STORAGE_MAX_LAYERS);
+	out->d = calloc(n ? n : 1, sizeof *out->d);
+	if (!out->d)
+		return sw_err(err, ENOMEM, "%s: out of memory", what);
+	for (size_t i = 0; i < n; i++) {
+		yajl_val d = ids->u.array.values[i];
+		if (!YAJL_IS_STRING(d) || !sw_is_sha256_digest(d->u.string, strlen(d->u.string))) {
+			diffids_free(out);
+			return sw_err(err, SW_EVERIFY, "%s: rootfs.diff_ids[%zu] is not sha256:<64 hex>", what, i);
+		}
+		memcpy(out->d[i], d->u.string, SW_DIGEST_STR);
+	}
+	out->n = n;
+	return 0;
+}
+
+/* One driver's layer records (layers.json and volatile-layers.json), sorted by id. */
+typedef struct layerset {
+	record *l;
+	size_t n;
+	char what[PATHBUF];          /* <root>/<driver>-layers/layers.json, for messages */
+} layerset;
+
+static void layerset_free(layerset *ls)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		record_free(&ls->l[i]);
+	free(ls->l);
+	ls->l = NULL;
+	ls->n = 0;
+}
+
+static int cmp_layer(const void *a, const void *b)
+{
+	return strcmp(((const record *)a)->id, ((const record *)b)->id);
+}
+
+static const record *layer_get(const layerset *ls, const char *id)
+{
+	record key = { .id = (char *)id };
+	return ls->n ? bsearch(&key, ls->l, ls->n, sizeof *ls->l, cmp_layer) : NULL;
+}
+
+/*
+ * containers/storage keeps the layers in <driver>-layers/layers.json, and the
+ * layers of volatile containers (podman >= 4.4, --rm) in volatile-layers.json
+ * next to it, both written whole by rename like the other files. A missing
+ * directory or file holds no layers; a layer in both, or twice, is refused.
+ */
+static int load_layers(int rootfd, const char *root, const char *driver, layerset *ls, sw_error *err)
+{
+	static const char *const files[] = { "layers.json", "volatile-layers.json" };
+	char dirname[SW_STORAGE_DRIVER_MAX + 16], dir_path[PATHBUF];
+	sw_msgpath(dirname, sizeof dirname, "%s-layers", driver);
+	sw_msgpath(dir_path, sizeof dir_path, "%s/%s", root, dirname);
+	sw_msgpath(ls->what, sizeof ls->what, "%s/layers.json", dir_path);
+	_cleanup_close_ int lfd = -1;
+	int r = sw_open_subdir(rootfd, dirname, dir_path, &lfd, err);
+	if (r <= 0)
+		return r;
+	for (size_t f = 0; f < SW_ARRAY_SIZE(files); f++) {
+		char what[PATHBUF];
+		sw_msgpath(what, sizeof what, "%s/%s", dir_path, files[f]);
+		_cleanup_free_ char *json = NULL;
+		size_t len = 0;
+		r = read_optional(lfd, files[f], SW_STORAGE_JSON_MAX, what, &json, &len, err);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		record *recs = NULL;
+		size_t n = 0;
+		r = all_records(json, len, what, &recs, &n, err);
+		if (r < 0)
+			return r;
+		record *nl = n ? realloc(ls->l, (ls->n + n) * sizeof *nl) : ls->l;
+		if (n && !nl) {
+			for (size_t i = 0; i < n; i++)
+				record_free(&recs[i]);
+			free(recs);
+			return sw_err(err, ENOMEM, "%s: out of memory", what);
+		}
+		ls->l = nl;
+		if (n)
+			memcpy(ls->l + ls->n, recs, n * sizeof *recs);
+		ls->n += n;
+		free(recs);
+	}
+	if (ls->n)
+		qsort(ls->l, ls->n, sizeof *ls->l, cmp_layer);
+	for (size_t i = 1; i < ls->n; i++)
+		if (strcmp(ls->l[i - 1].id, ls->l[i].id) == 0)
+			return sw_err(err, SW_EINVAL, "%s: layer %.80s appears twice", ls->what, ls->l[i].id);
+	return 0;
+}
+
+/*
+ * The layers a container runs on are the chain below `top` (each layer's
+ * "parent"); their "diff-digest"s (the uncompressed digests containers/storage
+ * computed while it unpacked them), bottom first, must be the config's
+ * rootfs.diff_ids exactly. Without this a config (and so an image id) could sit
+ * over any layers: a listed image's real config bytes over other content.
+ */
+static int check_chain(const layerset *ls, const char *top, const diffids *ids, const char *image_id,
+		       sw_error *err)
+{
+	if (!top || !*top) {
+		if (ids->n)
+			return sw_err(err, SW_EVERIFY, "%s: image %s has no top layer, its config lists %zu rootfs.diff_ids",
+				      ls->what, image_id, ids->n);
+		return 0;
+	}
+	/* k falls by one per layer: a cycle in "parent" cannot loop. */
+	size_t k = ids->n;
+	for (const char *cur = top; cur && *cur;) {
+		if (k == 0)
+			return sw_err(err, SW_EVERIFY, "%s: image %s: the layer chain below %.80s is longer than the config's %zu rootfs.diff_ids",
+				      ls->what, image_id, top, ids->n);
+		const record *l = layer_get(ls, cur);
+		if (!l)
+			return sw_err(err, SW_EVERIFY, "%s: image %s: no record of layer %.80s", ls->what, image_id, cur);
+		k--;
+		if (!l->diff || strcmp(l->diff, ids->d[k]) != 0)
+			return sw_err(err, SW_EVERIFY, "%s: image %s: layer %.80s has diff-digest %.80s, the config's rootfs.diff_ids[%zu] is %s",
+				      ls->what, image_id, cur, l->diff ? l->diff : "(none)", k, ids->d[k]);
+		cur = l->parent;
+	}
+	if (k != 0)
+		return sw_err(err, SW_EVERIFY, "%s: image %s: the layer chain below %.80s holds %zu layers, the config lists %zu rootfs.diff_ids",
+			      ls->what, image_id, top, ids->n - k, ids->n);
+	return 0;
+}
+
 /* ---- an image record, verified ---- */
 
 typedef struct store_paths {
@@ -689,7 +956,7 @@ static int add_digest(sw_storage_image *out, const char *digest, const char *kin
 }
 
 static int verify_image(int imagesfd, const char *images_path, const char *images_json,
-			const char *id, record *img, sw_storage_image *out, sw_error *err)
+			const char *id, record *img, sw_storage_image *out, diffids *ids, sw_error *err)
 {
 	char image_digest[SW_DIGEST_STR];
 	snprintf(image_digest, sizeof image_digest, "sha256:%s", id);
@@ -710,7 +977,7 @@ static int verify_image(int imagesfd, const char *images_path, const char *image
 	vitem items[SW_STORAGE_MAX_ITEMS];
 	size_t n = 0;
 	int rc = 0;
-	bool have_manifest = false;
+	bool have_manifest = false, have_config = false;
 
 	for (size_t i = 0; i < img->n_items && rc == 0; i++) {
 		const char *key = img->items[i].key, *d = img->items[i].digest;
@@ -730,6 +997,9 @@ static int verify_image(int imagesfd, const char *images_path, const char *image
 				break;
 			}
 			rc = read_item(datafd, images_path, id, key, d, &buf, &len, what, sizeof what, err);
+			if (rc == 0)
+				rc = parse_config(buf, len, what, ids, err);
+			have_config = rc == 0;
 			continue;
 		}
 
@@ -799,14 +1069,48 @@ static int verify_image(int imagesfd, const char *images_path, const char *image
 				    images_json, id, img->digest);
 	}
 
+	/* The config is what binds the id to the layers (below): an image without
+	 * one is refused, where it was checked only "when stored" before.
+	 * containers/image stores it with every pull and every commit. */
+	if (rc == 0 && !have_config)
+		rc = sw_err(err, SW_EVERIFY, "%s: image %s records no config (no \"%s\" big-data digest)",
+			    images_json, id, image_digest);
+
 	vitems_free(items, n);
 	return rc;
 }
 
+/*
+ * The container's own layer must sit on the image's layers: its "parent" is the
+ * image's top layer (or one of the image's mapped top layers, copies that
+ * containers/storage makes for another ID mapping, with the same parent and
+ * content, whose chain is then checked too). Otherwise the image record names an
+ * image the container does not run.
+ */
+static int check_container_layer(const layerset *ls, const record *img, const char *id, const char *cid,
+				 const char *clayer, const diffids *ids, sw_error *err)
+{
+	if (!clayer || !*clayer)
+		return sw_err(err, SW_EVERIFY, "%s: container %.80s of image %s records no layer", ls->what, cid, id);
+	const record *l = layer_get(ls, clayer);
+	if (!l)
+		return sw_err(err, SW_EVERIFY, "%s: no record of layer %.80s of container %.80s", ls->what, clayer, cid);
+	const char *parent = l->parent ? l->parent : "";
+	const char *top = img->layer ? img->layer : "";
+	if (strcmp(parent, top) == 0)
+		return 0;
+	for (size_t i = 0; i < img->n_mapped; i++)
+		if (*parent && strcmp(parent, img->mapped[i]) == 0)
+			return check_chain(ls, parent, ids, id, err);
+	return sw_err(err, SW_EVERIFY, "%s: layer %.80s of container %.80s sits on %.80s, not on image %s's top layer %.80s",
+		      ls->what, clayer, cid, *parent ? parent : "nothing", id, *top ? top : "(none)");
+}
+
 /* The record of image `id` (64 hex) in one driver's image store: 1 verified,
- * 0 no such store or record, <0 error. */
-static int image_in_store(int rootfd, const store_paths *sp, const char *id,
-			  sw_storage_image *out, sw_error *err)
+ * 0 no such store or record, <0 error. With cid, the container's layer
+ * (clayer) must sit on the image's layers. */
+static int image_in_store(int rootfd, const store_paths *sp, const char *id, const char *cid,
+			  const char *clayer, sw_storage_image *out, sw_error *err)
 {
 	char dirname[SW_STORAGE_DRIVER_MAX + 16];
 	sw_msgpath(dirname, sizeof dirname, "%s-images", sp->driver);
@@ -826,7 +1130,7 @@ static int image_in_store(int rootfd, const store_paths *sp, const char *id,
 		return r;
 
 	_cleanup_(record_free) record img = { 0 };
-	r = find_record(json, len, images_json, true, id, &img, err);
+	r = find_record(json, len, images_json, FILE_IMAGES, id, &img, err);
 	if (r <= 0)
 		return r;
 
@@ -835,7 +1139,17 @@ static int image_in_store(int rootfd, const store_paths *sp, const char *id,
 	snprintf(res.id, sizeof res.id, "%s", id);
 	if (img.name && strlen(img.name) < sizeof res.name)
 		snprintf(res.name, sizeof res.name, "%s", img.name);
-	r = verify_image(imagesfd, images_path, images_json, id, &img, &res, err);
+	_cleanup_(diffids_free) diffids ids = { 0 };
+	r = verify_image(imagesfd, images_path, images_json, id, &img, &res, &ids, err);
+	if (r < 0)
+		return r;
+	_cleanup_(layerset_free) layerset ls = { 0 };
+	r = load_layers(rootfd, sp->root, sp->driver, &ls, err);
+	if (r < 0)
+		return r;
+	r = check_chain(&ls, img.layer, &ids, id, err);
+	if (r == 0 && cid)
+		r = check_container_layer(&ls, &img, id, cid, clayer, &ids, err);
 	if (r < 0)
 		return r;
 	*out = res;
@@ -845,7 +1159,8 @@ static int image_in_store(int rootfd, const store_paths *sp, const char *id,
 /* ---- containers ---- */
 
 static int container_once(int rootfd, const char *root, const char *container_id,
-			  char driver[SW_STORAGE_DRIVER_MAX], char image_id[SW_SHA256_HEX + 1], sw_error *err)
+			  char driver[SW_STORAGE_DRIVER_MAX], char image_id[SW_SHA256_HEX + 1],
+			  char layer[SW_SHA256_HEX + 1], sw_error *err)
 {
 	static const char *const files[] = { "containers.json", "volatile-containers.json" };
 	char found_in[PATHBUF] = "";
@@ -872,7 +1187,7 @@ static int container_once(int rootfd, const char *root, const char *container_id
 			if (r == 0)
 				continue;
 			_cleanup_(record_free) record c = { 0 };
-			r = find_record(json, len, what, false, container_id, &c, err);
+			r = find_record(json, len, what, FILE_CONTAINERS, container_id, &c, err);
 			if (r < 0)
 				return r;
 			if (r == 0)
@@ -887,8 +1202,14 @@ static int container_once(int rootfd, const char *root, const char *container_id
 			if (*img && !sw_is_hex64(img, strlen(img)))
 				return sw_err(err, SW_EINVAL, "%s: container %.80s: image \"%.80s\" is not an image id",
 					      what, container_id, img);
+			/* containers/storage makes every layer id 64 random hex digits. */
+			const char *lay = c.layer ? c.layer : "";
+			if (*lay && !sw_is_hex64(lay, strlen(lay)))
+				return sw_err(err, SW_EINVAL, "%s: container %.80s: layer \"%.80s\" is not a layer id",
+					      what, container_id, lay);
 			snprintf(driver, SW_STORAGE_DRIVER_MAX, "%s", drivers[d]);
 			snprintf(image_id, SW_SHA256_HEX + 1, "%s", img);
+			snprintf(layer, SW_SHA256_HEX + 1, "%s", lay);
 		}
 	}
 	return found_in[0] ? 1 : 0;
@@ -906,8 +1227,8 @@ int sw_storage_container_image(const char *storage_root, const char *container_i
 	int r = open_root(storage_root, &rootfd, err);
 	if (r <= 0)
 		return r;
-	char drv[SW_STORAGE_DRIVER_MAX], img[SW_SHA256_HEX + 1];
-	r = container_once(rootfd, storage_root, container_id, drv, img, err);
+	char drv[SW_STORAGE_DRIVER_MAX], img[SW_SHA256_HEX + 1], layer[SW_SHA256_HEX + 1];
+	r = container_once(rootfd, storage_root, container_id, drv, img, layer, err);
 	if (r == 1) {
 		memcpy(driver, drv, sizeof drv);
 		memcpy(image_id, img, sizeof img);
@@ -973,7 +1294,7 @@ static int digests_once(const char *root, const char *id, sw_storage_image *out,
 		return r;
 	for (size_t d = 0; d < SW_ARRAY_SIZE(drivers); d++) {
 		store_paths sp = { .root = root, .driver = drivers[d] };
-		r = image_in_store(rootfd, &sp, id, out, err);
+		r = image_in_store(rootfd, &sp, id, NULL, NULL, out, err);
 		if (r != 0)
 			return r;
 	}
@@ -1014,8 +1335,8 @@ static int resolve_once(const char *root, const char *container_id, sw_storage_i
 	int r = open_root(root, &rootfd, err);
 	if (r <= 0)
 		return r;
-	char driver[SW_STORAGE_DRIVER_MAX], image_id[SW_SHA256_HEX + 1];
-	r = container_once(rootfd, root, container_id, driver, image_id, err);
+	char driver[SW_STORAGE_DRIVER_MAX], image_id[SW_SHA256_HEX + 1], layer[SW_SHA256_HEX + 1];
+	r = container_once(rootfd, root, container_id, driver, image_id, layer, err);
 	if (r <= 0)
 		return r;
 	/* buildah's "from scratch" containers: no image, no claim. */
@@ -1024,7 +1345,7 @@ static int resolve_once(const char *root, const char *container_id, sw_storage_i
 	/* A container's image lives in the same driver's store (additional,
 	 * read-only image stores are not consulted: such a container is denied). */
 	store_paths sp = { .root = root, .driver = driver };
-	r = image_in_store(rootfd, &sp, image_id, out, err);
+	r = image_in_store(rootfd, &sp, image_id, container_id, layer, out, err);
 	if (r == 0)
 		return sw_err(err, SW_ENOTFOUND, "%s/%s-images/images.json: no record of image %s of container %.80s",
 			      root, driver, image_id, container_id);

@@ -67,6 +67,9 @@
 #define SW_STORAGE_MAX_ITEMS 64
 /* Entries of an index big-data item. */
 #define SW_STORAGE_MAX_INDEX 1024
+/* Layers of one image (rootfs.diff_ids): Docker refuses more than 125, and
+ * overlay's mount options run out long before 1024. */
+#define SW_STORAGE_MAX_LAYERS 1024
 /* Lookups of a container that failed a cross-file check, before giving up. */
 #define SW_STORAGE_ATTEMPTS 3
 #define SW_STORAGE_DRIVER_MAX 16

@@ -196,7 +196,7 @@ echo "ok: 36 podman writes in ${elapsed}s while the probe made $reads identical 
 
 # ---- tampering, on a copy of the real store ----
 mkdir copy
-cp -a "$ROOT/overlay-containers" "$ROOT/overlay-images" copy/
+cp -a "$ROOT/overlay-containers" "$ROOT/overlay-images" "$ROOT/overlay-layers" copy/
 "$PROBE" resolve "$T/copy" "$C1" >/dev/null || fail "the copy does not resolve"
 IMGDIR=$T/copy/overlay-images/${V1_CONFIG#sha256:}
 cp "$IMGDIR/manifest" "$T/manifest.orig"

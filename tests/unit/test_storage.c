@@ -33,6 +33,12 @@
 #define MAN_V1 "sha256:8b19ce7efaf18216ddfa0593829b81c28bd9a9b224b23077f34d79050fb2ce9a"
 #define IDX_V1 "sha256:0b1b622931e1f8fb9a892627f55b9472784af5aadfdb62118376ab71af495138"
 #define MAN_BASE "sha256:6a417ee73a3cb85cdcd1d1b8d2e8b449ca6d299cac6916c5525491dd2b66cd50"
+/* Layers: v1's one layer (its id is its diff digest, as containers/image names a
+ * bottom layer) and the containers' own layers (overlay-layers/layers.json). */
+#define V1_LAYER "65f6a76ee4dbad85fc3a064f6d0c3bf22cf93459861dc1c12ff6bf5939e7e640"
+#define C_V1_LAYER "8fc9bf320e59217624ec5d48f97d2d90c7b6dfad36b4a7da858f209af0a4efe2"
+#define C_BASE_LAYER "df61d68c8e6e40778b6e2a3cbe553c0220a8567e96212b715baa0fdc57674d85"
+#define LAYERS "overlay-layers/layers.json"
 #define CONTAINERS "overlay-containers/containers.json"
 #define IMAGES "overlay-images/images.json"
 #define V1_DIR "overlay-images/" IMG_V1
@@ -175,6 +181,7 @@ typedef struct syn {
 	char id[65];            /* image id = sha256 of the config */
 	char man[72];           /* "sha256:<hex>" of the manifest */
 	char cid[65];
+	char top[65];           /* the image's top layer, "" for none */
 } syn;
 
 static void syn_item(const syn *s, const char *id, const char *key, const void *data, size_t len)
@@ -202,16 +209,31 @@ static void syn_containers(const syn *s, const char *file, const char *json)
 	tu_writes(dir, file, json);
 }
 
-/* The record containers/storage writes for the image (keys in Go's map order). */
+/* The container's own layer (containers/storage: 64 random hex digits). */
+#define SYN_CLAYER "1111111111111111111111111111111111111111111111111111111111111111"
+
+static void syn_layers(const syn *s, const char *json)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/%s-layers", s->root, s->driver);
+	sh("mkdir -p '%s'", dir);
+	tu_writes(dir, "layers.json", json);
+}
+
+/* The record containers/storage writes for the image (keys in Go's map order);
+ * the image has no layers (its config's rootfs.diff_ids is empty). */
 static void syn_record(const syn *s, char *out, size_t n)
 {
+	char layer[100] = "";
+	if (s->top[0])
+		snprintf(layer, sizeof layer, "\"layer\":\"%s\",", s->top);
 	snprintf(out, n,
-		 "{\"id\":\"%s\",\"digest\":\"%s\",\"names\":[\"localhost/syn:1\"],\"layer\":\"l1\","
+		 "{\"id\":\"%s\",\"digest\":\"%s\",\"names\":[\"localhost/syn:1\"],%s"
 		 "\"big-data-names\":[\"sha256:%s\",\"manifest-%s\",\"manifest\"],"
 		 "\"big-data-sizes\":{\"manifest\":1},"
 		 "\"big-data-digests\":{\"manifest\":\"%s\",\"manifest-%s\":\"%s\",\"sha256:%s\":\"sha256:%s\"},"
 		 "\"created\":\"2026-01-01T00:00:00Z\"}",
-		 s->id, s->man, s->id, s->man, s->man, s->man, s->man, s->id, s->id);
+		 s->id, s->man, layer, s->id, s->man, s->man, s->man, s->man, s->id, s->id);
 }
 
 /* Write a manifest as the image's "manifest" and "manifest-<digest>" items and
@@ -243,8 +265,22 @@ static void syn_write_default(syn *s)
 	syn_record(s, rec, sizeof rec);
 	snprintf(json, sizeof json, "[%s]", rec);
 	syn_images(s, json);
-	snprintf(cont, sizeof cont, "[{\"id\":\"%s\",\"names\":[\"c\"],\"image\":\"%s\",\"layer\":\"l2\"}]", s->cid, s->id);
+	snprintf(cont, sizeof cont, "[{\"id\":\"%s\",\"names\":[\"c\"],\"image\":\"%s\",\"layer\":\"" SYN_CLAYER "\"}]",
+		 s->cid, s->id);
 	syn_containers(s, "containers.json", cont);
+	syn_layers(s, "[{\"id\":\"" SYN_CLAYER "\",\"names\":[\"c-layer\"],\"created\":\"2026-01-01T00:00:00Z\"}]");
+}
+
+/* A new config (so a new image id), with a manifest naming it, and the default
+ * records (an image without layers). */
+static void syn_config(syn *s, const char *config)
+{
+	sha256_hex(config, strlen(config), s->id);
+	char key[80];
+	snprintf(key, sizeof key, "sha256:%s", s->id);
+	syn_item(s, s->id, key, config, strlen(config));
+	syn_default_manifest(s, key);
+	syn_write_default(s);
 }
 
 static syn syn_new(const char *driver)
@@ -252,15 +288,8 @@ static syn syn_new(const char *driver)
 	syn s = { 0 };
 	s.root = tu_tmpdir();
 	snprintf(s.driver, sizeof s.driver, "%s", driver);
-	const char *config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
-	sha256_hex(config, strlen(config), s.id);
-	char key[80], cd[80];
-	snprintf(key, sizeof key, "sha256:%s", s.id);
-	syn_item(&s, s.id, key, config, strlen(config));
-	snprintf(cd, sizeof cd, "sha256:%s", s.id);
-	syn_default_manifest(&s, cd);
 	memset(s.cid, 'c', 64);
-	syn_write_default(&s);
+	syn_config(&s, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
 	return s;
 }
 
@@ -606,7 +635,7 @@ static void test_malformed_containers(void **state)
 	/* Go's folding of U+212A (Kelvin) and U+017F (long s) does not apply to
 	 * "id"/"image"; the same record with its keys in other case still is
 	 * read the way podman reads it */
-	tu_writes(cdir, "containers.json", "[{\"Id\":\"" C_V1 "\",\"IMAGE\":\"" IMG_V1 "\"}]");
+	tu_writes(cdir, "containers.json", "[{\"Id\":\"" C_V1 "\",\"IMAGE\":\"" IMG_V1 "\",\"LAYER\":\"" C_V1_LAYER "\"}]");
 	sw_resolution r;
 	sw_error e;
 	assert_int_equal(resolve(root, C_V1, &r, &e), 1);
@@ -909,6 +938,10 @@ static void test_inconsistent(void **state)
 		/* the config item recorded with another digest */
 		{ "[{\"id\":\"%1$s\",\"big-data-names\":[\"manifest\"],"
 		  "\"big-data-digests\":{\"manifest\":\"%2$s\",\"sha256:%1$s\":\"%3$s\"}}]", "config item" },
+		/* no config: nothing binds the id to the layers (containers/image
+		 * stores it with every pull and commit) */
+		{ "[{\"id\":\"%1$s\",\"big-data-names\":[\"manifest\"],"
+		  "\"big-data-digests\":{\"manifest\":\"%2$s\"}}]", "records no config" },
 	};
 	for (size_t i = 0; i < SW_ARRAY_SIZE(bad); i++) {
 #pragma GCC diagnostic push
@@ -919,9 +952,10 @@ static void test_inconsistent(void **state)
 		expect_refused_id(s.root, s.cid, "images.json", bad[i].what);
 	}
 
-	/* the minimal record podman's reader accepts works: "manifest" only */
-	snprintf(json, sizeof json, "[{\"id\":\"%s\",\"big-data-names\":[\"manifest\"],"
-		 "\"big-data-digests\":{\"manifest\":\"%s\"}}]", s.id, s.man);
+	/* the minimal record sigward accepts works: "manifest" and the config */
+	snprintf(json, sizeof json, "[{\"id\":\"%s\",\"big-data-names\":[\"manifest\",\"sha256:%s\"],"
+		 "\"big-data-digests\":{\"manifest\":\"%s\",\"sha256:%s\":\"sha256:%s\"}}]",
+		 s.id, s.id, s.man, s.id, s.id);
 	syn_images(&s, json);
 	sw_resolution r;
 	sw_error e;
@@ -1027,9 +1061,9 @@ static void test_index(void **state)
 		syn_record(&s, rec, sizeof rec);
 		/* add the index to names and digests */
 		snprintf(json, sizeof json,
-			 "[{\"id\":\"%s\",\"digest\":\"%s\",\"big-data-names\":[\"manifest\",\"%s\"],"
-			 "\"big-data-digests\":{\"manifest\":\"%s\",\"%s\":\"%s\"}}]",
-			 s.id, idig, key, s.man, key, idig);
+			 "[{\"id\":\"%s\",\"digest\":\"%s\",\"big-data-names\":[\"manifest\",\"%s\",\"sha256:%s\"],"
+			 "\"big-data-digests\":{\"manifest\":\"%s\",\"%s\":\"%s\",\"sha256:%s\":\"sha256:%s\"}}]",
+			 s.id, idig, key, s.id, s.man, key, idig, s.id, s.id);
 		syn_images(&s, json);
 		sw_resolution r;
 		sw_error e;
@@ -1046,6 +1080,298 @@ static void test_index(void **state)
 			assert_non_null(strstr(e.msg, variant == 1 ? "lists none" : "manifests"));
 		}
 	}
+	syn_free(&s);
+}
+
+/* ---- the config and the layers (issue 14) ---- */
+
+/* Append a record to a compact JSON array file "[...]". */
+static void json_append(const char *root, const char *rel, const char *rec)
+{
+	char *dir = tu_path(root, rel), *slash = strrchr(dir, '/');
+	*slash = '\0';
+	size_t len;
+	char *old = tu_read(dir, slash + 1, &len);
+	while (len && (old[len - 1] == '\n' || old[len - 1] == ' '))
+		len--;
+	assert_true(len >= 2 && old[len - 1] == ']');
+	size_t n = len + strlen(rec) + 4;
+	char *out = malloc(n);
+	assert_non_null(out);
+	snprintf(out, n, "%.*s%s%s]", (int)(len - 1), old, len > 2 ? "," : "", rec);
+	tu_writes(dir, slash + 1, out);
+	free(out);
+	free(old);
+	free(dir);
+}
+
+#define C_FORGED "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
+#define C_FORGED_LAYER "f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1"
+
+/*
+ * The attack: an image whose config blob is a byte copy of a listed image's
+ * manifest gets that manifest's digest as its image id. Stored as
+ * `skopeo copy ... containers-storage:` stores it (here next to the real v1, over
+ * v1's own layer) and started, it resolved to image id = MAN_V1 before.
+ */
+static void test_forged_config(void **state)
+{
+	(void)state;
+	char *root = copy_fixture();
+	char *vdir = tu_path(root, V1_DIR);
+	size_t mlen;
+	char *man = tu_read(vdir, "manifest", &mlen);
+	const char *fid = MAN_V1 + 7;
+	char fdir[PATH_MAX], key[100], name[400], fm[1024], fmhex[65], rec[2048], cont[512], lay[512];
+
+	snprintf(fdir, sizeof fdir, "%s/overlay-images/%s", root, fid);
+	assert_int_equal(mkdir(fdir, 0700), 0);
+	snprintf(key, sizeof key, "sha256:%s", fid);
+	bd_name(key, name);
+	tu_write(fdir, name, man, mlen);
+	snprintf(fm, sizeof fm,
+		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
+		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:%s\",\"size\":1}]}",
+		 MAN_V1, mlen, V1_LAYER);
+	sha256_hex(fm, strlen(fm), fmhex);
+	tu_writes(fdir, "manifest", fm);
+	snprintf(key, sizeof key, "manifest-sha256:%s", fmhex);
+	bd_name(key, name);
+	tu_writes(fdir, name, fm);
+	snprintf(rec, sizeof rec,
+		 "{\"id\":\"%s\",\"digest\":\"sha256:%s\",\"names\":[\"localhost/forged:1\"],\"layer\":\"" V1_LAYER "\","
+		 "\"big-data-names\":[\"sha256:%s\",\"manifest-sha256:%s\",\"manifest\"],"
+		 "\"big-data-digests\":{\"manifest\":\"sha256:%s\",\"manifest-sha256:%s\":\"sha256:%s\",\"sha256:%s\":\"sha256:%s\"}}",
+		 fid, fmhex, fid, fmhex, fmhex, fmhex, fmhex, fid, fid);
+	json_append(root, IMAGES, rec);
+	snprintf(cont, sizeof cont, "{\"id\":\"" C_FORGED "\",\"names\":[\"forged\"],\"image\":\"%s\",\"layer\":\"" C_FORGED_LAYER "\"}", fid);
+	json_append(root, CONTAINERS, cont);
+	snprintf(lay, sizeof lay, "{\"id\":\"" C_FORGED_LAYER "\",\"parent\":\"" V1_LAYER "\"}");
+	json_append(root, LAYERS, lay);
+
+	/* refused, naming the config file; the real v1 is untouched */
+	char cfgname[400];
+	snprintf(key, sizeof key, "sha256:%s", fid);
+	bd_name(key, cfgname);
+	expect_refused_id(root, C_FORGED, cfgname, "not an image config (has a manifest's \"schemaVersion\")");
+	sw_storage_image img;
+	sw_error e = { 0 };
+	assert_true(sw_storage_image_digests(root, fid, &img, &e) < 0);
+	assert_non_null(strstr(e.msg, "not an image config"));
+	assert_int_equal(img.n, 0);
+	sw_resolution r;
+	assert_int_equal(resolve(root, C_V1, &r, &e), 1);
+	assert_true(has(&r, MAN_V1, "manifest"));
+
+	/* without its "schemaVersion", a manifest has no rootfs; with a rootfs
+	 * added, it is still no config */
+	char both[2048];
+	size_t ml = mlen;
+	while (ml && man[ml - 1] == '\n')
+		ml--;
+	assert_int_equal(man[ml - 1], '}');
+	snprintf(both, sizeof both, "%.*s,\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" V1_LAYER "\"]}}",
+		 (int)(ml - 1), man);
+	syn s = syn_new("overlay");
+	syn_config(&s, both);
+	expect_refused_id(s.root, s.cid, "=c2hhMjU2", "has a manifest's \"schemaVersion\"");
+	syn_config(&s, "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"digest\":\"" MAN_V1 "\"},\"layers\":[]}");
+	expect_refused_id(s.root, s.cid, "=c2hhMjU2", "not an image config (no \"rootfs\" object)");
+	syn_free(&s);
+
+	free(man);
+	free(vdir);
+	tu_rmrf(root);
+	free(root);
+}
+
+#define OTHER_LAYER "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define OTHER_DIFF "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+/* The variant: a listed image's real config (so its real image id) over other
+ * layers. On a copy of the real store: v1's image record and its container sit
+ * on another layer. */
+static void test_config_over_other_layers(void **state)
+{
+	(void)state;
+	char *root = copy_fixture();
+	char *ldir = tu_path(root, "overlay-layers");
+	sw_resolution r;
+	sw_error e;
+
+	/* the real chain resolves */
+	assert_int_equal(resolve(root, C_V1, &r, &e), 1);
+	assert_int_equal(resolve(root, C_BASE, &r, &e), 1);
+
+	sh("sed -i 's/\"layer\":\"" V1_LAYER "\"/\"layer\":\"" OTHER_LAYER "\"/' '%s/" IMAGES "'", root);
+	tu_writes(ldir, "layers.json",
+		  "[{\"id\":\"" OTHER_LAYER "\",\"diff-digest\":\"" OTHER_DIFF "\"},"
+		  "{\"id\":\"" C_V1_LAYER "\",\"parent\":\"" OTHER_LAYER "\"},{\"id\":\"" C_BASE_LAYER "\"}]");
+	expect_refused(root, "layers.json", "has diff-digest " OTHER_DIFF ", the config's rootfs.diff_ids[0] is sha256:" V1_LAYER);
+	sw_storage_image img;
+	assert_true(sw_storage_image_digests(root, IMG_V1, &img, &e) < 0);
+	assert_non_null(strstr(e.msg, "diff-digest"));
+	/* an image without layers is not concerned */
+	assert_int_equal(resolve(root, C_BASE, &r, &e), 1);
+
+	/* the same content under another layer id, with v1's record unchanged:
+	 * the container does not sit on the image's top layer */
+	sh("sed -i 's/\"layer\":\"" OTHER_LAYER "\"/\"layer\":\"" V1_LAYER "\"/' '%s/" IMAGES "'", root);
+	tu_writes(ldir, "layers.json",
+		  "[{\"id\":\"" V1_LAYER "\",\"diff-digest\":\"sha256:" V1_LAYER "\"},"
+		  "{\"id\":\"" OTHER_LAYER "\",\"diff-digest\":\"sha256:" V1_LAYER "\"},"
+		  "{\"id\":\"" C_V1_LAYER "\",\"parent\":\"" OTHER_LAYER "\"},{\"id\":\"" C_BASE_LAYER "\"}]");
+	expect_refused(root, "layers.json", "sits on " OTHER_LAYER ", not on image " IMG_V1 "'s top layer " V1_LAYER);
+	/* a container of an image without layers on some layer; on nothing */
+	tu_writes(ldir, "layers.json",
+		  "[{\"id\":\"" V1_LAYER "\",\"diff-digest\":\"sha256:" V1_LAYER "\"},"
+		  "{\"id\":\"" C_V1_LAYER "\"},{\"id\":\"" C_BASE_LAYER "\",\"parent\":\"" V1_LAYER "\"}]");
+	expect_refused_id(root, C_BASE, "layers.json", "sits on " V1_LAYER ", not on image " IMG_BASE "'s top layer (none)");
+	expect_refused(root, "layers.json", "sits on nothing");
+
+	/* a chain longer than the config says */
+	tu_writes(ldir, "layers.json",
+		  "[{\"id\":\"" V1_LAYER "\",\"parent\":\"" OTHER_LAYER "\",\"diff-digest\":\"sha256:" V1_LAYER "\"},"
+		  "{\"id\":\"" OTHER_LAYER "\",\"diff-digest\":\"" OTHER_DIFF "\"},"
+		  "{\"id\":\"" C_V1_LAYER "\",\"parent\":\"" V1_LAYER "\"}]");
+	expect_refused(root, "layers.json", "longer than the config's 1 rootfs.diff_ids");
+	/* ... a cycle ends there too */
+	tu_writes(ldir, "layers.json",
+		  "[{\"id\":\"" V1_LAYER "\",\"parent\":\"" V1_LAYER "\",\"diff-digest\":\"sha256:" V1_LAYER "\"},"
+		  "{\"id\":\"" C_V1_LAYER "\",\"parent\":\"" V1_LAYER "\"}]");
+	expect_refused(root, "layers.json", "longer than");
+	/* no diff digest, no record, no file, no directory */
+	tu_writes(ldir, "layers.json", "[{\"id\":\"" V1_LAYER "\"},{\"id\":\"" C_V1_LAYER "\",\"parent\":\"" V1_LAYER "\"}]");
+	expect_refused(root, "layers.json", "diff-digest (none)");
+	tu_writes(ldir, "layers.json", "[{\"id\":\"" C_V1_LAYER "\",\"parent\":\"" V1_LAYER "\"}]");
+	expect_refused(root, "layers.json", "no record of layer " V1_LAYER);
+	tu_writes(ldir, "layers.json", "[{\"id\":\"" V1_LAYER "\",\"diff-digest\":\"sha256:" V1_LAYER "\"}]");
+	expect_refused(root, "layers.json", "no record of layer " C_V1_LAYER " of container");
+	sh("rm '%s/layers.json'", ldir);
+	expect_refused(root, "layers.json", "no record of layer");
+	sh("rm -r '%s'", ldir);
+	expect_refused(root, "layers.json", "no record of layer");
+	/* malformed and duplicate records */
+	sh("mkdir '%s'", ldir);
+	tu_writes(ldir, "layers.json", "[{\"id\":\"" V1_LAYER "\",\"diff-digest\":5}]");
+	expect_refused(root, "layers.json", "\"diff-digest\" is not a string");
+	tu_writes(ldir, "layers.json", "[{\"id\":\"" V1_LAYER "\",\"parent\":\"x\",\"Parent\":\"y\"}]");
+	expect_refused(root, "layers.json", "\"parent\" appears twice");
+	tu_writes(ldir, "layers.json", "[{\"parent\":\"x\"}]");
+	expect_refused(root, "layers.json", "has no \"id\"");
+	tu_writes(ldir, "layers.json",
+		  "[{\"id\":\"" V1_LAYER "\",\"diff-digest\":\"sha256:" V1_LAYER "\"},{\"id\":\"" C_V1_LAYER "\",\"parent\":\"" V1_LAYER "\"}]");
+	assert_int_equal(resolve(root, C_V1, &r, &e), 1);
+	tu_writes(ldir, "volatile-layers.json", "[{\"id\":\"" C_V1_LAYER "\",\"parent\":\"" V1_LAYER "\"}]");
+	expect_refused(root, "layers.json", "appears twice");
+	/* podman >= 4.4 keeps a --rm container's layer in volatile-layers.json */
+	tu_writes(ldir, "layers.json", "[{\"id\":\"" V1_LAYER "\",\"diff-digest\":\"sha256:" V1_LAYER "\"}]");
+	assert_int_equal(resolve(root, C_V1, &r, &e), 1);
+	assert_true(has(&r, MAN_V1, "manifest"));
+
+	/* a container record without a layer, or with something else */
+	char *cdir = tu_path(root, "overlay-containers");
+	tu_writes(cdir, "containers.json", "[{\"id\":\"" C_V1 "\",\"image\":\"" IMG_V1 "\"}]");
+	expect_refused(root, "layers.json", "records no layer");
+	tu_writes(cdir, "containers.json", "[{\"id\":\"" C_V1 "\",\"image\":\"" IMG_V1 "\",\"layer\":\"../x\"}]");
+	expect_refused(root, "containers.json", "is not a layer id");
+	free(cdir);
+	free(ldir);
+	tu_rmrf(root);
+	free(root);
+}
+
+/* Chains of several layers, mapped top layers, and configs that are not image
+ * configs, on synthetic stores. */
+static void test_layer_chain(void **state)
+{
+	(void)state;
+	syn s = syn_new("overlay");
+	const char *l1 = "1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a";
+	const char *l2 = "2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a";
+	const char *mt = "3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a";
+	const char *d1 = "sha256:d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1";
+	const char *d2 = "sha256:d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2";
+	char cfg[512], lay[2048], rec[4096], json[8192];
+	sw_resolution r;
+	sw_error e;
+
+	snprintf(s.top, sizeof s.top, "%s", l2);
+	snprintf(cfg, sizeof cfg, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]}}", d1, d2);
+	syn_config(&s, cfg);
+	char cont[512];
+	snprintf(cont, sizeof cont, "[{\"id\":\"%s\",\"image\":\"%s\",\"layer\":\"" SYN_CLAYER "\"}]", s.cid, s.id);
+	syn_containers(&s, "containers.json", cont);
+
+	struct { const char *fmt, *what; } cases[] = {
+		/* %1$s l1, %2$s l2, %3$s d1, %4$s d2, %5$s mapped */
+		{ "[{\"id\":\"%1$s\",\"diff-digest\":\"%3$s\"},{\"id\":\"%2$s\",\"parent\":\"%1$s\",\"diff-digest\":\"%4$s\"},"
+		  "{\"id\":\"" SYN_CLAYER "\",\"parent\":\"%2$s\"}]", NULL },
+		/* the order of the diff_ids matters */
+		{ "[{\"id\":\"%1$s\",\"diff-digest\":\"%4$s\"},{\"id\":\"%2$s\",\"parent\":\"%1$s\",\"diff-digest\":\"%3$s\"},"
+		  "{\"id\":\"" SYN_CLAYER "\",\"parent\":\"%2$s\"}]", "rootfs.diff_ids[1]" },
+		/* one layer short */
+		{ "[{\"id\":\"%2$s\",\"diff-digest\":\"%4$s\"},{\"id\":\"" SYN_CLAYER "\",\"parent\":\"%2$s\"}]",
+		  "holds 1 layers, the config lists 2" },
+		/* a mapped top layer: a copy with the same parent and content */
+		{ "[{\"id\":\"%1$s\",\"diff-digest\":\"%3$s\"},{\"id\":\"%2$s\",\"parent\":\"%1$s\",\"diff-digest\":\"%4$s\"},"
+		  "{\"id\":\"%5$s\",\"parent\":\"%1$s\",\"diff-digest\":\"%4$s\"},{\"id\":\"" SYN_CLAYER "\",\"parent\":\"%5$s\"}]", NULL },
+		{ "[{\"id\":\"%1$s\",\"diff-digest\":\"%3$s\"},{\"id\":\"%2$s\",\"parent\":\"%1$s\",\"diff-digest\":\"%4$s\"},"
+		  "{\"id\":\"%5$s\",\"parent\":\"%1$s\",\"diff-digest\":\"%3$s\"},{\"id\":\"" SYN_CLAYER "\",\"parent\":\"%5$s\"}]",
+		  "rootfs.diff_ids[1]" },
+	};
+	for (size_t i = 0; i < SW_ARRAY_SIZE(cases); i++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		snprintf(lay, sizeof lay, cases[i].fmt, l1, l2, d1, d2, mt);
+#pragma GCC diagnostic pop
+		syn_layers(&s, lay);
+		/* the mapped layer counts only when the image record lists it */
+		syn_record(&s, rec, sizeof rec);
+		rec[strlen(rec) - 1] = '\0';
+		snprintf(json, sizeof json, "[%s,\"mapped-top-layers\":[\"%s\"]}]", rec, mt);
+		syn_images(&s, json);
+		if (!cases[i].what) {
+			if (resolve(s.root, s.cid, &r, &e) != 1)
+				fail_msg("case %zu: %s", i, e.msg);
+			assert_true(has(&r, s.man, "manifest"));
+		} else {
+			expect_refused_id(s.root, s.cid, "layers.json", cases[i].what);
+		}
+		syn_record(&s, rec, sizeof rec);
+		snprintf(json, sizeof json, "[%s]", rec);
+		syn_images(&s, json);
+		if (i == 3)
+			expect_refused_id(s.root, s.cid, "layers.json", "not on image");
+	}
+
+	/* configs that are not image configs */
+	struct { const char *cfg, *what; } bad[] = {
+		{ "[]", "not a JSON object" },
+		{ "{}", "no \"rootfs\" object" },
+		{ "{\"rootfs\":[]}", "no \"rootfs\" object" },
+		{ "{\"rootfs\":null}", "no \"rootfs\" object" },
+		{ "{\"rootfs\":{\"diff_ids\":[]}}", "rootfs.type is not \"layers\"" },
+		{ "{\"rootfs\":{\"type\":\"layer\",\"diff_ids\":[]}}", "rootfs.type is not \"layers\"" },
+		{ "{\"rootfs\":{\"type\":5,\"diff_ids\":[]}}", "rootfs.type is not \"layers\"" },
+		{ "{\"rootfs\":{\"type\":\"layers\"}}", "no rootfs.diff_ids array" },
+		{ "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":null}}", "no rootfs.diff_ids array" },
+		{ "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":{}}}", "no rootfs.diff_ids array" },
+		{ "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[5]}}", "rootfs.diff_ids[0] is not" },
+		{ "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:abc\"]}}", "rootfs.diff_ids[0] is not" },
+		{ "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"RootFS\":{\"type\":\"layers\",\"diff_ids\":[]}}", "appears twice" },
+		{ "{\"schemaVersion\":2,\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}", "schemaVersion" },
+		{ "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}", "invalid JSON" },
+	};
+	s.top[0] = '\0';
+	for (size_t i = 0; i < SW_ARRAY_SIZE(bad); i++) {
+		syn_config(&s, bad[i].cfg);
+		expect_refused_id(s.root, s.cid, "=c2hhMjU2", bad[i].what);
+	}
+	/* Go's key matching, as containers/image reads the config */
+	syn_config(&s, "{\"ROOTFS\":{\"Type\":\"layers\",\"Diff_IDs\":[]}}");
+	assert_int_equal(resolve(s.root, s.cid, &r, &e), 1);
 	syn_free(&s);
 }
 
@@ -1142,7 +1468,7 @@ static void test_random_flips(void **state)
 	assert_int_equal(resolve(root, C_V1, &want, &e), 1);
 
 	const char *files[] = { CONTAINERS, IMAGES, V1_DIR "/manifest", V1_DIR "/" V1_MANIFEST_BY_DIGEST,
-				V1_DIR "/" V1_INDEX_BY_DIGEST, V1_DIR "/" V1_CONFIG };
+				V1_DIR "/" V1_INDEX_BY_DIGEST, V1_DIR "/" V1_CONFIG, LAYERS };
 	unsigned seed = 20261125, errors = 0, answers = 0;
 	for (int it = 0; it < 600; it++) {
 		seed = seed * 1103515245u + 12345u;
@@ -1204,6 +1530,9 @@ int main(void)
 		cmocka_unit_test(test_inconsistent),
 		cmocka_unit_test(test_manifest_kinds),
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_forged_config),
+		cmocka_unit_test(test_config_over_other_layers),
+		cmocka_unit_test(test_layer_chain),
 		cmocka_unit_test(test_no_locks),
 		cmocka_unit_test(test_nothing_added_on_error),
 		cmocka_unit_test(test_random_flips),
