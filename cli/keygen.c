@@ -15,7 +15,8 @@ int cmd_keygen(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *alg = NULL, *out = NULL;
+	/* Ed25519 unless asked: small keys and signatures, no parameters to get wrong. */
+	const char *alg = "ed25519", *out = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -23,7 +24,8 @@ int cmd_keygen(int argc, char **argv)
 		case 'a': alg = optarg; break;
 		case 'o': out = optarg; break;
 		case 'h':
-			puts("usage: sigward keygen --algorithm ed25519|ecdsa-p256|ecdsa-p384|rsa-3072 --out PREFIX\n"
+			puts("usage: sigward keygen [--algorithm ed25519|ecdsa-p256|ecdsa-p384|rsa-3072] --out PREFIX\n"
+			     "The algorithm defaults to ed25519.\n"
 			     "Writes PREFIX.key (the private key, PKCS#8 PEM, mode 0600) and PREFIX.pub (the\n"
 			     "public key to install in /etc/sigward/keys.d/ on the nodes) and prints the key\n"
 			     "id. Never overwrites an existing file. Keys that live in an HSM are made with\n"
@@ -34,8 +36,8 @@ int cmd_keygen(int argc, char **argv)
 			return cli_usage_error("keygen", "bad option");
 		}
 	}
-	if (!alg || !out || optind != argc)
-		return cli_usage_error("keygen", "--algorithm and --out are required");
+	if (!out || optind != argc)
+		return cli_usage_error("keygen", "--out PREFIX is required");
 	sw_error e = { 0 };
 	char id[SW_KEYID_HEX];
 	if (sw_keygen(alg, out, id, &e) < 0)

@@ -354,7 +354,14 @@ fail:
 	d->errors++;
 	snprintf(d->last_error, sizeof d->last_error, "%s", e.msg);
 	snprintf(d->last_result, sizeof d->last_result, "failed");
-	logmsg("refresh failed (the installed list is kept): %s", e.msg);
+	/* Say what the node is left with: the previous list, or none at all. */
+	char cur[4200];
+	struct stat cst;
+	snprintf(cur, sizeof cur, "%s/current", c->lists_dir);
+	if (fstatat(AT_FDCWD, cur, &cst, AT_SYMLINK_NOFOLLOW) == 0)
+		logmsg("refresh failed (the installed list is kept): %s", e.msg);
+	else
+		logmsg("refresh failed (no list is installed yet: every start is denied in enforce mode): %s", e.msg);
 	return -1;
 }
 

@@ -126,7 +126,10 @@ for a in ed25519 ecdsa-p256 ecdsa-p384 rsa-3072; do
 done
 run $SW keygen --algorithm ed25519 --out kg/ed25519; expect "keygen never overwrites a key" 2 "already exists"
 run $SW keygen --algorithm dsa --out kg/dsa; expect "keygen refuses an unknown algorithm" 2 "unknown algorithm"
-run $SW keygen --out kg/x; expect "keygen without --algorithm is a usage error" 2 "required"
+run $SW keygen --out kg/default
+[ "$RC" = 0 ] && openssl pkey -in kg/default.key -noout -text 2>/dev/null | grep -q "ED25519" &&
+	ok "keygen without --algorithm makes an Ed25519 key" || nok "keygen without --algorithm makes an Ed25519 key" "$OUT"
+run $SW keygen --algorithm ed25519; expect "keygen without --out is a usage error" 2 "required"
 
 # ---- build from an OCI layout ------------------------------------------------------
 umoci init --layout img >/dev/null && umoci new --image img:base >/dev/null
