@@ -256,6 +256,25 @@ int main(int argc, char **argv)
 		const char *path = r >= 0 && cfg.runtime_path ? cfg.runtime_path : DEFAULT_RUNTIME;
 		if (r < 0)
 			fprintf(stderr, "sigward-runc: warning: %s; using %s\n", e.msg, path);
+		/* `sigward-runc --version` / `--help` with no subcommand: say what the
+		 * wrapper is first, then let the runtime answer for itself. */
+		if (c.sub < 0) {
+			for (int i = 1; i < argc; i++) {
+				if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0) {
+					printf("sigward-runc %s (wrapping %s)\n", SIGWARD_VERSION, path);
+					break;
+				}
+				if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+					printf("sigward-runc %s: decides create, run and restore like sigward-hook, then\n"
+					       "executes %s with the same arguments; every other subcommand passes\n"
+					       "straight through. Configuration: $SIGWARD_CONFIG or /etc/sigward/sigward.conf.\n"
+					       "See sigward-runc(8). The runtime's own help follows.\n\n",
+					       SIGWARD_VERSION, path);
+					break;
+				}
+			}
+			fflush(stdout);
+		}
 		return exec_runtime(&c, path, argv);
 	}
 

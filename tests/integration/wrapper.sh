@@ -209,7 +209,12 @@ grep -qE "^$LONG +[0-9]+ +running " <<<"$out" && ok "runc: list passes through" 
 out=$(SIGWARD_CONFIG=$T/runc.conf timeout 20 "$WRAP" --root "$T/runc" ps "$LONG" 2>&1)
 grep -q 'sleep 600' <<<"$out" && ok "runc: ps passes through" || notok "runc: ps passes through" "$out"
 out=$(SIGWARD_CONFIG=$T/runc.conf timeout 20 "$WRAP" --version 2>&1)
-[ "$out" = "$("$RUNC" --version)" ] && ok "runc: --version passes through" || notok "runc: --version passes through" "$out"
+want=$(printf 'sigward-runc %s (wrapping %s)\n%s' "$(sed -n "s/^  version : '\(.*\)',/\1/p" "$SIGWARD_SRC/meson.build")" "$RUNC" "$("$RUNC" --version)")
+[ "$out" = "$want" ] && ok "runc: --version names the wrapper and its runtime, then passes through" ||
+	notok "runc: --version names the wrapper, then passes through" "$out"
+out=$(SIGWARD_CONFIG=$T/runc.conf timeout 20 "$WRAP" --help 2>&1)
+grep -q "^sigward-runc .*decides create, run and restore" <<<"$out" && grep -q "Open Container Initiative runtime" <<<"$out" &&
+	ok "runc: --help says what sigward-runc does, then shows the runtime's help" || notok "runc: --help" "$(head -3 <<<"$out")"
 # A broken configuration must not keep containers from being stopped.
 printf '[sigward]\nno_such_key = 1\n' >"$T/broken.conf"
 out=$(SIGWARD_CONFIG=$T/broken.conf timeout 20 "$WRAP" --root "$T/runc" kill "$LONG" KILL 2>&1)
