@@ -225,18 +225,19 @@ int sw_sandbox_landlock_abi(void)
 }
 
 /* Reading stays allowed everywhere (keys, lists, image stores, bundles live
- * where the configuration says); writing only beneath `writable`. A directory
- * that does not exist gets no rule, so nothing can be written there either. */
+ * where the configuration says): the read rights are simply not handled, which
+ * spares a rule on "/". Every other right the ABI knows is handled, and granted
+ * only beneath `writable`. A directory that does not exist gets no rule, so
+ * nothing can be written there either. */
 static int landlock_confine(int abi, const char *const *writable, size_t n, sw_error *err)
 {
-	const uint64_t handled = fs_rights(abi);
-	const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	const uint64_t handled = fs_rights(abi) & ~(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR);
 	/* What deciding does to its state and log: create, write, truncate, replace
 	 * by rename (remove + make), directories for the state. Not: symlinks,
-	 * devices, FIFOs, sockets, execute. */
-	const uint64_t write = read | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |
-			       LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE |
-			       LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REFER;
+	 * devices, FIFOs, sockets, execute, device ioctls. */
+	const uint64_t write = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_MAKE_REG |
+			       LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+			       LANDLOCK_ACCESS_FS_REFER;
 	struct sw_ruleset_attr attr = { .handled_access_fs = handled };
 	if (abi >= 4) /* no TCP bind or connect at all (the decide profile has no inet sockets either) */
 		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
@@ -246,20 +247,17 @@ static int landlock_confine(int abi, const char *const *writable, size_t n, sw_e
 	if (rfd < 0)
 		return sw_err_errno(err, errno, "sandbox: cannot create the Landlock ruleset (ABI %d)", abi);
 
-	for (size_t i = 0; i <= n; i++) {
-		const char *path = i == 0 ? "/" : writable[i - 1];
+	for (size_t i = 0; i < n; i++) {
+		const char *path = writable[i];
 		if (!path || !*path)
 			continue;
 		_cleanup_close_ int pfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (pfd < 0) {
-			if (i > 0 && (errno == ENOENT || errno == ENOTDIR))
+			if (errno == ENOENT || errno == ENOTDIR)
 				continue;
 			return sw_err_errno(err, errno, "sandbox: %s: cannot open for the Landlock ruleset", path);
 		}
-		struct landlock_path_beneath_attr pb = {
-			.allowed_access = (i == 0 ? read : write) & handled,
-			.parent_fd = pfd,
-		};
+		struct landlock_path_beneath_attr pb = { .allowed_access = write & handled, .parent_fd = pfd };
 		if (syscall(__NR_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
 			return sw_err_errno(err, errno, "sandbox: %s: cannot add the Landlock rule", path);
 	}

@@ -27,7 +27,7 @@
  * configuration is known (the hook right after sw_config_load, before it parses
  * the runtime's state; sigward-runc's deciding child first thing), takes that
  * away with Landlock when the kernel has it (the ABI is asked, every right it
- * knows is handled): reading everywhere, writing (write, truncate, create,
+ * knows but reading is handled): reading everywhere, writing (write, truncate, create,
  * remove, rename, mkdir) only beneath state_dir and the decision log's
  * directory; from ABI 4 no TCP bind/connect, from ABI 6 no abstract unix
  * sockets and no signals outside the sandbox. It also closes the syslog socket
