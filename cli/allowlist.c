@@ -126,8 +126,9 @@ static int layout_add(int lfd, const char *layout, const char *digest, const cha
 				r = sw_err(err, SW_EINVAL, "%s: config.digest '%s' is not a sha256 digest", what, c);
 			else
 				/* The image id is the config's digest: runtimes that know only
-				 * the image id (Docker, podman) match through it. */
-				fprintf(lines, "%s%s%s\n", ref ? ref : "", ref ? "@" : "", norm);
+				 * the image id (Docker, podman) match through it. Marked as
+				 * one, so that it matches only an image id. */
+				fprintf(lines, "image-id %s%s%s\n", ref ? ref : "", ref ? "@" : "", norm);
 		}
 	}
 	yajl_tree_free(doc);
@@ -206,6 +207,7 @@ static int build(int argc, char **argv)
 		{ "bins", required_argument, NULL, 'b' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "from-oci-layout", required_argument, NULL, 'L' },
+		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -235,6 +237,14 @@ static int build(int argc, char **argv)
 			break;
 		}
 		case 'o': out = optarg; break;
+		case 'F':
+			if (strcmp(optarg, "1") == 0)
+				o.format = 1;
+			else if (strcmp(optarg, "2") == 0)
+				o.format = 2;
+			else
+				return cli_usage_error("allowlist build", "--format takes 1 or 2");
+			break;
 		case 'L':
 			if (n_layouts == SW_ARRAY_SIZE(layouts))
 				return cli_usage_error("allowlist build", "at most %zu --from-oci-layout", SW_ARRAY_SIZE(layouts));
@@ -242,13 +252,17 @@ static int build(int argc, char **argv)
 			break;
 		case 'h':
 			puts("usage: sigward allowlist build --scope SCOPE --serial N --expires TIME|DURATION\n"
-			     "                               [--issued TIME] [--bins N] --out DIR\n"
+			     "                               [--issued TIME] [--bins N] [--format 1|2] --out DIR\n"
 			     "                               [--from-oci-layout DIR[:TAG]]... [INPUT...]\n"
 			     "Writes DIR/manifest and DIR/entries from lines 'sha256:<hex>' or\n"
-			     "'<reference>@sha256:<hex>' (INPUT files, or stdin when none or '-').\n"
+			     "'<reference>@sha256:<hex>' (INPUT files, or stdin when none or '-'), each a\n"
+			     "manifest or index digest, or, with 'image-id ' in front, an image id (the\n"
+			     "config digest). A digest matches only an entry of its own kind.\n"
 			     "--from-oci-layout adds, for each image in an OCI image layout (only those\n"
 			     "tagged TAG when given), its manifest digest and its image id (the config\n"
 			     "digest), with the layout's ref.name as reference; stdin is then not read.\n"
+			     "--format 1 writes the untyped format older nodes read (every entry then\n"
+			     "matches a digest of any kind); the default is 2.\n"
 			     "TIME is RFC 3339 UTC (2027-01-31T00:00:00Z); DURATION is 90s, 15m, 12h, 30d or 2w from now.\n"
 			     "Sign the result with 'sigward allowlist sign' or the openssl CLI (see sigward(1)).");
 			return 0;
@@ -493,7 +507,7 @@ static int verify_or_show(int argc, char **argv, bool show)
 	if (json) {
 		printf("{\"path\":");
 		cli_json_str(stdout, dir);
-		printf(",\"format\":%u,\"scope\":", l.format);
+		printf(",\"format\":%u,\"entry_kinds\":%s,\"scope\":", l.format, l.format >= 2 ? "true" : "false");
 		cli_json_str(stdout, l.scope);
 		printf(",\"serial\":%llu,\"issued\":", (unsigned long long)l.serial);
 		cli_json_str(stdout, it);
@@ -513,6 +527,12 @@ static int verify_or_show(int argc, char **argv, bool show)
 		printf("}\n");
 	} else if (show) {
 		printf("list:       %s\n", dir);
+		if (l.format >= 2)
+			printf("format:     %u (each entry a manifest digest or an image id, matching only its kind)\n",
+			       l.format);
+		else
+			printf("format:     %u (entries carry no kind: each matches a digest of any kind; rebuild to mark kinds)\n",
+			       l.format);
 		printf("scope:      %s\nserial:     %llu\n", l.scope, (unsigned long long)l.serial);
 		printf("issued:     %s\nexpires:    %s (%s)\n", it, ex, left);
 		printf("entries:    %llu in %u bin%s\n", (unsigned long long)l.n_entries, l.n_bins, l.n_bins == 1 ? "" : "s");

@@ -940,7 +940,7 @@ static void step_containers(ctx *c, const logview *lv)
 			snprintf(digests + strlen(digests), sizeof digests - strlen(digests), "%s%s (%s)",
 				 k ? " " : "", x->d[k].digest, x->d[k].kind);
 			char ref[SW_REF_MAX + 1] = "";
-			if (c->have_cur && !in_list && sw_list_lookup(&c->cur, x->d[k].digest, ref, sizeof ref, &e) == 1) {
+			if (c->have_cur && !in_list && sw_list_lookup(&c->cur, x->d[k].digest, x->d[k].kind, ref, sizeof ref, &e) == 1) {
 				in_list = true;
 				snprintf(listed, sizeof listed, "yes: %s%s%s (%s#%" PRIu64 ")", x->d[k].digest,
 					 ref[0] ? " " : "", ref, c->cur.scope, c->cur.serial);
@@ -1150,8 +1150,8 @@ cleanup:;
 	table *im = tab_new(s, "throwaway image", "check", "result", NULL);
 	char ref[SW_REF_MAX + 1] = "";
 	bool listed = c->have_cur && env.img.manifest[0] &&
-		      (sw_list_lookup(&c->cur, env.img.manifest, ref, sizeof ref, &e) == 1 ||
-		       sw_list_lookup(&c->cur, env.img.config, ref, sizeof ref, &e) == 1);
+		      (sw_list_lookup(&c->cur, env.img.manifest, "manifest", ref, sizeof ref, &e) == 1 ||
+		       sw_list_lookup(&c->cur, env.img.config, "image-id", ref, sizeof ref, &e) == 1);
 	tab_row(im, false, "manifest digest", env.img.manifest);
 	tab_row(im, false, "image id (config digest)", env.img.config);
 	tab_row(im, false, "layer", env.img.layer[0] ? xasprintf("%s: one file, /" SW_OCIIMAGE_FILE ", %s", env.img.layer,

@@ -144,7 +144,7 @@ static void check_pause(const char *ctrd_path, const sw_list *l, bool list_ok, w
 	} else {
 		w->pause_listed = 0;
 		for (size_t i = 0; i < res->n && w->pause_listed == 0; i++) {
-			r = sw_list_lookup(l, res->d[i].digest, NULL, 0, &e);
+			r = sw_list_lookup(l, res->d[i].digest, res->d[i].kind, NULL, 0, &e);
 			if (r < 0) {
 				w->pause_listed = -1;
 				snprintf(w->pause_msg, sizeof w->pause_msg, "%.1024s: cannot tell: %s", cw->sandbox_image,

@@ -112,9 +112,9 @@ static int parse_header(cursor *cp, const char *text, size_t len, const char *wh
 		return sw_err(err, SW_EINVAL, "%s: contains a NUL byte", what);
 	if ((r = next_line(&c, MANIFEST_MAGIC, &v, &n, err)) < 0)
 		return sw_err(err, SW_EINVAL, "%s: not a sigward allowlist manifest", what);
-	if (sw_parse_u64(v, n, &u) < 0 || u != SW_LIST_FORMAT)
-		return sw_err(err, SW_EINVAL, "%s:1: unsupported format version '%.*s' (this sigward reads %d)",
-			      what, (int)(n > 16 ? 16 : n), v, SW_LIST_FORMAT);
+	if (sw_parse_u64(v, n, &u) < 0 || u < SW_LIST_FORMAT_MIN || u > SW_LIST_FORMAT)
+		return sw_err(err, SW_EINVAL, "%s:1: unsupported format version '%.*s' (this sigward reads %d to %d)",
+			      what, (int)(n > 16 ? 16 : n), v, SW_LIST_FORMAT_MIN, SW_LIST_FORMAT);
 	l->format = (unsigned)u;
 	if ((r = next_line(&c, "scope", &v, &n, err)) < 0)
 		return r;
@@ -676,21 +676,78 @@ static uint32_t bin_of(const unsigned char d[SW_SHA256_LEN], uint32_t bits)
 	return top >> (32 - bits);
 }
 
-/* Parse the entry line starting at p; returns its length including '\n', or 0
- * when malformed. */
-static size_t entry_line(const char *p, const char *end)
+const char *sw_entry_kind_name(sw_entry_kind k)
 {
-	size_t avail = (size_t)(end - p);
+	switch (k) {
+	case SW_ENTRY_MANIFEST: return "manifest";
+	case SW_ENTRY_IMAGE_ID: return "image-id";
+	case SW_ENTRY_UNTYPED: break;
+	}
+	return "untyped";
+}
+
+bool sw_entry_kind_matches(sw_entry_kind entry, const char *kind)
+{
+	if (entry == SW_ENTRY_UNTYPED || !kind || strcmp(kind, "any") == 0)
+		return true;
+	/* "unknown" comes from Docker's repository digests and "name@sha256:" or
+	 * "sha256:" annotation values: what a registry serves by digest, a manifest
+	 * or an index. An image id arrives as "image-id" (a store that proved it is
+	 * the config of the layers the container runs, or CRI-O's bare-hex
+	 * ImageRef). Anything else matches nothing. */
+	if (entry == SW_ENTRY_MANIFEST)
+		return strcmp(kind, "manifest") == 0 || strcmp(kind, "index") == 0 || strcmp(kind, "unknown") == 0;
+	if (entry == SW_ENTRY_IMAGE_ID)
+		return strcmp(kind, "image-id") == 0;
+	return false;
+}
+
+size_t sw_entry_parse(const char *p, size_t avail, unsigned format, sw_entry_kind *kind, const char **ref,
+		      size_t *ref_len)
+{
 	if (avail < 7 + SW_SHA256_HEX + 1 || memcmp(p, "sha256:", 7) != 0 || !sw_is_hex64(p + 7, SW_SHA256_HEX))
 		return 0;
-	size_t lim = avail < SW_ENTRY_LINE_MAX ? avail : SW_ENTRY_LINE_MAX;
-	const char *nl = memchr(p + 7 + SW_SHA256_HEX, '\n', lim - 7 - SW_SHA256_HEX);
-	if (!nl)
+	const char *q = p + 7 + SW_SHA256_HEX, *end = p + avail;
+	sw_entry_kind k = SW_ENTRY_UNTYPED;
+	if (format >= 2) {
+		/* The kind is mandatory: " manifest" or " image-id". */
+		static const struct { const char *tok; sw_entry_kind k; } kinds[] = {
+			{ " manifest", SW_ENTRY_MANIFEST }, { " image-id", SW_ENTRY_IMAGE_ID },
+		};
+		size_t i = 0;
+		for (; i < SW_ARRAY_SIZE(kinds); i++) {
+			size_t tl = strlen(kinds[i].tok);
+			if ((size_t)(end - q) > tl && memcmp(q, kinds[i].tok, tl) == 0 && (q[tl] == ' ' || q[tl] == '\n'))
+				break;
+		}
+		if (i == SW_ARRAY_SIZE(kinds))
+			return 0;
+		k = kinds[i].k;
+		q += strlen(kinds[i].tok);
+	}
+	const char *r = NULL;
+	size_t rl = 0;
+	if (q < end && *q == ' ') {
+		r = ++q;
+		/* References are printable ASCII without spaces, 1-SW_REF_MAX of them. */
+		while (q < end && *q != '\n') {
+			if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f || (size_t)(q - r) >= SW_REF_MAX)
+				return 0;
+			q++;
+		}
+		rl = (size_t)(q - r);
+		if (rl == 0)
+			return 0;
+	}
+	if (q >= end || *q != '\n')
 		return 0;
-	char after = p[7 + SW_SHA256_HEX];
-	if (after != '\n' && after != ' ')
-		return 0;
-	return (size_t)(nl - p) + 1;
+	if (kind)
+		*kind = k;
+	if (ref)
+		*ref = r;
+	if (ref_len)
+		*ref_len = rl;
+	return (size_t)(q - p) + 1;
 }
 
 /* Bin i of a lazily opened list: find its line (line i of the bin lines) and parse
@@ -720,7 +777,8 @@ static int lazy_bin(const sw_list *l, uint32_t i, sw_bin *b, sw_error *err)
 	return parse_bin_line(p + 4, (size_t)(nl - p - 4), what, 8 + i, i, b, err);
 }
 
-int sw_list_lookup(const sw_list *l, const char *digest, char *ref_out, size_t ref_out_len, sw_error *err)
+int sw_list_find(const sw_list *l, const char *digest, sw_entry_kind *kind, char *ref_out, size_t ref_out_len,
+		 sw_error *err)
 {
 	unsigned char d[SW_SHA256_LEN];
 	if (strlen(digest) != 7 + SW_SHA256_HEX || memcmp(digest, "sha256:", 7) != 0 ||
@@ -788,18 +846,22 @@ int sw_list_lookup(const sw_list *l, const char *digest, char *ref_out, size_t r
 		size_t mid = lo + (hi - lo) / 2;
 		while (mid > lo && base[mid - 1] != '\n')
 			mid--;
-		size_t ll = entry_line(base + mid, end);
+		sw_entry_kind ek;
+		const char *rp;
+		size_t rl;
+		size_t ll = sw_entry_parse(base + mid, (size_t)(end - (base + mid)), l->format, &ek, &rp, &rl);
 		if (!ll)
 			return sw_err(err, SW_EINVAL, "%s: malformed entry at byte %llu", what,
 				      (unsigned long long)(b->offset + mid));
 		int c = memcmp(hex, base + mid + 7, SW_SHA256_HEX);
 		if (c == 0) {
+			if (kind)
+				*kind = ek;
 			if (ref_out && ref_out_len) {
-				const char *rp = base + mid + 7 + SW_SHA256_HEX;
-				size_t rl = rp[0] == ' ' ? ll - 7 - SW_SHA256_HEX - 2 : 0;
 				if (rl >= ref_out_len)
 					rl = ref_out_len - 1;
-				memcpy(ref_out, rp + (rl ? 1 : 0), rl);
+				if (rl)
+					memcpy(ref_out, rp, rl);
 				ref_out[rl] = '\0';
 			}
 			return 1;
@@ -810,6 +872,24 @@ int sw_list_lookup(const sw_list *l, const char *digest, char *ref_out, size_t r
 			lo = mid + ll;
 	}
 	return 0;
+}
+
+int sw_list_lookup(const sw_list *l, const char *digest, const char *kind, char *ref_out, size_t ref_out_len,
+		   sw_error *err)
+{
+	sw_entry_kind ek = SW_ENTRY_UNTYPED;
+	char ref[SW_REF_MAX + 1];
+	int r = sw_list_find(l, digest, &ek, ref, sizeof ref, err);
+	if (r != 1)
+		return r;
+	/* Listed, but as the other kind: an image id that equals a listed manifest
+	 * digest is a config whose bytes are that manifest (or the reverse), the
+	 * forged image of issue 14. Not a match. */
+	if (!sw_entry_kind_matches(ek, kind))
+		return 0;
+	if (ref_out && ref_out_len)
+		snprintf(ref_out, ref_out_len, "%s", ref);
+	return 1;
 }
 
 /* ------------------------------------------------------------------ build */
@@ -841,14 +921,33 @@ int sw_build_parse_input(const char *text, size_t len, const char *what,
 		if (l && *p != '#') {
 			if (memchr(p, '\0', l))
 				return sw_err(err, SW_EINVAL, "%s:%u: NUL byte", what, line);
+			/* An optional kind word first: "image-id" marks the digest of
+			 * an image's config; "manifest" (the default) a manifest or
+			 * index digest. A reference is followed by '@', never by a
+			 * blank, so neither word can be taken for one. */
+			sw_entry_kind kind = SW_ENTRY_MANIFEST;
+			static const struct { const char *w; sw_entry_kind k; } words[] = {
+				{ "image-id", SW_ENTRY_IMAGE_ID }, { "manifest", SW_ENTRY_MANIFEST },
+			};
+			for (size_t w = 0; w < SW_ARRAY_SIZE(words); w++) {
+				size_t wl = strlen(words[w].w);
+				if (l > wl && memcmp(p, words[w].w, wl) == 0 && (p[wl] == ' ' || p[wl] == '\t')) {
+					kind = words[w].k;
+					p += wl;
+					while (p < t && (*p == ' ' || *p == '\t'))
+						p++;
+					l = (size_t)(t - p);
+					break;
+				}
+			}
 			const char *at = memchr(p, '@', l);
 			const char *dg = at ? at + 1 : p;
 			size_t dl = (size_t)(t - dg);
 			char norm[SW_DIGEST_STR];
 			if (dl != 7 + SW_SHA256_HEX || memcmp(dg, "sha256:", 7) != 0 ||
 			    sw_digest_normalize(dg, dl, norm) < 0)
-				return sw_err(err, SW_EINVAL, "%s:%u: expected 'sha256:<64 hex>' or '<reference>@sha256:<64 hex>'",
-					      what, line);
+				return sw_err(err, SW_EINVAL, "%s:%u: expected '[image-id|manifest] sha256:<64 hex>' or "
+					      "'[image-id|manifest] <reference>@sha256:<64 hex>'", what, line);
 			if (at && !ref_ok(p, (size_t)(at - p)))
 				return sw_err(err, SW_EINVAL, "%s:%u: reference must be 1-%d printable characters without spaces",
 					      what, line, SW_REF_MAX);
@@ -861,10 +960,17 @@ int sw_build_parse_input(const char *text, size_t len, const char *what,
 				*cap = nc;
 			}
 			sw_build_entry *be = &(*entries)[*n];
+			memset(be, 0, sizeof *be);
 			memcpy(be->digest, norm, sizeof norm);
+			be->kind = kind;
 			be->ref = at ? strndup(p, (size_t)(at - p)) : NULL;
-			if (at && !be->ref)
+			if (asprintf(&be->what, "%s:%u", what, line) < 0)
+				be->what = NULL;
+			if ((at && !be->ref) || !be->what) {
+				free(be->ref);
+				free(be->what);
 				return sw_err_errno(err, ENOMEM, "%s", what);
+			}
 			(*n)++;
 		}
 		p = nl ? nl + 1 : end;
@@ -874,13 +980,17 @@ int sw_build_parse_input(const char *text, size_t len, const char *what,
 
 static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const sw_build_entry *)a)->digest, ((const sw_build_entry *)b)->digest);
+	const sw_build_entry *x = a, *y = b;
+	int c = strcmp(x->digest, y->digest);
+	return c ? c : (int)x->kind - (int)y->kind;
 }
 
 void sw_build_entries_free(sw_build_entry *entries, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(entries[i].ref);
+		free(entries[i].what);
+	}
 	free(entries);
 }
 
@@ -890,20 +1000,42 @@ int sw_build_write(sw_build_entry *e, size_t n, const sw_build_opts *o, const ch
 		return sw_err(err, SW_EINVAL, "scope must be 1-%d of [A-Za-z0-9._-]", SW_SCOPE_MAX);
 	if (o->expires <= o->issued)
 		return sw_err(err, SW_EINVAL, "expires must be after issued");
+	unsigned format = o->format ? o->format : SW_LIST_FORMAT;
+	if (format < SW_LIST_FORMAT_MIN || format > SW_LIST_FORMAT)
+		return sw_err(err, SW_EINVAL, "format must be %d to %d", SW_LIST_FORMAT_MIN, SW_LIST_FORMAT);
+	/* An entry given without a kind is a manifest digest, as in the input syntax. */
+	for (size_t i = 0; i < n; i++)
+		if (e[i].kind != SW_ENTRY_IMAGE_ID)
+			e[i].kind = SW_ENTRY_MANIFEST;
 	qsort(e, n, sizeof *e, cmp_entry);
 	/* Deduplicate, keeping the first reference given for a digest. */
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (m && strcmp(e[m - 1].digest, e[i].digest) == 0 && e[m - 1].kind != e[i].kind && format >= 2) {
+			/* A manifest's bytes that are also some image's config: that
+			 * image's id is the manifest's digest. That is the forgery, and
+			 * no real image has it. */
+			const sw_build_entry *im = e[i].kind == SW_ENTRY_IMAGE_ID ? &e[i] : &e[m - 1];
+			const sw_build_entry *mf = e[i].kind == SW_ENTRY_IMAGE_ID ? &e[m - 1] : &e[i];
+			return sw_err(err, SW_EINVAL, "%s: %s is given as an image id (%s) and as a manifest digest (%s): "
+				      "one blob cannot be both an image's config and a manifest",
+				      im->what ? im->what : "input", e[i].digest, im->what ? im->what : "?",
+				      mf->what ? mf->what : "?");
+		}
 		if (m && strcmp(e[m - 1].digest, e[i].digest) == 0) {
 			if (!e[m - 1].ref)
 				e[m - 1].ref = TAKE_PTR(e[i].ref);
 			free(e[i].ref);
+			free(e[i].what);
 			e[i].ref = NULL;
+			e[i].what = NULL;
 			continue;
 		}
 		e[m++] = e[i];
-		if (m - 1 != i)
+		if (m - 1 != i) {
 			e[i].ref = NULL;
+			e[i].what = NULL;
+		}
 	}
 	/* Per start the hook hashes the manifest (~100 bytes a bin) and one bin
 	 * (~72 bytes an entry): about sqrt(n) bins balances the two. */
@@ -921,7 +1053,7 @@ int sw_build_write(sw_build_entry *e, size_t n, const sw_build_opts *o, const ch
 
 	size_t esize = 0;
 	for (size_t i = 0; i < m; i++)
-		esize += 7 + SW_SHA256_HEX + 1 + (e[i].ref ? strlen(e[i].ref) + 1 : 0);
+		esize += 7 + SW_SHA256_HEX + 1 + 1 + SW_ENTRY_KIND_MAX + (e[i].ref ? strlen(e[i].ref) + 1 : 0);
 	_cleanup_free_ char *ebuf = malloc(esize + 1);
 	_cleanup_free_ char *mbuf = malloc(512 + (size_t)bins * (32 + 3 * 21 + SW_SHA256_HEX));
 	if (!ebuf || !mbuf)
@@ -929,8 +1061,8 @@ int sw_build_write(sw_build_entry *e, size_t n, const sw_build_opts *o, const ch
 	char it[32], ex[32];
 	sw_format_rfc3339(o->issued, it);
 	sw_format_rfc3339(o->expires, ex);
-	size_t mo = (size_t)sprintf(mbuf, MANIFEST_MAGIC " %d\nscope %s\nserial %llu\nissued %s\nexpires %s\nentries %zu\nbins %u\n",
-				    SW_LIST_FORMAT, o->scope, (unsigned long long)o->serial, it, ex, m, bins);
+	size_t mo = (size_t)sprintf(mbuf, MANIFEST_MAGIC " %u\nscope %s\nserial %llu\nissued %s\nexpires %s\nentries %zu\nbins %u\n",
+				    format, o->scope, (unsigned long long)o->serial, it, ex, m, bins);
 	size_t eo = 0, i = 0;
 	for (uint32_t bi = 0; bi < bins; bi++) {
 		size_t start = eo, count = 0;
@@ -939,7 +1071,9 @@ int sw_build_write(sw_build_entry *e, size_t n, const sw_build_opts *o, const ch
 			(void)sw_unhex(e[i].digest + 7, SW_SHA256_LEN, d);
 			if (bin_of(d, bits) != bi)
 				break;
-			eo += (size_t)sprintf(ebuf + eo, "%s%s%s\n", e[i].digest, e[i].ref ? " " : "", e[i].ref ? e[i].ref : "");
+			eo += (size_t)sprintf(ebuf + eo, "%s%s%s%s%s\n", e[i].digest, format >= 2 ? " " : "",
+					      format >= 2 ? sw_entry_kind_name(e[i].kind) : "", e[i].ref ? " " : "",
+					      e[i].ref ? e[i].ref : "");
 			count++;
 		}
 		char h[SW_SHA256_HEX + 1];

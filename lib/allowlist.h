@@ -5,8 +5,9 @@
  * A list is three files in one directory:
  *   manifest      small signed text: version, scope, serial, issued, expires, entry
  *                 count, number of bins, and per bin: offset, length, count, SHA-256
- *   entries       sorted lines "sha256:<hex>[ <reference>]\n", bin after bin; an
- *                 entry's bin is the top log2(bins) bits of its digest
+ *   entries       sorted lines "sha256:<hex> <kind>[ <reference>]\n" (format 2;
+ *                 format 1: "sha256:<hex>[ <reference>]\n", untyped), bin after
+ *                 bin; an entry's bin is the top log2(bins) bits of its digest
  *   manifest.sig  one base64 signature of the manifest bytes per line
  *
  * Verification (sw_list_verify): at least `threshold` valid signatures by distinct
@@ -14,6 +15,14 @@
  * than the highest accepted before for that scope (sw_serial_*). Lookup
  * (sw_list_lookup) hashes only the digest's bin, compares it with the manifest, and
  * binary-searches it. Nothing here trusts the entries file beyond the bin hashes.
+ *
+ * Kinds (format 2): an entry is a manifest digest ("manifest": an image manifest
+ * or an index, what a registry serves under /manifests/) or an image id
+ * ("image-id": the digest of the image's config). A digest matches only an entry
+ * of its own kind, so a forged image whose config bytes are a listed manifest
+ * (its image id is then that manifest's digest) does not match the manifest's
+ * entry. Format 1 entries carry no kind and match a digest of any kind, as they
+ * always did; see docs/allowlist-format.md for why that stays safe.
  *
  * Installed generations: <lists_dir>/current is a symlink to a generation directory;
  * sw_list_open_current opens it once as a directory fd and every later read is
@@ -32,7 +41,8 @@
 #include "keys.h"
 #include "util.h"
 
-#define SW_LIST_FORMAT 1
+#define SW_LIST_FORMAT 2         /* written by sw_build_write */
+#define SW_LIST_FORMAT_MIN 1     /* the oldest format read */
 #define SW_MANIFEST_NAME "manifest"
 #define SW_ENTRIES_NAME "entries"
 #define SW_SIGS_NAME "manifest.sig"
@@ -42,7 +52,15 @@
 #define SW_MAX_BINS 65536
 #define SW_SCOPE_MAX 64
 #define SW_REF_MAX 512
-#define SW_ENTRY_LINE_MAX (7 + SW_SHA256_HEX + 1 + SW_REF_MAX + 1)
+#define SW_ENTRY_KIND_MAX 8      /* "manifest", "image-id" */
+#define SW_ENTRY_LINE_MAX (7 + SW_SHA256_HEX + 1 + SW_ENTRY_KIND_MAX + 1 + SW_REF_MAX + 1)
+
+/* What an entry names. */
+typedef enum sw_entry_kind {
+	SW_ENTRY_UNTYPED = 0,       /* format 1: no kind written, matches any kind */
+	SW_ENTRY_MANIFEST = 1,      /* a manifest or index digest: "manifest" */
+	SW_ENTRY_IMAGE_ID = 2,      /* an image id, the config's digest: "image-id" */
+} sw_entry_kind;
 #define SW_ENTRIES_MAX ((uint64_t)1 << 36)
 
 typedef struct sw_bin {
@@ -120,9 +138,32 @@ int sw_list_verify(sw_list *l, const sw_verify_opts *o, sw_error *err);
  * (>= 0) or <0 on error. keyring must be loaded with sw_keyring_load. */
 int sw_list_count_signers(sw_list *l, const sw_keyring *kr, sw_error *err);
 
-/* 1 found (ref copied to ref_out when non-NULL), 0 not found, <0 error. */
-int sw_list_lookup(const sw_list *l, const char *digest /* sha256:<hex> */,
+/* The entry of a digest, whatever its kind: 1 found (*kind set, ref copied to
+ * ref_out when non-NULL), 0 not found, <0 error. */
+int sw_list_find(const sw_list *l, const char *digest /* sha256:<hex> */, sw_entry_kind *kind,
+		 char *ref_out, size_t ref_out_len, sw_error *err);
+
+/* The start decision's lookup: 1 when `digest` is listed as an entry of the
+ * kind it was resolved as (sw_found.kind: "manifest", "index", "image-id",
+ * "unknown"; "any" or NULL for a digest of no known kind, `sigward check`), 0
+ * when it is not (also when it is listed as the other kind), <0 error. */
+int sw_list_lookup(const sw_list *l, const char *digest /* sha256:<hex> */, const char *kind,
 		   char *ref_out, size_t ref_out_len, sw_error *err);
+
+/* Does an entry of kind `entry` match a digest resolved as `kind` (as above)?
+ * Manifest entries match "manifest", "index" and "unknown" (Docker's repository
+ * digests and "name@sha256:" annotations, which name what a registry serves);
+ * image-id entries match "image-id"; untyped entries and "any" match everything. */
+bool sw_entry_kind_matches(sw_entry_kind entry, const char *kind);
+
+/* "manifest", "image-id" or "untyped". */
+const char *sw_entry_kind_name(sw_entry_kind k);
+
+/* Parse the entry line at p (avail bytes) of a list of `format`: its length
+ * including '\n', or 0 when malformed (docs/allowlist-format.md). Out
+ * parameters may be NULL. */
+size_t sw_entry_parse(const char *p, size_t avail, unsigned format, sw_entry_kind *kind,
+		      const char **ref, size_t *ref_len);
 
 /* Highest accepted serial per scope, in <state_dir>/serials (lines "scope serial"). */
 int sw_serial_get(const char *state_dir, const char *scope, uint64_t *serial, sw_error *err);
@@ -132,6 +173,8 @@ int sw_serial_raise(const char *state_dir, const char *scope, uint64_t serial, s
 typedef struct sw_build_entry {
 	char digest[SW_DIGEST_STR];
 	char *ref;                  /* may be NULL */
+	sw_entry_kind kind;         /* SW_ENTRY_MANIFEST or SW_ENTRY_IMAGE_ID */
+	char *what;                 /* "FILE:LINE" of the input, for errors; may be NULL */
 } sw_build_entry;
 
 typedef struct sw_build_opts {
@@ -139,14 +182,19 @@ typedef struct sw_build_opts {
 	uint64_t serial;
 	int64_t issued, expires;
 	uint32_t bins;              /* 0 = choose from the entry count */
+	unsigned format;            /* 0 = SW_LIST_FORMAT; 1 writes untyped entries */
 } sw_build_opts;
 
-/* Parse input lines ("sha256:<hex>", "<ref>@sha256:<hex>", "#..." comments, blanks)
- * appending to *entries. `what` names the input in errors ("FILE:LINE: ..."). */
+/* Parse input lines ("[<kind> ]sha256:<hex>", "[<kind> ]<ref>@sha256:<hex>",
+ * where <kind> is "manifest" (the default) or "image-id"; "#..." comments,
+ * blanks) appending to *entries. `what` names the input in errors
+ * ("FILE:LINE: ..."). */
 int sw_build_parse_input(const char *text, size_t len, const char *what,
 			 sw_build_entry **entries, size_t *n, size_t *cap, sw_error *err);
 /* Sort, deduplicate, write manifest + entries into out_dir (created if missing;
- * an existing manifest.sig is removed because it no longer matches). */
+ * an existing manifest.sig is removed because it no longer matches). A digest
+ * given both as a manifest and as an image id is refused (format 2): one blob
+ * cannot be both, and one that claims to be is the forgery kinds keep out. */
 int sw_build_write(sw_build_entry *entries, size_t n, const sw_build_opts *o,
 		   const char *out_dir, sw_error *err);
 void sw_build_entries_free(sw_build_entry *entries, size_t n);

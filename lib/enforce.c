@@ -85,7 +85,10 @@ static void list_step(const sw_enforce_req *req, sw_enforce_result *out, sw_deci
 	in->scope = out->scope;
 	in->serial = out->serial;
 	for (size_t i = 0; i < out->res.n; i++) {
-		r = sw_list_lookup(&l, out->res.d[i].digest, out->matched_ref, sizeof out->matched_ref, &e);
+		/* Each digest by its kind: an image id matches only an image-id
+		 * entry, a manifest or index digest only a manifest entry. */
+		r = sw_list_lookup(&l, out->res.d[i].digest, out->res.d[i].kind, out->matched_ref,
+				   sizeof out->matched_ref, &e);
 		if (r < 0) {
 			copy_msg(out->list_msg, sizeof out->list_msg, &e);
 			in->lookup_rc = r;
@@ -107,7 +110,9 @@ void sw_enforce_digest(const sw_config *c, const char *digest, sw_enforce_result
 	sw_enforce_req req = { .config = c, .container_id = "check", .runtime = "check", .dry_run = true };
 	sw_decision_input in = { .mode = c->mode, .container_id = req.container_id, .res = &out->res };
 	sw_error e = { 0 };
-	out->resolve_rc = sw_resolution_add(&out->res, digest, "command line", "unknown", &e);
+	/* A digest on the command line says nothing of its kind: "any" matches an
+	 * entry of either kind (a dry run: nothing starts). */
+	out->resolve_rc = sw_resolution_add(&out->res, digest, "command line", "any", &e);
 	if (out->resolve_rc < 0) {
 		copy_msg(out->resolve_msg, sizeof out->resolve_msg, &e);
 		in.resolve_rc = out->resolve_rc;

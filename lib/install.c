@@ -31,30 +31,6 @@ static uint32_t bin_of_hex(const char *hex, uint32_t bits)
 	return top >> (32 - bits);
 }
 
-/* Length of the well-formed entry line at p (including '\n'), 0 when malformed. */
-static size_t entry_len(const char *p, const char *end)
-{
-	size_t avail = (size_t)(end - p);
-	if (avail < 7 + SW_SHA256_HEX + 1 || memcmp(p, "sha256:", 7) != 0 || !sw_is_hex64(p + 7, SW_SHA256_HEX))
-		return 0;
-	const char *q = p + 7 + SW_SHA256_HEX;
-	if (*q == '\n')
-		return (size_t)(q - p) + 1;
-	if (*q != ' ')
-		return 0;
-	q++;
-	const char *ref = q;
-	while (q < end && *q != '\n') {
-		/* References are printable ASCII without spaces (docs/allowlist-format.md). */
-		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f || q - ref >= SW_REF_MAX)
-			return 0;
-		q++;
-	}
-	if (q == end || q == ref)
-		return 0;
-	return (size_t)(q - p) + 1;
-}
-
 int sw_list_check_entries(const sw_list *l, sw_error *err)
 {
 	char what[4200];
@@ -97,7 +73,9 @@ int sw_list_check_entries(const sw_list *l, sw_error *err)
 		}
 		uint64_t count = 0;
 		while (p < end) {
-			size_t n = entry_len(p, end);
+			/* The grammar of the list's format: format 2 entries carry their
+			 * kind, format 1 entries none. */
+			size_t n = sw_entry_parse(p, (size_t)(end - p), l->format, NULL, NULL, NULL);
 			if (!n) {
 				r = sw_err(err, SW_EINVAL, "%s: malformed entry at byte %llu", what,
 					   (unsigned long long)(p - base));

@@ -70,7 +70,7 @@ static bool well_formed(const uint8_t *d, size_t n, size_t *count)
 static int lookup(sw_list *l, const char *digest, char *ref, size_t rl)
 {
 	sw_error e = { 0 };
-	int r = sw_list_lookup(l, digest, ref, rl, &e);
+	int r = sw_list_lookup(l, digest, NULL, ref, rl, &e);
 	if (r < 0 && (!e.msg[0] || strchr(e.msg, '\n')))
 		abort();
 	return r;

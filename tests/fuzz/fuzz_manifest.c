@@ -58,12 +58,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < SW_ARRAY_SIZE(probes); i++) {
 			sw_error le = { 0 }, fe = { 0 };
 			char ref[SW_REF_MAX + 1];
-			int a = sw_list_lookup(&lazy, probes[i], ref, sizeof ref, &le);
+			int a = sw_list_lookup(&lazy, probes[i], NULL, ref, sizeof ref, &le);
 			if (fr == 0) {
 				/* The full parse's bins, through the same directory. */
 				full.dirfd = lazy.dirfd;
 				full.path = lazy.path;
-				int b = sw_list_lookup(&full, probes[i], ref, sizeof ref, &fe);
+				int b = sw_list_lookup(&full, probes[i], NULL, ref, sizeof ref, &fe);
 				full.dirfd = -1;
 				full.path = NULL;
 				if ((a < 0) != (b < 0) || (a >= 0 && a != b)) {

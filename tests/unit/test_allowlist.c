@@ -116,7 +116,7 @@ static void test_verify_and_lookup(void **state)
 	for (unsigned i = 0; i < 1000; i++) {
 		char d[SW_DIGEST_STR], ref[SW_REF_MAX + 1];
 		digest_of(i, d);
-		int r = sw_list_lookup(&l, d, ref, sizeof ref, &e);
+		int r = sw_list_lookup(&l, d, NULL, ref, sizeof ref, &e);
 		if (r != 1)
 			fail_msg("entry %u not found (%d: %s)", i, r, e.msg);
 		if (i % 3 == 0) {
@@ -130,9 +130,9 @@ static void test_verify_and_lookup(void **state)
 	for (unsigned i = 1000; i < 3000; i++) {
 		char d[SW_DIGEST_STR];
 		digest_of(i, d);
-		assert_int_equal(sw_list_lookup(&l, d, NULL, 0, &e), 0);
+		assert_int_equal(sw_list_lookup(&l, d, NULL, NULL, 0, &e), 0);
 	}
-	assert_true(sw_list_lookup(&l, "sha256:xyz", NULL, 0, &e) < 0);
+	assert_true(sw_list_lookup(&l, "sha256:xyz", NULL, NULL, 0, &e) < 0);
 	sw_list_close(&l);
 }
 
@@ -151,7 +151,7 @@ static void test_lazy_current(void **state)
 	for (unsigned i = 0; i < 3000; i++) {
 		char d[SW_DIGEST_STR];
 		digest_of(i, d);
-		assert_int_equal(sw_list_lookup(&l, d, NULL, 0, &e), i < 1000 ? 1 : 0);
+		assert_int_equal(sw_list_lookup(&l, d, NULL, NULL, 0, &e), i < 1000 ? 1 : 0);
 	}
 	sw_list_close(&l);
 	/* a bin line naming the wrong index is refused when that bin is needed */
@@ -167,7 +167,7 @@ static void test_lazy_current(void **state)
 	for (unsigned i = 0; i < 1000; i++) {
 		char d[SW_DIGEST_STR];
 		digest_of(i, d);
-		if (sw_list_lookup(&l, d, NULL, 0, &e) < 0) {
+		if (sw_list_lookup(&l, d, NULL, NULL, 0, &e) < 0) {
 			refused++;
 			assert_non_null(strstr(e.msg, "out of order"));
 		}
@@ -179,7 +179,7 @@ static void test_lazy_current(void **state)
 	tu_write(f->list, "manifest", m, (size_t)(strrchr(m, 'b') - m));
 	free(m);
 	assert_true(sw_list_open_current_lazy(f->root, &l, &e) < 0 ||
-		    sw_list_lookup(&l, "sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL, 0, &e) < 0);
+		    sw_list_lookup(&l, "sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL, NULL, 0, &e) < 0);
 	sw_list_close(&l);
 	free(cur);
 }
@@ -196,7 +196,7 @@ static void test_single_bin_and_empty(void **state)
 	for (unsigned i = 0; i < 7; i++) {
 		char d[SW_DIGEST_STR];
 		digest_of(i, d);
-		assert_int_equal(sw_list_lookup(&l, d, NULL, 0, &e), 1);
+		assert_int_equal(sw_list_lookup(&l, d, NULL, NULL, 0, &e), 1);
 	}
 	sw_list_close(&l);
 	char *d0 = tu_path(f->root, "empty");
@@ -204,7 +204,7 @@ static void test_single_bin_and_empty(void **state)
 	assert_int_equal(sw_list_open_dir(d0, &l, &e), 0);
 	char d[SW_DIGEST_STR];
 	digest_of(0, d);
-	assert_int_equal(sw_list_lookup(&l, d, NULL, 0, &e), 0);
+	assert_int_equal(sw_list_lookup(&l, d, NULL, NULL, 0, &e), 0);
 	sw_list_close(&l);
 	free(d1);
 	free(d0);
@@ -276,7 +276,7 @@ static void test_tampering(void **state)
 	for (unsigned i = 0; i < 1000; i++) {
 		char d[SW_DIGEST_STR];
 		digest_of(i, d);
-		if (sw_list_lookup(&l, d, NULL, 0, &e) < 0) {
+		if (sw_list_lookup(&l, d, NULL, NULL, 0, &e) < 0) {
 			errors++;
 			assert_non_null(strstr(e.msg, "does not match its hash"));
 		}
@@ -292,7 +292,7 @@ static void test_tampering(void **state)
 	assert_int_equal(sw_list_open_dir(f->list, &l, &e), 0);
 	char d[SW_DIGEST_STR];
 	digest_of(0, d);
-	assert_true(sw_list_lookup(&l, d, NULL, 0, &e) < 0);
+	assert_true(sw_list_lookup(&l, d, NULL, NULL, 0, &e) < 0);
 	assert_non_null(strstr(e.msg, "the manifest says"));
 	sw_list_close(&l);
 	tu_write(f->list, "entries", b, len);
@@ -462,7 +462,8 @@ static void test_manifest_parse(void **state)
 	assert_int_equal(l.bin_bits, 1);
 	free(l.bins);
 	expect_parse_fail("", "not a sigward allowlist");
-	expect_parse_fail("sigward-allowlist 2\n", "unsupported format version");
+	expect_parse_fail("sigward-allowlist 3\n", "unsupported format version");
+	expect_parse_fail("sigward-allowlist 0\n", "unsupported format version");
 	expect_parse_fail(HDR "entries 1\nbins 3\n", "power of two");
 	expect_parse_fail(HDR "entries 1\nbins 1\nbin 0 0 72 1 " H64, "not terminated");
 	expect_parse_fail(HDR "entries 1\nbins 1\n", "unexpected end");
@@ -509,6 +510,214 @@ static void test_build_input(void **state)
 	sw_build_entries_free(e, n);
 }
 
+#define DM "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define DI "sha256:8888888888888888888888888888888888888888888888888888888888888888"
+#define DX "sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+
+/* A list of a manifest digest DM (with a reference) and an image id DI. */
+static void build_kinds(const char *dir, unsigned format)
+{
+	sw_build_entry *e = calloc(2, sizeof *e);
+	snprintf(e[0].digest, sizeof e[0].digest, "%s", DI);
+	e[0].kind = SW_ENTRY_IMAGE_ID;
+	snprintf(e[1].digest, sizeof e[1].digest, "%s", DM);
+	e[1].kind = SW_ENTRY_MANIFEST;
+	e[1].ref = strdup("reg.example/app:v1");
+	sw_build_opts o = { .scope = "test", .serial = 1, .issued = NOW - 3600, .expires = NOW + 3600, .bins = 2,
+			    .format = format };
+	sw_error err = { 0 };
+	if (sw_build_write(e, 2, &o, dir, &err) < 0)
+		fail_msg("build: %s", err.msg);
+	sw_build_entries_free(e, 2);
+}
+
+static int lookup_kind(const char *dir, const char *digest, const char *kind, char *ref, size_t rl)
+{
+	sw_list l;
+	sw_error e = { 0 };
+	assert_int_equal(sw_list_open_dir(dir, &l, &e), 0);
+	int r = sw_list_lookup(&l, digest, kind, ref, rl, &e);
+	if (r < 0)
+		fail_msg("lookup %s: %s", digest, e.msg);
+	sw_list_close(&l);
+	return r;
+}
+
+/* A digest matches only an entry of its kind (format 2). */
+static void test_kinds(void **state)
+{
+	(void)state;
+	char *root = tu_tmpdir();
+	char *dir = tu_path(root, "v2");
+	build_kinds(dir, 0);
+	char *man = tu_read(dir, "manifest", NULL), *ent = tu_read(dir, "entries", NULL);
+	assert_non_null(strstr(man, "sigward-allowlist 2\n"));
+	assert_string_equal(ent, DM " manifest reg.example/app:v1\n" DI " image-id\n");
+
+	char ref[SW_REF_MAX + 1];
+	/* the manifest entry: manifest and index digests, Docker's repository
+	 * digests ("unknown"); never an image id */
+	assert_int_equal(lookup_kind(dir, DM, "manifest", ref, sizeof ref), 1);
+	assert_string_equal(ref, "reg.example/app:v1");
+	assert_int_equal(lookup_kind(dir, DM, "index", NULL, 0), 1);
+	assert_int_equal(lookup_kind(dir, DM, "unknown", NULL, 0), 1);
+	assert_int_equal(lookup_kind(dir, DM, "image-id", NULL, 0), 0);
+	/* the image-id entry: only an image id */
+	assert_int_equal(lookup_kind(dir, DI, "image-id", ref, sizeof ref), 1);
+	assert_string_equal(ref, "");
+	assert_int_equal(lookup_kind(dir, DI, "manifest", NULL, 0), 0);
+	assert_int_equal(lookup_kind(dir, DI, "index", NULL, 0), 0);
+	assert_int_equal(lookup_kind(dir, DI, "unknown", NULL, 0), 0);
+	/* a kind sigward does not know matches nothing; "any" and NULL everything */
+	assert_int_equal(lookup_kind(dir, DM, "config", NULL, 0), 0);
+	assert_int_equal(lookup_kind(dir, DI, "", NULL, 0), 0);
+	assert_int_equal(lookup_kind(dir, DM, "any", NULL, 0), 1);
+	assert_int_equal(lookup_kind(dir, DI, NULL, NULL, 0), 1);
+	assert_int_equal(lookup_kind(dir, DX, "any", NULL, 0), 0);
+	/* the lazy open (the hook's) reads the same */
+	char *lists = tu_path(root, "lists");
+	assert_int_equal(mkdir(lists, 0755), 0);
+	char *cur = tu_path(lists, "current");
+	assert_int_equal(symlink(dir, cur), 0);
+	sw_list l;
+	sw_error e = { 0 };
+	assert_int_equal(sw_list_open_current_lazy(lists, &l, &e), 0);
+	sw_entry_kind k = SW_ENTRY_UNTYPED;
+	assert_int_equal(sw_list_find(&l, DI, &k, NULL, 0, &e), 1);
+	assert_int_equal(k, SW_ENTRY_IMAGE_ID);
+	assert_int_equal(sw_list_lookup(&l, DI, "manifest", NULL, 0, &e), 0);
+	assert_int_equal(sw_list_lookup(&l, DM, "manifest", NULL, 0, &e), 1);
+	sw_list_close(&l);
+
+	/* a format 2 line without its kind, or with another word, is malformed */
+	const char *bad[] = { DM "\n", DM " Manifest\n", DM " image-idx\n", DM " untyped\n", DM " manifest \n",
+			      DM "  manifest\n", DM " manifest\tx\n" };
+	for (size_t i = 0; i < SW_ARRAY_SIZE(bad); i++)
+		assert_int_equal(sw_entry_parse(bad[i], strlen(bad[i]), 2, NULL, NULL, NULL), 0);
+	const char *good = DM " image-id r@x\n";
+	sw_entry_kind gk;
+	const char *gr;
+	size_t grl;
+	assert_int_equal(sw_entry_parse(good, strlen(good), 2, &gk, &gr, &grl), strlen(good));
+	assert_int_equal(gk, SW_ENTRY_IMAGE_ID);
+	assert_int_equal(grl, 3);
+	/* in format 1 the same word is a reference */
+	good = DM " manifest\n";
+	assert_int_equal(sw_entry_parse(good, strlen(good), 1, &gk, &gr, &grl), strlen(good));
+	assert_int_equal(gk, SW_ENTRY_UNTYPED);
+	assert_int_equal(grl, 8);
+
+	/* the full entries check (install, verify) refuses a v1 line in a v2 list */
+	tu_writes(dir, "entries", DM " reg.example/app:v1\n" DI " image-id\n");
+	sw_list fl;
+	assert_int_equal(sw_list_open_dir(dir, &fl, &e), 0);
+	char ref2[64];
+	/* the bin hash catches it first at lookup */
+	assert_true(sw_list_lookup(&fl, DM, "manifest", ref2, sizeof ref2, &e) < 0);
+	sw_list_close(&fl);
+
+	free(man);
+	free(ent);
+	free(cur);
+	free(lists);
+	free(dir);
+	tu_rmrf(root);
+	free(root);
+}
+
+/* Lists of format 1, as `sigward allowlist build` wrote them before kinds:
+ * still read, every entry untyped and matching a digest of any kind. */
+static void test_old_lists(void **state)
+{
+	(void)state;
+	char *root = tu_tmpdir();
+	char *dir = tu_path(root, "v1");
+	build_kinds(dir, 1);
+	char *man = tu_read(dir, "manifest", NULL), *ent = tu_read(dir, "entries", NULL);
+	assert_non_null(strstr(man, "sigward-allowlist 1\n"));
+	/* byte for byte what the old builder wrote */
+	assert_string_equal(ent, DM " reg.example/app:v1\n" DI "\n");
+	char ref[SW_REF_MAX + 1];
+	const char *kinds[] = { "manifest", "index", "image-id", "unknown", "any" };
+	for (size_t i = 0; i < SW_ARRAY_SIZE(kinds); i++) {
+		assert_int_equal(lookup_kind(dir, DM, kinds[i], ref, sizeof ref), 1);
+		assert_string_equal(ref, "reg.example/app:v1");
+		assert_int_equal(lookup_kind(dir, DI, kinds[i], NULL, 0), 1);
+		assert_int_equal(lookup_kind(dir, DX, kinds[i], NULL, 0), 0);
+	}
+	sw_list l;
+	sw_error e = { 0 };
+	sw_entry_kind k = SW_ENTRY_MANIFEST;
+	assert_int_equal(sw_list_open_dir(dir, &l, &e), 0);
+	assert_int_equal(l.format, 1);
+	assert_int_equal(sw_list_find(&l, DI, &k, NULL, 0, &e), 1);
+	assert_int_equal(k, SW_ENTRY_UNTYPED);
+	sw_list_close(&l);
+	free(man);
+	free(ent);
+	free(dir);
+	tu_rmrf(root);
+	free(root);
+}
+
+static void test_build_kinds(void **state)
+{
+	(void)state;
+	sw_build_entry *e = NULL;
+	size_t n = 0, cap = 0;
+	sw_error err = { 0 };
+	const char *in = "image-id sha256:" H64 "\nimage-id\treg.example/a:v1@sha256:" H64 "\n"
+			 "manifest reg.example/a:v1@" DM "\n" DX "\n";
+	assert_int_equal(sw_build_parse_input(in, strlen(in), "in", &e, &n, &cap, &err), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(e[0].kind, SW_ENTRY_IMAGE_ID);
+	assert_null(e[0].ref);
+	assert_int_equal(e[1].kind, SW_ENTRY_IMAGE_ID);
+	assert_string_equal(e[1].ref, "reg.example/a:v1");
+	assert_int_equal(e[2].kind, SW_ENTRY_MANIFEST);
+	assert_int_equal(e[3].kind, SW_ENTRY_MANIFEST);
+	char *root = tu_tmpdir(), *dir = tu_path(root, "l");
+	sw_build_opts o = { .scope = "test", .serial = 1, .issued = NOW - 3600, .expires = NOW + 3600 };
+	assert_int_equal(sw_build_write(e, n, &o, dir, &err), 0);
+	char *ent = tu_read(dir, "entries", NULL);
+	assert_string_equal(ent, "sha256:" H64 " image-id reg.example/a:v1\n" DM " manifest reg.example/a:v1\n" DX " manifest\n");
+	free(ent);
+	sw_build_entries_free(e, n);
+
+	/* one digest as both kinds: refused, naming both input lines */
+	e = NULL;
+	n = cap = 0;
+	in = "reg.example/a:v1@" DM "\n# the forged image's id\nimage-id " DM "\n";
+	assert_int_equal(sw_build_parse_input(in, strlen(in), "list.txt", &e, &n, &cap, &err), 0);
+	assert_true(sw_build_write(e, n, &o, dir, &err) < 0);
+	assert_non_null(strstr(err.msg, "list.txt:3"));
+	assert_non_null(strstr(err.msg, "list.txt:1"));
+	assert_non_null(strstr(err.msg, "cannot be both"));
+	/* format 1 has no kinds: one untyped entry */
+	o.format = 1;
+	assert_int_equal(sw_build_write(e, n, &o, dir, &err), 0);
+	ent = tu_read(dir, "entries", NULL);
+	assert_string_equal(ent, DM " reg.example/a:v1\n");
+	free(ent);
+	o.format = 3;
+	assert_true(sw_build_write(e, n, &o, dir, &err) < 0);
+	sw_build_entries_free(e, n);
+
+	const char *bad[] = { "image-id\n", "image-id \n", "image-idsha256:" H64 "\n", "imageid sha256:" H64 "\n",
+			      "image-id image-id sha256:" H64 "\n", "config sha256:" H64 "\n" };
+	for (size_t i = 0; i < SW_ARRAY_SIZE(bad); i++) {
+		size_t n2 = 0, cap2 = 0;
+		sw_build_entry *e2 = NULL;
+		if (sw_build_parse_input(bad[i], strlen(bad[i]), "in", &e2, &n2, &cap2, &err) >= 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_non_null(strstr(err.msg, "in:1:"));
+		sw_build_entries_free(e2, n2);
+	}
+	free(dir);
+	tu_rmrf(root);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +730,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 		cmocka_unit_test(test_manifest_parse),
 		cmocka_unit_test(test_build_input),
+		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_old_lists),
+		cmocka_unit_test(test_build_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

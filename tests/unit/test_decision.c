@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "allowlist.h"
 #include "decision.h"
 
 #define DG "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -149,6 +150,125 @@ static void test_verdict_names(void **state)
 	assert_string_equal(sw_verdict_name((sw_verdict)9), "deny");
 }
 
+/* ---- kinds (issue 14): the lookup loop of lib/enforce.c, then the verdict ---- */
+
+#define MAN "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+#define CFG "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+
+/* A list holding the listed image: its manifest MAN and its image id CFG. */
+static char *list_of(const char *root, const char *name, unsigned format)
+{
+	char *dir = tu_path(root, name);
+	sw_build_entry *e = calloc(2, sizeof *e);
+	snprintf(e[0].digest, sizeof e[0].digest, "%s", MAN);
+	e[0].kind = SW_ENTRY_MANIFEST;
+	snprintf(e[1].digest, sizeof e[1].digest, "%s", CFG);
+	e[1].kind = SW_ENTRY_IMAGE_ID;
+	sw_build_opts o = { .scope = "prod", .serial = 7, .issued = 1, .expires = 4102444800, .format = format };
+	sw_error err = { 0 };
+	if (sw_build_write(e, 2, &o, dir, &err) < 0)
+		fail_msg("%s", err.msg);
+	sw_build_entries_free(e, 2);
+	return dir;
+}
+
+static sw_verdict decide_on(const char *dir, const sw_resolution *r, sw_decision *d)
+{
+	sw_list l;
+	sw_error e = { 0 };
+	assert_int_equal(sw_list_open_dir(dir, &l, &e), 0);
+	sw_decision_input in = { .mode = SW_MODE_ENFORCE, .res = r, .scope = "prod", .serial = 7 };
+	static char matched[SW_DIGEST_STR];
+	for (size_t i = 0; i < r->n; i++) {
+		int rc = sw_list_lookup(&l, r->d[i].digest, r->d[i].kind, NULL, 0, &e);
+		assert_true(rc >= 0);
+		if (rc == 1) {
+			snprintf(matched, sizeof matched, "%s", r->d[i].digest);
+			in.matched = matched;
+			break;
+		}
+	}
+	sw_list_close(&l);
+	sw_decide(&in, d);
+	return d->verdict;
+}
+
+static sw_resolution found(const char *d1, const char *k1, const char *d2, const char *k2)
+{
+	sw_resolution r = { 0 };
+	sw_error e = { 0 };
+	assert_int_equal(sw_resolution_add(&r, d1, "containers-storage", k1, &e), 0);
+	if (d2)
+		assert_int_equal(sw_resolution_add(&r, d2, "containers-storage", k2, &e), 0);
+	return r;
+}
+
+static void test_kinds(void **state)
+{
+	(void)state;
+	char *root = tu_tmpdir();
+	char *v2 = list_of(root, "v2", 0), *v1 = list_of(root, "v1", 1);
+	sw_decision d;
+	const char *other = "sha256:4444444444444444444444444444444444444444444444444444444444444444";
+
+	/* the listed image itself: allowed by its manifest, or by its image id */
+	sw_resolution r = found(CFG, "image-id", MAN, "manifest");
+	assert_int_equal(decide_on(v2, &r, &d), SW_ALLOW);
+	r = found(CFG, "image-id", NULL, NULL);
+	assert_int_equal(decide_on(v2, &r, &d), SW_ALLOW);
+	assert_string_equal(d.reason, "image " CFG " is in allowlist prod#7");
+	r = found(MAN, "index", NULL, NULL);
+	assert_int_equal(decide_on(v2, &r, &d), SW_ALLOW);
+
+	/* the forged image: its config is MAN's bytes, so its image id is MAN */
+	r = found(MAN, "image-id", other, "manifest");
+	assert_int_equal(decide_on(v2, &r, &d), SW_DENY);
+	assert_string_equal(d.reason, "image " MAN " (and 1 other digest) is not in allowlist prod#7");
+	/* and the reverse: a manifest whose bytes are CFG's */
+	r = found(other, "image-id", CFG, "manifest");
+	assert_int_equal(decide_on(v2, &r, &d), SW_DENY);
+	r = found(CFG, "unknown", NULL, NULL);
+	assert_int_equal(decide_on(v2, &r, &d), SW_DENY);
+
+	/* an old (format 1) list keeps working as it did: untyped entries; the
+	 * forged image is refused by the store's custody check before this */
+	r = found(CFG, "image-id", NULL, NULL);
+	assert_int_equal(decide_on(v1, &r, &d), SW_ALLOW);
+	r = found(MAN, "manifest", NULL, NULL);
+	assert_int_equal(decide_on(v1, &r, &d), SW_ALLOW);
+	r = found(MAN, "image-id", NULL, NULL);
+	assert_int_equal(decide_on(v1, &r, &d), SW_ALLOW);
+	r = found(other, "image-id", NULL, NULL);
+	assert_int_equal(decide_on(v1, &r, &d), SW_DENY);
+
+	free(v1);
+	free(v2);
+	tu_rmrf(root);
+	free(root);
+}
+
+/* The matching rule alone. */
+static void test_kind_table(void **state)
+{
+	(void)state;
+	struct { sw_entry_kind entry; const char *kind; bool match; } t[] = {
+		{ SW_ENTRY_MANIFEST, "manifest", true }, { SW_ENTRY_MANIFEST, "index", true },
+		{ SW_ENTRY_MANIFEST, "unknown", true }, { SW_ENTRY_MANIFEST, "image-id", false },
+		{ SW_ENTRY_IMAGE_ID, "image-id", true }, { SW_ENTRY_IMAGE_ID, "manifest", false },
+		{ SW_ENTRY_IMAGE_ID, "index", false }, { SW_ENTRY_IMAGE_ID, "unknown", false },
+		{ SW_ENTRY_MANIFEST, "bogus", false }, { SW_ENTRY_IMAGE_ID, "", false },
+		{ SW_ENTRY_MANIFEST, "any", true }, { SW_ENTRY_IMAGE_ID, NULL, true },
+		{ SW_ENTRY_UNTYPED, "image-id", true }, { SW_ENTRY_UNTYPED, "manifest", true },
+		{ SW_ENTRY_UNTYPED, "bogus", true }, { (sw_entry_kind)7, "manifest", false },
+	};
+	for (size_t i = 0; i < SW_ARRAY_SIZE(t); i++)
+		if (sw_entry_kind_matches(t[i].entry, t[i].kind) != t[i].match)
+			fail_msg("entry %d, kind %s", t[i].entry, t[i].kind ? t[i].kind : "NULL");
+	assert_string_equal(sw_entry_kind_name(SW_ENTRY_MANIFEST), "manifest");
+	assert_string_equal(sw_entry_kind_name(SW_ENTRY_IMAGE_ID), "image-id");
+	assert_string_equal(sw_entry_kind_name(SW_ENTRY_UNTYPED), "untyped");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +277,8 @@ int main(void)
 		cmocka_unit_test(test_reason_is_one_line),
 		cmocka_unit_test(test_long_messages_fit),
 		cmocka_unit_test(test_verdict_names),
+		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_kind_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

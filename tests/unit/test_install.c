@@ -185,7 +185,7 @@ static void test_install_and_switch(void **state)
 	assert_int_equal(l.serial, 5);
 	char d[SW_DIGEST_STR];
 	digest_of(5 * 7 + 3, d);
-	assert_int_equal(sw_list_lookup(&l, d, NULL, 0, &e), 1);
+	assert_int_equal(sw_list_lookup(&l, d, NULL, NULL, 0, &e), 1);
 	sw_list_close(&l);
 
 	char scope[SW_SCOPE_MAX + 1];
