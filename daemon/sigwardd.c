@@ -310,6 +310,23 @@ static void clean_staging(const char *base)
 	/* fd stays open: it holds the lock until exit. */
 }
 
+/* Errors about the downloaded copy name its private fetch directory, which is
+ * gone by the time anyone reads last_error: name the source instead
+ * ("<source>/entries: 100 bytes, the manifest says 144"). */
+static void name_source(sw_error *e, const char *tmp, const char *source)
+{
+	size_t tl = strlen(tmp);
+	char *at = strstr(e->msg, tmp);
+	if (!at || !source)
+		return;
+	size_t sl = strlen(source);
+	while (sl > 0 && source[sl - 1] == '/')
+		sl--;
+	char out[SW_ERROR_MAX];
+	snprintf(out, sizeof out, "%.*s%.*s%s", (int)(at - e->msg), e->msg, (int)sl, source, at + tl);
+	memcpy(e->msg, out, sizeof out);
+}
+
 /* One refresh: fetch into a private directory, install if it changed. */
 static int refresh_once(const sw_config *c, daemon_state *d)
 {
@@ -339,8 +356,10 @@ static int refresh_once(const sw_config *c, daemon_state *d)
 		snprintf(d->last_result, sizeof d->last_result, "unchanged");
 	}
 	rmrf_staging(tmp);
-	if (r < 0)
+	if (r < 0) {
+		name_source(&e, tmp, c->refresh_source);
 		goto fail;
+	}
 	/* Keep the validators only once the list they describe is installed, so a
 	 * list that failed to install is fetched again next time. */
 	d->fetch = next;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #define STAGING_PREFIX ".staging-"
+#define PRUNE_PREFIX ".prune-"
 #define CURRENT_NAME "current"
 #define CURRENT_TMP_PREFIX ".current.tmp."
 #define GEN_PREFIX "gen-"
@@ -307,6 +308,47 @@ static int cmp_gen_newest_first(const void *a, const void *b)
 	return strcmp(y->name, x->name);
 }
 
+/* Leftovers of an installer killed half-way: staging copies (a full list each),
+ * generations caught half-pruned and temporary `current` links. Called with
+ * the install lock held, so no other installer is using them; every attempt
+ * starts with it, so at most one attempt's copy ever exists at a time. */
+static void clean_leftovers(int dfd)
+{
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	/* A dup shares dfd's offset: start from the first entry, and leave it
+	 * for the next reader (prune) to rewind as well. */
+	rewinddir(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, STAGING_PREFIX, sizeof STAGING_PREFIX - 1) == 0 ||
+		    strncmp(de->d_name, PRUNE_PREFIX, sizeof PRUNE_PREFIX - 1) == 0)
+			(void)remove_dir_at(dfd, de->d_name);
+		else if (strncmp(de->d_name, CURRENT_TMP_PREFIX, sizeof CURRENT_TMP_PREFIX - 1) == 0)
+			(void)unlinkat(dfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+/* A generation leaves the namespace whole: renamed out of the gen-* names first
+ * (atomic), then emptied. A kill in between leaves a .prune-* directory that the
+ * next attempt removes, never a gen-* directory with files missing. */
+static void remove_generation(int dfd, const char *name)
+{
+	char tmp[32], sfx[7];
+	random_suffix(sfx);
+	snprintf(tmp, sizeof tmp, PRUNE_PREFIX "%s", sfx);
+	if (renameat(dfd, name, dfd, tmp) < 0)
+		return;
+	(void)remove_dir_at(dfd, tmp);
+}
+
 /* Best effort: the install already succeeded; what cannot be removed stays. */
 static void prune(int dfd, const char *current)
 {
@@ -318,6 +360,7 @@ static void prune(int dfd, const char *current)
 		close(fd);
 		return;
 	}
+	rewinddir(d);   /* the dup shares its offset with dfd, which others read */
 	_cleanup_free_ gen *gens = calloc(MAX_GENERATIONS, sizeof *gens);
 	size_t n = 0;
 	struct dirent *de;
@@ -326,7 +369,8 @@ static void prune(int dfd, const char *current)
 		struct stat st;
 		/* Leftovers of an installer killed half-way (we hold the lock, so no
 		 * other installer is using them). */
-		if (strncmp(de->d_name, STAGING_PREFIX, sizeof STAGING_PREFIX - 1) == 0) {
+		if (strncmp(de->d_name, STAGING_PREFIX, sizeof STAGING_PREFIX - 1) == 0 ||
+		    strncmp(de->d_name, PRUNE_PREFIX, sizeof PRUNE_PREFIX - 1) == 0) {
 			(void)remove_dir_at(dfd, de->d_name);
 			continue;
 		}
@@ -349,7 +393,7 @@ static void prune(int dfd, const char *current)
 	qsort(gens, n, sizeof *gens, cmp_gen_newest_first);
 	for (size_t i = SW_INSTALL_KEEP; i < n; i++)
 		if (strcmp(gens[i].name, current) != 0)
-			(void)remove_dir_at(dfd, gens[i].name);
+			remove_generation(dfd, gens[i].name);
 }
 
 /* ------------------------------------------------------------- install */
@@ -453,7 +497,8 @@ int sw_list_install(const sw_config *c, const char *src_dir, bool dry_run,
 		if (errno != EINTR)
 			return sw_err_errno(err, errno, "%s/%s: cannot lock", lists_dir, SW_INSTALL_LOCK);
 
-	/* 2. Staging copy. */
+	/* 2. Staging copy, after removing what a killed attempt left. */
+	clean_leftovers(dfd);
 	char staging[32], sfx[7];
 	random_suffix(sfx);
 	snprintf(staging, sizeof staging, STAGING_PREFIX "%s", sfx);

@@ -94,7 +94,7 @@ refuse_case() { # CASE PATH NEEDLE [KEY=VALUE...]
 }
 cp -r src/s3 src/trunc && head -c "$(($(stat -c %s src/s3/entries) / 2))" src/s3/entries > src/trunc/entries
 publish trunc trunc
-refuse_case "truncated entries file" trunc "entries"
+refuse_case "truncated entries file (the error names the source URL, not the private fetch directory)" trunc "$URL/trunc/entries: [0-9]+ bytes, the manifest says"
 
 cp -r src/s3 src/corrupt && "$DL_PY" -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[20] ^= 1; open(p, "wb").write(b)' src/corrupt/entries
 publish corrupt corrupt

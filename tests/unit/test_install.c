@@ -450,6 +450,69 @@ static void test_stale_staging_cleaned(void **state)
 	free(src);
 }
 
+/* A killed attempt's leftovers (a staging copy, a half-pruned generation, a
+ * temporary link) go at the next attempt, even one that is refused: a refused
+ * refresh after many killed ones must not keep their copies on disk. */
+static void test_leftovers_cleaned_by_refused_install(void **state)
+{
+	fixture *f = *state;
+	mkdir(f->lists, 0755);
+	static const char *const dirs[] = { ".staging-k1", ".staging-k2", ".prune-k3" };
+	for (size_t i = 0; i < 3; i++) {
+		char *st = tu_path(f->lists, dirs[i]);
+		mkdir(st, 0755);
+		tu_writes(st, "entries", "a full copy of a list");
+		free(st);
+	}
+	char *tmp = tu_path(f->lists, ".current.tmp.k4");
+	assert_int_equal(symlink("gen-1-00000000", tmp), 0);
+	free(tmp);
+	char *other = make_list(f, "other", 10, "prod", 5, sw_now() + 86400);
+	sw_error e = { 0 };
+	char gen[SW_GEN_NAME_MAX];
+	assert_true(sw_list_install(&f->cfg, other, false, gen, sizeof gen, &e) < 0);
+	if (!strstr(e.msg, "scope 'prod'"))
+		fail_msg("refused for '%s'", e.msg);
+	assert_int_equal(count_prefix(f->lists, ".staging-"), 0);
+	assert_int_equal(count_prefix(f->lists, ".prune-"), 0);
+	assert_int_equal(count_prefix(f->lists, ".current.tmp."), 0);
+	free(other);
+}
+
+/* Pruning takes a generation out of the gen-* names before emptying it, so no
+ * gen-* directory is ever left partly removed: after five installs exactly three
+ * generations remain, each whole. */
+static void test_pruned_generations_whole(void **state)
+{
+	fixture *f = *state;
+	for (int s = 1; s <= 5; s++) {
+		char name[16];
+		snprintf(name, sizeof name, "p%d", s);
+		char *src = make_list(f, name, 20, "test", (uint64_t)s, sw_now() + 86400);
+		char gen[SW_GEN_NAME_MAX];
+		install_ok(f, src, gen);
+		free(src);
+	}
+	assert_int_equal(count_prefix(f->lists, "gen-"), 3);
+	assert_int_equal(count_prefix(f->lists, ".prune-"), 0);
+	DIR *d = opendir(f->lists);
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "gen-", 4) != 0)
+			continue;
+		char *g = tu_path(f->lists, de->d_name);
+		static const char *const files[] = { "manifest", "manifest.sig", "entries" };
+		for (size_t i = 0; i < 3; i++) {
+			char *p = tu_path(g, files[i]);
+			assert_int_equal(access(p, R_OK), 0);
+			free(p);
+		}
+		free(g);
+	}
+	closedir(d);
+}
+
 /* The installers' lock is private (0600): anyone who can open it could flock it
  * and hold up every install, a revocation included. A lock an older version
  * left 0644 is narrowed. */
@@ -622,6 +685,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entries_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_staging_cleaned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leftovers_cleaned_by_refused_install, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pruned_generations_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_installs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_starts_during_switches, setup, teardown),
