@@ -643,40 +643,54 @@ static void close_side(side *s)
 	free(s->entries);
 }
 
-/* Next entry line: digest (71 chars) and reference (may be empty). */
-static bool next_entry(const side *s, size_t *off, const char **dg, const char **ref, size_t *rl)
+/* Next entry line: digest (71 chars), kind and reference (may be empty); the
+ * lines were checked by sw_list_check_entries. */
+static bool next_entry(const side *s, size_t *off, const char **dg, sw_entry_kind *kind, const char **ref, size_t *rl)
 {
 	if (*off >= s->len)
 		return false;
 	const char *p = s->entries + *off;
-	const char *nl = memchr(p, '\n', s->len - *off);
+	size_t n = sw_entry_parse(p, s->len - *off, s->l.format, kind, ref, rl);
+	if (!n)
+		return false;
+	if (!*ref)
+		*ref = "";
 	*dg = p;
-	*ref = p + 7 + SW_SHA256_HEX < nl ? p + 7 + SW_SHA256_HEX + 1 : nl;
-	*rl = (size_t)(nl - *ref);
-	*off = (size_t)(nl - s->entries) + 1;
+	*off += n;
 	return true;
 }
 
-static void diff_line(bool json, bool *first, char op, const char *dg, const char *ref, size_t rl, const char *oref,
-		      size_t orl)
+/* An image id is shown with its kind; a manifest digest (or an untyped entry)
+ * as before kinds. */
+static const char *kind_word(sw_entry_kind k)
+{
+	return k == SW_ENTRY_IMAGE_ID ? "image-id " : "";
+}
+
+static void diff_line(bool json, bool *first, char op, const char *dg, sw_entry_kind k, const char *ref, size_t rl,
+		      sw_entry_kind ok, const char *oref, size_t orl)
 {
 	char d[SW_DIGEST_STR];
 	memcpy(d, dg, SW_DIGEST_STR - 1);
 	d[SW_DIGEST_STR - 1] = '\0';
 	if (!json) {
-		if (op == '~')
-			printf("~ %s %.*s -> %.*s\n", d, (int)orl, oref, (int)rl, ref);
+		if (op == '~' && ok != k)
+			printf("~ %s %s%s%.*s -> %s%s%.*s\n", d, sw_entry_kind_name(ok), orl ? " " : "", (int)orl, oref,
+			       sw_entry_kind_name(k), rl ? " " : "", (int)rl, ref);
+		else if (op == '~')
+			printf("~ %s %s%.*s -> %s%.*s\n", d, kind_word(ok), (int)orl, oref, kind_word(k), (int)rl, ref);
 		else
-			printf("%c %s%s%.*s\n", op, d, rl ? " " : "", (int)rl, ref);
+			printf("%c %s%s%s%.*s\n", op, d, rl || k == SW_ENTRY_IMAGE_ID ? " " : "",
+			       k == SW_ENTRY_IMAGE_ID ? (rl ? "image-id " : "image-id") : "", (int)rl, ref);
 		return;
 	}
-	printf("%s{\"change\":\"%s\",\"digest\":\"%s\",\"reference\":", *first ? "" : ",",
-	       op == '+' ? "added" : op == '-' ? "removed" : "reference", d);
+	printf("%s{\"change\":\"%s\",\"digest\":\"%s\",\"kind\":\"%s\",\"reference\":", *first ? "" : ",",
+	       op == '+' ? "added" : op == '-' ? "removed" : "reference", d, sw_entry_kind_name(k));
 	_cleanup_free_ char *r = strndup(ref, rl);
 	cli_json_str(stdout, rl ? r : NULL);
 	if (op == '~') {
 		_cleanup_free_ char *o = strndup(oref, orl);
-		printf(",\"old_reference\":");
+		printf(",\"old_kind\":\"%s\",\"old_reference\":", sw_entry_kind_name(ok));
 		cli_json_str(stdout, orl ? o : NULL);
 	}
 	putchar('}');
@@ -699,10 +713,11 @@ static int diff(int argc, char **argv)
 		case 'h':
 			puts("usage: sigward allowlist diff [--json] OLD NEW\n"
 			     "Lists the digests NEW adds ('+') and removes ('-') relative to OLD, and\n"
-			     "references that changed ('~'): what an approver reviews before signing.\n"
+			     "references or kinds that changed ('~'; image ids are marked 'image-id'):\n"
+			     "what an approver reviews before signing.\n"
 			     "Both lists' entries are checked against their manifests first.\n"
 			     "Signatures are not checked (see 'allowlist verify').\n"
-			     "Exit 0 same digests, 1 they differ, 2 usage or error.");
+			     "Exit 0 same digests and kinds, 1 they differ, 2 usage or error.");
 			return 0;
 		default:
 			return cli_usage_error("allowlist diff", "bad option");
@@ -722,10 +737,11 @@ static int diff(int argc, char **argv)
 		close_side(&b);
 		return cli_fail(&e);
 	}
-	size_t ao = 0, bo = 0, added = 0, removed = 0, changed = 0;
+	size_t ao = 0, bo = 0, added = 0, removed = 0, changed = 0, kinds = 0;
 	const char *ad = NULL, *ar = NULL, *bd = NULL, *br = NULL;
 	size_t arl = 0, brl = 0;
-	bool ha = next_entry(&a, &ao, &ad, &ar, &arl), hb = next_entry(&b, &bo, &bd, &br, &brl);
+	sw_entry_kind ak = SW_ENTRY_UNTYPED, bk = SW_ENTRY_UNTYPED;
+	bool ha = next_entry(&a, &ao, &ad, &ak, &ar, &arl), hb = next_entry(&b, &bo, &bd, &bk, &br, &brl);
 	bool first = true;
 	if (json) {
 		printf("{\"old\":{\"scope\":");
@@ -744,30 +760,37 @@ static int diff(int argc, char **argv)
 	while (ha || hb) {
 		int cmp = !ha ? 1 : !hb ? -1 : memcmp(ad + 7, bd + 7, SW_SHA256_HEX);
 		if (cmp < 0) {
-			diff_line(json, &first, '-', ad, ar, arl, NULL, 0);
+			diff_line(json, &first, '-', ad, ak, ar, arl, 0, NULL, 0);
 			removed++;
-			ha = next_entry(&a, &ao, &ad, &ar, &arl);
+			ha = next_entry(&a, &ao, &ad, &ak, &ar, &arl);
 		} else if (cmp > 0) {
-			diff_line(json, &first, '+', bd, br, brl, NULL, 0);
+			diff_line(json, &first, '+', bd, bk, br, brl, 0, NULL, 0);
 			added++;
-			hb = next_entry(&b, &bo, &bd, &br, &brl);
+			hb = next_entry(&b, &bo, &bd, &bk, &br, &brl);
 		} else {
-			if (arl != brl || memcmp(ar, br, arl) != 0) {
-				diff_line(json, &first, '~', bd, br, brl, ar, arl);
+			/* A kind that changed changes what the entry admits (an
+			 * untyped entry admits both kinds): shown, and not "the same". */
+			if (ak != bk || arl != brl || memcmp(ar, br, arl) != 0) {
+				diff_line(json, &first, '~', bd, bk, br, brl, ak, ar, arl);
 				changed++;
+				kinds += ak != bk;
 			}
-			ha = next_entry(&a, &ao, &ad, &ar, &arl);
-			hb = next_entry(&b, &bo, &bd, &br, &brl);
+			ha = next_entry(&a, &ao, &ad, &ak, &ar, &arl);
+			hb = next_entry(&b, &bo, &bd, &bk, &br, &brl);
 		}
 	}
 	if (json)
-		printf("],\"added\":%zu,\"removed\":%zu,\"references_changed\":%zu}\n", added, removed, changed);
+		printf("],\"added\":%zu,\"removed\":%zu,\"references_changed\":%zu,\"kinds_changed\":%zu}\n", added,
+		       removed, changed - kinds, kinds);
+	else if (kinds)
+		printf("%zu added, %zu removed, %zu reference%s changed, %zu kind%s changed\n", added, removed,
+		       changed - kinds, changed - kinds == 1 ? "" : "s", kinds, kinds == 1 ? "" : "s");
 	else
 		printf("%zu added, %zu removed, %zu reference%s changed\n", added, removed, changed,
 		       changed == 1 ? "" : "s");
 	close_side(&a);
 	close_side(&b);
-	return added || removed ? 1 : 0;
+	return added || removed || kinds ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------- dispatch */

@@ -137,8 +137,9 @@ umoci unpack --image img:base u >/dev/null 2>&1 && echo v1 > u/rootfs/which && u
 MAN=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "v1") | .digest' img/index.json)
 CFG=$(jq -r .config.digest "img/blobs/sha256/${MAN#sha256:}")
 run $SW allowlist build --scope test --serial 1 --expires 1d --out oci1 --from-oci-layout img:v1
-if [ "$RC" = 0 ] && grep -qx "$MAN v1" oci1/entries && grep -qx "$CFG v1" oci1/entries && [ "$(wc -l < oci1/entries)" = 2 ]; then
-	ok "build --from-oci-layout DIR:TAG adds the manifest digest and the image id with the reference"
+if [ "$RC" = 0 ] && grep -qx "$MAN manifest v1" oci1/entries && grep -qx "$CFG image-id v1" oci1/entries &&
+	[ "$(wc -l < oci1/entries)" = 2 ]; then
+	ok "build --from-oci-layout DIR:TAG adds the manifest digest and the image id (marked image-id) with the reference"
 else
 	nok "build --from-oci-layout" "$OUT $(cat oci1/entries 2>/dev/null)"
 fi
@@ -319,6 +320,14 @@ run $SW allowlist diff --json d1 d2
 jq -e --arg a "$D4" --arg r "$D3" '.added == 1 and .removed == 1 and
 	(.changes | map(select(.change == "added"))[0].digest == $a) and
 	(.changes | map(select(.change == "removed"))[0].digest == $r)' <<<"$OUT" >/dev/null && ok "diff --json" || nok "diff --json" "$OUT"
+mklist d3 3 30d test "$D1" "image-id app/a:v1@$D2" "$D3"
+run $SW allowlist diff d1 d3
+if [ "$RC" = 1 ] && grep -qx "~ $D2 manifest app/a:v1 -> image-id app/a:v1" <<<"$OUT" &&
+	grep -q "0 added, 0 removed, 0 references changed, 1 kind changed" <<<"$OUT" && grep -qx "$D2 image-id app/a:v1" d3/entries; then
+	ok "diff: a manifest entry that became an image id is a change (exit 1)"
+else
+	nok "diff: kind change" "$OUT"
+fi
 cp -r d2 d2bad; printf 'x' | dd of=d2bad/entries bs=1 seek=10 conv=notrunc 2>/dev/null
 run $SW allowlist diff d1 d2bad; expect "diff refuses entries that do not match the manifest" 2 "does not match its hash"
 run $SW allowlist diff d1; expect "diff with one argument is a usage error" 2 "OLD and NEW"
