@@ -22,6 +22,7 @@
 #include "install.h"
 #include "json.h"
 #include "keys.h"
+#include "sandbox.h"
 #include "util.h"
 #include "wiring.h"
 
@@ -366,6 +367,9 @@ int cmd_status(int argc, char **argv)
 
 	counts k = { 0 };
 	count_decisions(cfg.log_file, now - LOG_WINDOW, &k);
+	/* The kernel the hook and sigward-runc decide on: with Landlock their
+	 * writes are confined, without it not (lib/sandbox.h). */
+	int landlock = sw_sandbox_landlock_abi();
 
 	int rc = !list_ok || !cfg.scope ? EXIT_NO_LIST : cfg.mode == SW_MODE_WARN ? EXIT_WARN_MODE : 0;
 	char ex[32] = "", left[64] = "";
@@ -462,7 +466,8 @@ int cmd_status(int argc, char **argv)
 		} else {
 			printf("null");
 		}
-		printf("},\"decisions_24h\":");
+		printf("},\"sandbox\":{\"landlock_abi\":%d}", landlock);
+		printf(",\"decisions_24h\":");
 		if (k.ok)
 			printf("{\"allow\":%lu,\"deny\":%lu,\"warn\":%lu,\"unreadable\":%lu}", k.allow, k.deny, k.warn,
 			       k.unreadable);
@@ -530,6 +535,13 @@ int cmd_status(int argc, char **argv)
 		if (w.pause_shown)
 			printf("  pod pause    %s %s\n",
 			       w.pause_listed == 1 ? "yes" : w.pause_listed == 0 ? "NO " : "?  ", w.pause_msg);
+		/* What a compromised decision could still do here (docs/security.md). */
+		if (landlock > 0)
+			printf("sandbox:     Landlock ABI %d: a decision writes only beneath %s and the directory of %s\n",
+			       landlock, cfg.state_dir, cfg.log_file && cfg.log_file[0] ? cfg.log_file : "(no log)");
+		else
+			printf("sandbox:     no Landlock on this kernel: a compromised decision could still write root's "
+			       "files (no capabilities, no exec, no sockets still hold)\n");
 		if (k.ok)
 			printf("last 24h:    %lu allowed, %lu denied, %lu would-deny (warn)%s\n", k.allow, k.deny, k.warn,
 			       k.unreadable ? " (some lines unreadable: run 'sigward log verify')" : "");

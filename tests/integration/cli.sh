@@ -477,6 +477,18 @@ run $SW status --config "$C" "${W[@]}" --json
 jq -e '.mode == "enforce" and .list.valid and .list.serial == 1 and (.keys | length) == 4 and .refresh.last_result == "installed" and
 	.wiring.hooks_d.ok and .wiring.containerd.ok and .wiring.docker.ok and .decisions_24h.allow == 2 and .decisions_24h.deny == 5 and .exit == 0' \
 	<<<"$OUT" >/dev/null && ok "status --json" || nok "status --json" "$OUT"
+# What the decision sandbox holds on this kernel: the Landlock ABI the kernel
+# answers (landlock_create_ruleset is syscall 444 on every architecture), in text
+# and JSON (issue 14 #6, docs/security.md).
+ABI=$(python3 -c 'import ctypes; print(max(0, ctypes.CDLL(None).syscall(444, None, 0, 1)))')
+run $SW status --config "$C" "${W[@]}" --json
+[ "$(jq -r '.sandbox.landlock_abi' <<<"$OUT")" = "$ABI" ] || nok "status --json: sandbox" "kernel $ABI $OUT"
+run $SW status --config "$C" "${W[@]}"
+if [ "$ABI" -gt 0 ]; then
+	grep -q "^sandbox: *Landlock ABI $ABI: a decision writes only beneath " <<<"$OUT"
+else
+	[ "$ABI" = 0 ] && grep -q "^sandbox: *no Landlock on this kernel" <<<"$OUT"
+fi && ok "status: the sandbox line (Landlock ABI $ABI)" || nok "status: sandbox" "abi=$ABI $OUT"
 echo '{"runtimes":{"sigward":{"path":"/usr/bin/sigward-runc"}}}' > wire/daemon.json
 echo '# BinaryName = "/usr/bin/sigward-runc"' > wire/config.toml
 rm wire/hooks.d/sigward.json
