@@ -10,6 +10,8 @@
  *       image records: id, digest, names, big-data-names, big-data-digests
  *   <root>/<driver>-images/<image id>/<big-data file>
  *       the stored manifest(s) and config, one file per big-data key
+ *   <root>/<driver>-layers/layers.json (and volatile-layers.json)
+ *       layer records: id, parent, diff-digest
  * for the graph drivers overlay, vfs, btrfs and zfs. docs/containers-storage.md
  * lists the format facts relied on and how they were verified.
  *
@@ -19,8 +21,14 @@
  * name that digest; a manifest's config.digest must equal the image id; an index
  * (the manifest list an image was pulled by) must list one of the image's
  * manifests; the record's "digest", when set, must be one of them; the config item
- * "sha256:<id>", when stored, must hash to the id. Any mismatch is SW_EVERIFY:
- * the start is denied.
+ * "sha256:<id>" must be stored, hash to the id and parse as an image config
+ * (rootfs.type "layers", rootfs.diff_ids, no manifest's schemaVersion); the
+ * diff-digests of the image's top layer and its parents, bottom first, must be
+ * those diff_ids exactly; and a container's own layer must sit on the image's
+ * top layer (or a mapped copy of it). Any mismatch is SW_EVERIFY: the start is
+ * denied. So an image id, like a manifest digest, names what the container
+ * runs: a config that is some manifest's bytes, or a real config over other
+ * layers, is refused (issue 14).
  *
  * Never locks: containers/storage's lock files (containers.lock, images.lock,
  * storage.lock) are never opened, so podman, CRI-O and buildah never wait for
