@@ -6,10 +6,14 @@
  * non-zero exit aborts it, and the one line on stderr is what the user sees in the
  * runtime's error. Any failure on the way denies (fail closed), except in warn mode.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -23,7 +27,8 @@ static void usage(FILE *f)
 	fputs("usage: sigward-hook [--config FILE]\n"
 	      "OCI prestart/createRuntime hook: reads the container state on stdin,\n"
 	      "exits 0 to allow the start, 1 to deny it (reason on stderr).\n"
-	      "  --sandbox-selftest  enter the sandbox and try execve(2): being killed by\n"
+	      "  --sandbox-selftest  enter and confine the sandbox, try a socket and a\n"
+	      "                      directory in /, then execve(2): being killed by\n"
 	      "                      SIGSYS shows the seccomp filter is active\n", f);
 }
 
@@ -48,6 +53,39 @@ static void on_alarm(int sig)
 	const char *l = g_alarm_line;
 	(void)!write(STDERR_FILENO, l, strlen(l));
 	_exit(1);
+}
+
+/* What a compromised decision would try first, in the sandbox as the hook
+ * confines it without a configuration: each attempt must be refused, and
+ * execve(2) then kills the process (SIGSYS). Exit 3 when anything got through. */
+static int selftest_run(void)
+{
+	sw_error e = { 0 };
+	int abi = sw_sandbox_confine_dirs(NULL, 0, false, &e);
+	if (abi < 0)
+		return deny_early(NULL, &e);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fprintf(stderr, "sigward-hook: sandbox: a new socket: %s (%s)\n", fd < 0 ? "refused" : "NOT refused",
+		fd < 0 ? strerror(errno) : "opened");
+	if (fd >= 0)
+		return 3;
+	char dir[64];
+	snprintf(dir, sizeof dir, "/sigward-selftest.%ld", (long)getpid());
+	int r = mkdir(dir, 0700);
+	int err = errno;
+	if (r == 0)
+		(void)unlinkat(AT_FDCWD, dir, AT_REMOVEDIR);
+	if (abi > 0)
+		fprintf(stderr, "sigward-hook: sandbox: Landlock ABI %d: creating %s: %s (%s)\n", abi, dir,
+			r < 0 ? "refused" : "NOT refused", r < 0 ? strerror(err) : "created");
+	else
+		fprintf(stderr, "sigward-hook: sandbox: no Landlock on this kernel: writes are not confined\n");
+	if (abi > 0 && r == 0)
+		return 3;
+	char *const args[] = { (char *)"/bin/true", NULL };
+	execv(args[0], args);
+	fprintf(stderr, "sigward-hook: execve was not stopped by the sandbox\n");
+	return 3;
 }
 
 int main(int argc, char **argv)
@@ -88,12 +126,8 @@ int main(int argc, char **argv)
 	sw_error e = { 0 };
 	if (sw_sandbox_enter(SW_SANDBOX_DECIDE, &e) < 0)
 		return deny_early(NULL, &e);
-	if (selftest) {
-		char *const args[] = { (char *)"/bin/true", NULL };
-		execv(args[0], args);
-		fprintf(stderr, "sigward-hook: execve was not stopped by the sandbox\n");
-		return 3;
-	}
+	if (selftest)
+		return selftest_run();
 
 	/* 1. The state on stdin (read now, parsed once confined) and the
 	 * configuration (root's files). */

@@ -336,5 +336,21 @@ done
 "$SW" log verify --state-dir "$NODE/state" "$NODE/decisions.jsonl" >/dev/null && [ "$lines" = "$CONC" ] &&
 	ok "the chain stays intact with $CONC concurrent records" || nok "the chain stays intact with $CONC concurrent records" "lines=$lines"
 
+# ---- the shipped binary's sandbox (issue 14 #6) -----------------------------------------
+# sigward-hook --sandbox-selftest confines itself as without a configuration, then
+# tries a new socket and a directory in / (root's, 0755), then execve: each must be
+# refused, the last by SIGSYS (status 159). test_sandbox tests the library; this is
+# the static binary the package ships.
+ABI=$(python3 -c 'import ctypes; print(max(0, ctypes.CDLL(None).syscall(444, None, 0, 1)))')
+# (in a subshell, whose "Bad system call" notice goes to /dev/null)
+( "$HOOK" --sandbox-selftest 2> "$T/selftest.err"; echo $? > "$T/selftest.rc" ) 2>/dev/null
+rc=$(cat "$T/selftest.rc")
+if [ "$rc" = 159 ] && grep -q "a new socket: refused" "$T/selftest.err" && ! ls -d /sigward-selftest.* >/dev/null 2>&1 &&
+	{ [ "$ABI" = 0 ] || grep -q "Landlock ABI $ABI: creating /sigward-selftest\.[0-9]*: refused" "$T/selftest.err"; }; then
+	ok "sigward-hook --sandbox-selftest: no socket, nothing created in / (Landlock ABI $ABI), execve killed"
+else
+	nok "sigward-hook --sandbox-selftest" "rc=$rc $(cat "$T/selftest.err")"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
