@@ -5,10 +5,12 @@
  * one bin; the harness writes a manifest whose single bin covers them with the
  * right hash (so the lookup gets past the hash check, as it would for a list
  * signed by a careless or hostile producer), and looks digests up through the
- * lazy and the full open. When the input is a well-formed entries file (lines
- * "sha256:<hex>[ <ref>]\n", strictly ascending), every digest in it must be
- * found with its reference and a digest next to one must not: the binary search
- * is checked against a linear scan.
+ * lazy and the full open, as a format 1 list and as a format 2 list. When the
+ * input is a well-formed entries file of that format (lines "sha256:<hex>[
+ * <ref>]\n", or "sha256:<hex> manifest|image-id[ <ref>]\n", strictly
+ * ascending), every digest in it must be found with its reference (and, in
+ * format 2, matched only by a digest of its kind) and a digest next to one must
+ * not: the binary search is checked against a linear scan.
  */
 #include "fuzz_util.h"
 
@@ -39,8 +41,20 @@ static bool lower_hex(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* The kind word of a format 2 line after the digest: its length with the
+ * leading space (9), 0 when there is none. */
+static size_t kind_word(const uint8_t *p, size_t l, int *kind)
+{
+	if (l >= 71 + 9 && (memcmp(p + 71, " manifest", 9) == 0 || memcmp(p + 71, " image-id", 9) == 0) &&
+	    (l == 80 || p[80] == ' ')) {
+		*kind = p[72] == 'm' ? 1 : 2;
+		return 9;
+	}
+	return 0;
+}
+
 /* Independent check of the entries grammar (docs/allowlist-format.md). */
-static bool well_formed(const uint8_t *d, size_t n, size_t *count)
+static bool well_formed(const uint8_t *d, size_t n, unsigned fmt, size_t *count)
 {
 	const uint8_t *prev = NULL;
 	*count = 0;
@@ -51,10 +65,18 @@ static bool well_formed(const uint8_t *d, size_t n, size_t *count)
 		size_t l = (size_t)(nl - (d + o));
 		if (l < 71 || memcmp(d + o, "sha256:", 7) != 0 || !lower_hex(d + o + 7, 64))
 			return false;
-		if (l > 71) {
-			if (d[o + 71] != ' ' || l - 72 < 1 || l - 72 > SW_REF_MAX)
+		size_t r0 = 71;
+		int kind = 0;
+		if (fmt >= 2) {
+			size_t kw = kind_word(d + o, l, &kind);
+			if (!kw)
 				return false;
-			for (size_t i = o + 72; i < o + l; i++)
+			r0 += kw;
+		}
+		if (l > r0) {
+			if (d[o + r0] != ' ' || l - r0 - 1 < 1 || l - r0 - 1 > SW_REF_MAX)
+				return false;
+			for (size_t i = o + r0 + 1; i < o + l; i++)
 				if (d[i] <= 0x20 || d[i] >= 0x7f)
 					return false;
 		}
@@ -67,19 +89,24 @@ static bool well_formed(const uint8_t *d, size_t n, size_t *count)
 	return true;
 }
 
-static int lookup(sw_list *l, const char *digest, char *ref, size_t rl)
+static int lookup_kind(sw_list *l, const char *digest, const char *kind, char *ref, size_t rl)
 {
 	sw_error e = { 0 };
-	int r = sw_list_lookup(l, digest, NULL, ref, rl, &e);
+	int r = sw_list_lookup(l, digest, kind, ref, rl, &e);
 	if (r < 0 && (!e.msg[0] || strchr(e.msg, '\n')))
 		abort();
 	return r;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int lookup(sw_list *l, const char *digest, char *ref, size_t rl)
+{
+	return lookup_kind(l, digest, NULL, ref, rl);
+}
+
+static void one(const uint8_t *data, size_t size, unsigned fmt)
 {
 	size_t count = 0;
-	bool wf = well_formed(data, size, &count);
+	bool wf = well_formed(data, size, fmt, &count);
 	/* The manifest's count must fit the length: the parser refuses a bin that
 	 * claims more entries than its bytes could hold. */
 	size_t claimed = wf ? count : size / 72;
@@ -89,9 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sw_hex(md, SW_SHA256_LEN, hex);
 	char man[1024];
 	int mn = snprintf(man, sizeof man,
-			  "sigward-allowlist 1\nscope fuzz\nserial 1\nissued 2020-01-01T00:00:00Z\n"
+			  "sigward-allowlist %u\nscope fuzz\nserial 1\nissued 2020-01-01T00:00:00Z\n"
 			  "expires 2099-01-01T00:00:00Z\nentries %zu\nbins 1\nbin 0 0 %zu %zu %s\n",
-			  claimed, size, claimed, hex);
+			  fmt, claimed, size, claimed, hex);
 	fz_write(gen, SW_MANIFEST_NAME, man, (size_t)mn);
 	fz_write(gen, SW_ENTRIES_NAME, data, size);
 
@@ -132,9 +159,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						fprintf(stderr, "listed digest %s not found\n", dg);
 						abort();
 					}
-					size_t rl = l > 71 ? l - 72 : 0;
-					if (strlen(ref) != rl || memcmp(ref, data + o + 72, rl) != 0) {
+					int kind = 0;
+					size_t r0 = 71 + (fmt >= 2 ? kind_word(data + o, l, &kind) : 0);
+					size_t rl = l > r0 ? l - r0 - 1 : 0;
+					if (strlen(ref) != rl || memcmp(ref, data + o + r0 + 1, rl) != 0) {
 						fprintf(stderr, "wrong reference for %s: '%s'\n", dg, ref);
+						abort();
+					}
+					/* Each kind matches only its own entries (format 2);
+					 * an untyped entry matches both. */
+					bool m = lookup_kind(&lazy, dg, "manifest", NULL, 0) == 1;
+					bool im = lookup_kind(&full, dg, "image-id", NULL, 0) == 1;
+					if (m != (kind != 2) || im != (kind != 1)) {
+						fprintf(stderr, "kind %d of %s: manifest %d, image-id %d\n", kind, dg, m, im);
 						abort();
 					}
 					/* The next digest up is not listed unless it is the
@@ -158,5 +195,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sw_list_close(&lazy);
 	sw_list_close(&full);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	one(data, size, 1);
+	one(data, size, 2);
 	return 0;
 }

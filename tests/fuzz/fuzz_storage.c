@@ -2,15 +2,16 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * The containers/storage readers (lib/storage.c) on a synthetic store: the input
- * is up to four parts separated by "\n%%%%\n":
+ * is up to five parts separated by "\n%%%%\n":
  *   0  overlay-containers/containers.json
  *   1  overlay-images/images.json
  *   2  the image's manifest big-data item (stored as "manifest" and
  *      "manifest-<its digest>")
  *   3  the image's config item ("sha256:<id>", id = its SHA-256)
- * "@ID@" in parts 0-2 is replaced by the config's hex digest and "@MAN@" in parts
- * 0-1 by the manifest's digest, so the fuzzer can reach the cross-file checks
- * without guessing hashes. The container looked up is 64 'c'.
+ *   4  overlay-layers/layers.json (the layer chain checked against the config)
+ * "@ID@" in parts 0-2 and 4 is replaced by the config's hex digest and "@MAN@" in
+ * parts 0-1 and 4 by the manifest's digest, so the fuzzer can reach the
+ * cross-file checks without guessing hashes. The container looked up is 64 'c'.
  */
 #include "fuzz_util.h"
 
@@ -19,7 +20,7 @@
 #define SEP "\n%%%%\n"
 #define CID "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 
-static char root[PATH_MAX], cdir[PATH_MAX], idir[PATH_MAX], item[PATH_MAX];
+static char root[PATH_MAX], cdir[PATH_MAX], idir[PATH_MAX], ldir[PATH_MAX], item[PATH_MAX];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -28,9 +29,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(root, sizeof root, "%s/storage", fz_tmp());
 	snprintf(cdir, sizeof cdir, "%s/overlay-containers", root);
 	snprintf(idir, sizeof idir, "%s/overlay-images", root);
+	snprintf(ldir, sizeof ldir, "%s/overlay-layers", root);
 	fz_mkdir(root);
 	fz_mkdir(cdir);
 	fz_mkdir(idir);
+	fz_mkdir(ldir);
 	return 0;
 }
 
@@ -61,9 +64,9 @@ static size_t subst(const uint8_t *src, size_t n, const char *id, const char *ma
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const uint8_t *part[4] = { 0 };
-	size_t plen[4] = { 0 };
-	size_t np = fz_split(data, size, SEP, part, plen, 4);
+	const uint8_t *part[5] = { 0 };
+	size_t plen[5] = { 0 };
+	size_t np = fz_split(data, size, SEP, part, plen, 5);
 
 	/* Config first: it fixes the image id. */
 	const uint8_t *cfg = np > 3 ? part[3] : (const uint8_t *)"{}";
@@ -94,9 +97,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(mtext);
 
-	for (int i = 0; i < 2; i++) {
-		const char *file = i == 0 ? "containers.json" : "images.json";
-		const char *dir = i == 0 ? cdir : idir;
+	for (int i = 0; i < 5; i++) {
+		if (i == 2 || i == 3)
+			continue;
+		const char *file = i == 0 ? "containers.json" : i == 1 ? "images.json" : "layers.json";
+		const char *dir = i == 0 ? cdir : i == 1 ? idir : ldir;
 		if ((size_t)i < np) {
 			char *t;
 			size_t tl = subst(part[i], plen[i], id, man, &t);
