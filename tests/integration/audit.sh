@@ -174,11 +174,17 @@ hooks_file "$T/hooks.d" "$T/enforce.conf"
 hooks_file "$T/hooks-warn" "$T/warn.conf"
 
 # install_list SERIAL DIGEST...: signed, installed as the current generation of
-# $LISTS (default $T/lists) for scope $SCOPE (default audittest).
+# $LISTS (default $T/lists) for scope $SCOPE (default audittest). A DIGEST written
+# "image-id sha256:..." is listed as an image id.
 install_list() {
-	local serial=$1 out=$T/list-${SCOPE:-audittest}-$1 lists=${LISTS:-$T/lists}
+	local serial=$1 out=$T/list-${SCOPE:-audittest}-$1 lists=${LISTS:-$T/lists} d
 	shift
-	printf 'localhost/img@%s\n' "$@" >"$out.in"
+	for d in "$@"; do
+		case $d in
+		"image-id "*) printf 'image-id localhost/img@%s\n' "${d#image-id }" ;;
+		*) printf 'localhost/img@%s\n' "$d" ;;
+		esac
+	done >"$out.in"
 	"$CLI" allowlist build --scope "${SCOPE:-audittest}" --serial "$serial" --expires 1d --out "$out" "$out.in" >/dev/null &&
 		openssl pkeyutl -sign -inkey "$T/ed.key" -rawin -in "$out/manifest" | base64 -w0 >"$out/manifest.sig" &&
 		echo >>"$out/manifest.sig" &&
@@ -188,7 +194,7 @@ install_list() {
 # Docker keeps only the image id (config digest) of a loaded image: listed too.
 image_id() { jq -r .config.digest "img/blobs/sha256/${1#sha256:}"; }
 IA=$(image_id "$DA") IB=$(image_id "$DB")
-install_list 1 "$DA" "$DB" "$IA" "$IB" || bail "setup: allowlist #1"
+install_list 1 "$DA" "$DB" "image-id $IA" "image-id $IB" || bail "setup: allowlist #1"
 
 # ---- containers: runc with the hook in each bundle ----
 start() { # start ID TAG DIGEST CONF-NAME [RUNC-ROOT]
@@ -292,7 +298,7 @@ if [ $HAVE_DOCKER = 1 ]; then
 fi
 
 # B is revoked by the next list, while cb, pb, kb and db keep running.
-install_list 2 "$DA" "$IA" || bail "setup: allowlist #2"
+install_list 2 "$DA" "image-id $IA" || bail "setup: allowlist #2"
 
 # ---- the audit ----
 audit() { # audit OUTDIR: runs the audit, leaves its exit status in $RC

@@ -72,7 +72,7 @@ rt_key
 # Each image is listed under one digest only: `signed` by its image id (a loaded
 # image has no manifest digest in Docker), `pulled` and `bytag` by their
 # manifest digests.
-rt_list 1 "$GOOD_ID" "$PULLED" "$BYTAG"
+rt_list 1 "image-id $GOOD_ID" "$PULLED" "$BYTAG"
 CONF=$T/sigward.conf
 rt_conf "$CONF" docker=yes docker_root="$DK_ROOT" runtime="$RUNC"
 NOT_LISTED="image $BAD_ID is not in allowlist test#1"

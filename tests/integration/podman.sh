@@ -138,7 +138,7 @@ fi
 timeout 30 $P tag "${GOOD_ID#sha256:}" localhost/sw/app:signed || bail "setup: tag back"
 
 # ---- listed by image id ----
-rt_list 2 "$GOOD_ID"
+rt_list 2 "image-id $GOOD_ID"
 prun "$T/hooks" localhost/sw/app:signed
 expect_run "a list naming the image id (config digest) admits the image" signed
 expect_record "the match is the image id" "$CID" allow ".matched == \"$GOOD_ID\" and .allowlist.serial == 2"
