@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "resolve.h"
+#include "resolution.h"
 
 /* ---- bbolt ---- */
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "resolve.h"
+#include "resolution.h"
 
 typedef enum {
 	SW_ALLOW = 0,

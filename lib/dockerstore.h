@@ -44,7 +44,7 @@
 #define SW_DOCKERSTORE_H
 
 #include "error.h"
-#include "resolve.h"
+#include "resolution.h"
 
 #define SW_DOCKER_SOURCE "docker"
 #define SW_DOCKER_DEFAULT_ROOT "/var/lib/docker"

@@ -16,14 +16,13 @@ static void copy_msg(char *dst, size_t n, const sw_error *e)
 /* Step 2: config.json and the sources. */
 static int resolve_step(const sw_enforce_req *req, sw_resolution *res, sw_error *err)
 {
-	sw_state st = { .id = (char *)req->container_id, .bundle = (char *)req->bundle, .pid = 0 };
 	_cleanup_close_ int bfd = open(req->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (bfd < 0)
 		return sw_err_errno(err, errno, "bundle %s: cannot open", req->bundle);
 	sw_bundle b = { 0 };
 	int r = sw_bundle_load(bfd, req->bundle, &b, err);
 	if (r >= 0)
-		r = sw_resolve(req->config, &st, &b, res, err);
+		r = sw_resolve(req->config, req->container_id, req->bundle, &b, res, err);
 	sw_bundle_free(&b);
 	return r;
 }

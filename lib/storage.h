@@ -55,7 +55,7 @@
 #include <stddef.h>
 
 #include "error.h"
-#include "resolve.h"
+#include "resolution.h"
 #include "util.h"
 
 #define SW_STORAGE_SOURCE "containers-storage"

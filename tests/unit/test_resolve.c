@@ -183,10 +183,9 @@ static int resolve_kv(const char *const *kv, sw_resolution *r, sw_error *e)
 	cfg_init(&c);
 	tbundle t;
 	tb_init(&t, kv);
-	sw_state st = { .id = (char *)"abc", .bundle = (char *)"/b", .pid = 1 };
 	/* garbage in r must not survive: sw_resolve starts afresh */
 	memset(r, 0x5a, sizeof *r);
-	return sw_resolve(&c, &st, &t.b, r, e);
+	return sw_resolve(&c, "abc", "/b", &t.b, r, e);
 }
 
 static void test_annotations(void **state)
@@ -262,8 +261,7 @@ static void test_annotations_config(void **state)
 
 	/* no keys configured: nothing looked at, and the message says so */
 	sw_config c = { .n_annotations = 0 };
-	sw_state st = { .id = (char *)"abc", .bundle = (char *)"/b" };
-	assert_int_equal(sw_resolve(&c, &st, &t.b, &r, &e), -SW_ENOTFOUND);
+	assert_int_equal(sw_resolve(&c, "abc", "/b", &t.b, &r, &e), -SW_ENOTFOUND);
 	check_err(&e, SW_ENOTFOUND, "no image digest found (looked at: no source configured)");
 
 	/* the same key configured twice adds the digest once */
@@ -271,7 +269,7 @@ static void test_annotations_config(void **state)
 	c.annotations[1] = (char *)"k";
 	c.annotations[2] = NULL;   /* an empty slot is skipped */
 	c.n_annotations = 3;
-	assert_int_equal(sw_resolve(&c, &st, &t.b, &r, &e), 0);
+	assert_int_equal(sw_resolve(&c, "abc", "/b", &t.b, &r, &e), 0);
 	assert_int_equal(r.n, 1);
 	assert_string_equal(r.d[0].kind, "unknown");
 
