@@ -126,3 +126,224 @@ bool sw_is_sha256_digest(const char *s, size_t len)
 {
 	return len == 7 + SW_SHA256_HEX && memcmp(s, "sha256:", 7) == 0 && sw_is_hex64(s + 7, SW_SHA256_HEX);
 }
+
+/* ------------------------------------------------------------------ writing */
+
+size_t sw_utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;    /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;    /* UTF-16 surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;    /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;    /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (len > n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t k = 2; k < len; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+static bool jb_reserve(sw_jsonbuf *b, size_t n)
+{
+	if (b->failed)
+		return false;
+	if (b->cap - b->len > n)
+		return true;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap - b->len <= n) {
+		if (cap > SIZE_MAX / 2) {
+			b->failed = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	char *p = realloc(b->p, cap);
+	if (!p) {
+		b->failed = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void sw_jsonbuf_raw(sw_jsonbuf *b, const char *s, size_t n)
+{
+	if (!jb_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void sw_jsonbuf_utf8(sw_jsonbuf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t run = 0, l;
+		/* Copy valid runs in one go; each bad byte becomes U+FFFD. */
+		while (i + run < n && (l = sw_utf8_len(u + i + run, n - i - run)) != 0)
+			run += l;
+		sw_jsonbuf_raw(b, s + i, run);
+		i += run;
+		if (i < n) {
+			sw_jsonbuf_raw(b, "\xef\xbf\xbd", 3);
+			i++;
+		}
+	}
+}
+
+typedef void (*json_emit)(void *ctx, const char *s, size_t n);
+
+/* The one string escaper (see json.h); emit gets the output in pieces. */
+static void json_escape(json_emit emit, void *ctx, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)s;
+	emit(ctx, "\"", 1);
+	size_t start = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = u[i];
+		char esc[7];
+		const char *rep = NULL;
+		size_t rl = 2, adv = 1;
+		switch (c) {
+		case '"': rep = "\\\""; break;
+		case '\\': rep = "\\\\"; break;
+		case '\b': rep = "\\b"; break;
+		case '\f': rep = "\\f"; break;
+		case '\n': rep = "\\n"; break;
+		case '\r': rep = "\\r"; break;
+		case '\t': rep = "\\t"; break;
+		default:
+			if (c < 0x20) {
+				memcpy(esc, "\\u00", 4);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				rep = esc;
+				rl = 6;
+			} else if (c >= 0x80) {
+				adv = sw_utf8_len(u + i, n - i);
+				if (!adv) {
+					/* Not UTF-8: a strict reader would refuse the whole
+					 * document, and a hostile name must not do that. */
+					rep = "\xef\xbf\xbd";
+					rl = 3;
+					adv = 1;
+				}
+			}
+		}
+		if (rep) {
+			emit(ctx, s + start, i - start);
+			emit(ctx, rep, rl);
+			start = i + adv;
+		}
+		i += adv;
+	}
+	emit(ctx, s + start, n - start);
+	emit(ctx, "\"", 1);
+}
+
+static void emit_buf(void *ctx, const char *s, size_t n)
+{
+	sw_jsonbuf_raw(ctx, s, n);
+}
+
+static void emit_file(void *ctx, const char *s, size_t n)
+{
+	if (n)
+		fwrite(s, 1, n, ctx);
+}
+
+void sw_jsonbuf_strn(sw_jsonbuf *b, const char *s, size_t n)
+{
+	json_escape(emit_buf, b, s, n);
+}
+
+void sw_jsonbuf_str(sw_jsonbuf *b, const char *s)
+{
+	if (!s)
+		sw_jsonbuf_null(b);
+	else
+		sw_jsonbuf_strn(b, s, strlen(s));
+}
+
+void sw_jsonbuf_key(sw_jsonbuf *b, const char *k)
+{
+	sw_jsonbuf_str(b, k);
+	sw_jsonbuf_raw(b, ":", 1);
+}
+
+void sw_jsonbuf_u64(sw_jsonbuf *b, uint64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+	sw_jsonbuf_raw(b, num, (size_t)n);
+}
+
+void sw_jsonbuf_i64(sw_jsonbuf *b, int64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof num, "%lld", (long long)v);
+	sw_jsonbuf_raw(b, num, (size_t)n);
+}
+
+void sw_jsonbuf_null(sw_jsonbuf *b)
+{
+	sw_jsonbuf_raw(b, "null", 4);
+}
+
+void sw_jsonbuf_free(sw_jsonbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+void sw_json_strn(FILE *f, const char *s, size_t n)
+{
+	json_escape(emit_file, f, s, n);
+}
+
+void sw_json_str(FILE *f, const char *s)
+{
+	if (!s)
+		sw_json_null(f);
+	else
+		sw_json_strn(f, s, strlen(s));
+}
+
+void sw_json_key(FILE *f, const char *k)
+{
+	sw_json_str(f, k);
+	fputc(':', f);
+}
+
+void sw_json_time(FILE *f, int64_t t)
+{
+	char b[32];
+	sw_format_rfc3339(t, b);
+	sw_json_str(f, b);
+}
+
+void sw_json_null(FILE *f)
+{
+	fputs("null", f);
+}

@@ -12,12 +12,24 @@
  *    whole) and nesting deeper than SW_JSON_MAX_DEPTH (yajl_tree_free recurses
  *    once per level: a document of '[' would overflow the stack).
  * Errors name the document (`what`) and, for invalid JSON, the byte offset.
+ *
+ * One way to write: sw_jsonbuf (in memory) and sw_json_* (to a FILE). Strings
+ * always come out as valid JSON whatever their bytes: a byte that does not
+ * start a valid UTF-8 sequence (RFC 3629: no overlong forms, surrogates or
+ * code points above U+10FFFF) becomes U+FFFD, one per byte; '"', '\\' and
+ * \b \f \n \r \t get their short escapes, the other control characters
+ * \u00XX (uppercase hex); everything else, '/' and DEL included, is copied. That
+ * is the byte-for-byte output of yajl_gen on cleaned strings, which the
+ * decision log wrote before: its records render as they always did.
+ * The caller writes the structure ('{', ',', ':' after sw_json*_key).
  */
 #ifndef SW_JSON_H
 #define SW_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
@@ -49,6 +61,40 @@ bool sw_json_go_key_eq(const unsigned char *k, size_t len, const char *field);
 /* "sha256:" and 64 lowercase hex digits, exactly. */
 bool sw_is_sha256_digest(const char *s, size_t len);
 
+/* ---- writing ---- */
+
+/* Length of the valid UTF-8 sequence at s[0..n) (n >= 1), or 0. */
+size_t sw_utf8_len(const unsigned char *s, size_t n);
+
+/* A growing buffer, NUL-terminated once anything is in it. A failed allocation
+ * sets `failed` and makes every later call a no-op: check it once at the end. */
+typedef struct sw_jsonbuf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+} sw_jsonbuf;
+
+void sw_jsonbuf_raw(sw_jsonbuf *b, const char *s, size_t n);
+void sw_jsonbuf_str(sw_jsonbuf *b, const char *s);           /* NULL: null */
+void sw_jsonbuf_strn(sw_jsonbuf *b, const char *s, size_t n); /* all n bytes */
+void sw_jsonbuf_key(sw_jsonbuf *b, const char *k);            /* "k": */
+void sw_jsonbuf_u64(sw_jsonbuf *b, uint64_t v);
+void sw_jsonbuf_i64(sw_jsonbuf *b, int64_t v);
+void sw_jsonbuf_null(sw_jsonbuf *b);
+/* The same string cleaned of invalid UTF-8 (U+FFFD for each bad byte) but not
+ * escaped: for writers that escape themselves (yajl_gen). */
+void sw_jsonbuf_utf8(sw_jsonbuf *b, const char *s, size_t n);
+void sw_jsonbuf_free(sw_jsonbuf *b);
+#define _cleanup_jsonbuf_ __attribute__((cleanup(sw_jsonbuf_free)))
+
+/* To a stdio stream (output checked by the caller through ferror/fclose). */
+void sw_json_str(FILE *f, const char *s);                     /* NULL: null */
+void sw_json_strn(FILE *f, const char *s, size_t n);
+void sw_json_key(FILE *f, const char *k);                     /* "k": */
+void sw_json_time(FILE *f, int64_t t);                        /* an RFC 3339 string */
+void sw_json_null(FILE *f);
+
+/* ---- cleanup ---- */
 void sw_yajl_handle_freep(yajl_handle *h);
 void sw_yajl_val_freep(yajl_val *v);
 #define _cleanup_yajl_handle_ __attribute__((cleanup(sw_yajl_handle_freep)))

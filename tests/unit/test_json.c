@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_gen.h>
+
 #include "json.h"
 
 static char *nested(size_t depth)
@@ -135,6 +137,106 @@ static void test_digest(void **state)
 	assert_false(sw_is_sha256_digest(algo, strlen(algo)));
 }
 
+/* Parse what the writer made with the strict reader: it must be one valid
+ * string whose value is `want` (the input with U+FFFD for every bad byte). */
+static void assert_parses_as(const char *json, size_t len, const char *want)
+{
+	yajl_val v = NULL;
+	sw_error e = { 0 };
+	assert_int_equal(sw_json_tree(json, len, "written", &v, &e), 0);
+	assert_true(YAJL_IS_OBJECT(v));
+	assert_int_equal(v->u.object.len, 1);
+	assert_string_equal(YAJL_GET_STRING(v->u.object.values[0]), want);
+	yajl_tree_free(v);
+}
+
+/* A non-UTF-8 container id, annotation value and bundle path, a control
+ * character and DEL: what the writer makes is JSON the strict reader takes. */
+static void test_writer_invalid_utf8(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *want; } cases[] = {
+		{ "ctr-\xff\xfe-id", "ctr-\xef\xbf\xbd\xef\xbf\xbd-id" },
+		{ "anno \xc3(", "anno \xef\xbf\xbd(" },                     /* truncated sequence */
+		{ "/run/b\xc0\xafundle", "/run/b\xef\xbf\xbd\xef\xbf\xbdundle" }, /* overlong '/' */
+		{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },      /* a surrogate */
+		{ "\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* > U+10FFFF */
+		{ "esc\x1b[31m\x7f\"\\\n", "esc\x1b[31m\x7f\"\\\n" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		sw_jsonbuf b = { 0 };
+		sw_jsonbuf_raw(&b, "{", 1);
+		sw_jsonbuf_key(&b, "k\xff");
+		sw_jsonbuf_str(&b, cases[i].in);
+		sw_jsonbuf_raw(&b, "}", 1);
+		assert_false(b.failed);
+		assert_parses_as(b.p, b.len, cases[i].want);
+		sw_jsonbuf_free(&b);
+
+		/* The stdio flavour writes the same bytes. */
+		char *m = NULL;
+		size_t ml = 0;
+		FILE *f = open_memstream(&m, &ml);
+		assert_non_null(f);
+		fputc('{', f);
+		sw_json_key(f, "k\xff");
+		sw_json_str(f, cases[i].in);
+		fputc('}', f);
+		assert_int_equal(fclose(f), 0);
+		assert_parses_as(m, ml, cases[i].want);
+		free(m);
+	}
+	sw_jsonbuf b = { 0 };
+	sw_jsonbuf_str(&b, NULL);
+	sw_jsonbuf_raw(&b, ",", 1);
+	sw_jsonbuf_u64(&b, UINT64_MAX);
+	sw_jsonbuf_raw(&b, ",", 1);
+	sw_jsonbuf_i64(&b, INT64_MIN);
+	sw_jsonbuf_raw(&b, ",", 1);
+	sw_jsonbuf_strn(&b, "a\0b", 3);
+	assert_string_equal(b.p, "null,18446744073709551615,-9223372036854775808,\"a\\u0000b\"");
+	sw_jsonbuf_free(&b);
+}
+
+/* The decision log's records were yajl_gen's escaping of strings cleaned to
+ * UTF-8; the writer must give the same bytes, or the records of one container
+ * would render differently across versions. Random strings (bytes weighted to
+ * control characters, ASCII and UTF-8 lead/continuation bytes). */
+static void test_writer_matches_yajl_gen(void **state)
+{
+	(void)state;
+	static const unsigned char pool[] = { 0x00, 0x01, 0x08, 0x09, 0x0a, 0x0c, 0x0d, 0x1f, 0x20, '"', '\\', '/', 'a',
+					      0x7f, 0x80, 0xbf, 0xc0, 0xc2, 0xc3, 0xa9, 0xe0, 0xe2, 0x82, 0xac, 0xed, 0xa0,
+					      0xf0, 0x9f, 0x90, 0xf4, 0x8f, 0xf5, 0xff };
+	srand(15);
+	for (int round = 0; round < 20000; round++) {
+		unsigned char s[24];
+		size_t n = (size_t)(rand() % (int)sizeof s);
+		for (size_t i = 0; i < n; i++)
+			s[i] = pool[rand() % (int)sizeof pool];
+
+		sw_jsonbuf mine = { 0 }, clean = { 0 };
+		sw_jsonbuf_strn(&mine, (const char *)s, n);
+		sw_jsonbuf_utf8(&clean, (const char *)s, n);
+		assert_false(mine.failed || clean.failed);
+
+		yajl_gen g = yajl_gen_alloc(NULL);
+		assert_non_null(g);
+		yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+		assert_int_equal(yajl_gen_string(g, (const unsigned char *)(clean.p ? clean.p : ""), clean.len),
+				 yajl_gen_status_ok);
+		const unsigned char *buf;
+		size_t len;
+		assert_int_equal(yajl_gen_get_buf(g, &buf, &len), yajl_gen_status_ok);
+		assert_int_equal(len, mine.len);
+		assert_memory_equal(buf, mine.p, len);
+		yajl_gen_free(g);
+		sw_jsonbuf_free(&mine);
+		sw_jsonbuf_free(&clean);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +244,8 @@ int main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_go_key_eq),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_writer_invalid_utf8),
+		cmocka_unit_test(test_writer_matches_yajl_gen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
