@@ -10,6 +10,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "allowlist.h"
+#include "build.h"
 #include "cli.h"
 #include "config.h"
 #include "install.h"

@@ -169,34 +169,11 @@ size_t sw_entry_parse(const char *p, size_t avail, unsigned format, sw_entry_kin
 int sw_serial_get(const char *state_dir, const char *scope, uint64_t *serial, sw_error *err);
 int sw_serial_raise(const char *state_dir, const char *scope, uint64_t serial, sw_error *err);
 
-/* ---- building (CLI) ---- */
-typedef struct sw_build_entry {
-	char digest[SW_DIGEST_STR];
-	char *ref;                  /* may be NULL */
-	sw_entry_kind kind;         /* SW_ENTRY_MANIFEST or SW_ENTRY_IMAGE_ID */
-	char *what;                 /* "FILE:LINE" of the input, for errors; may be NULL */
-} sw_build_entry;
-
-typedef struct sw_build_opts {
-	const char *scope;
-	uint64_t serial;
-	int64_t issued, expires;
-	uint32_t bins;              /* 0 = choose from the entry count */
-	unsigned format;            /* 0 = SW_LIST_FORMAT; 1 writes untyped entries */
-} sw_build_opts;
-
-/* Parse input lines ("[<kind> ]sha256:<hex>", "[<kind> ]<ref>@sha256:<hex>",
- * where <kind> is "manifest" (the default) or "image-id"; "#..." comments,
- * blanks) appending to *entries. `what` names the input in errors
- * ("FILE:LINE: ..."). */
-int sw_build_parse_input(const char *text, size_t len, const char *what,
-			 sw_build_entry **entries, size_t *n, size_t *cap, sw_error *err);
-/* Sort, deduplicate, write manifest + entries into out_dir (created if missing;
- * an existing manifest.sig is removed because it no longer matches). A digest
- * given both as a manifest and as an image id is refused (format 2): one blob
- * cannot be both, and one that claims to be is the forgery kinds keep out. */
-int sw_build_write(sw_build_entry *entries, size_t n, const sw_build_opts *o,
-		   const char *out_dir, sw_error *err);
-void sw_build_entries_free(sw_build_entry *entries, size_t n);
+/* Shared with the builder (build.c). */
+#define SW_MANIFEST_MAGIC "sigward-allowlist"
+/* 1 to SW_SCOPE_MAX of [A-Za-z0-9._-]. */
+bool sw_scope_ok(const char *s, size_t n);
+/* The bin of a digest: its top `bits` bits. */
+uint32_t sw_bin_of(const unsigned char d[SW_SHA256_LEN], uint32_t bits);
 
 #endif

@@ -6,17 +6,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <yajl/yajl_gen.h>
-#include <yajl/yajl_tree.h>
 
 #include "trust.h"
 #include "util.h"
-
-#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* ----------------------------------------------------------------- render */
 
@@ -184,7 +180,7 @@ int sw_record_render(const sw_record *r, const char *prev_hex, char **out, size_
 
 /* ----------------------------------------------------------------- append */
 
-/* Hash of the file's last line, or ZERO_HASH for an empty file.
+/* Hash of the file's last line, or SW_DECLOG_ZERO_HASH for an empty file.
  *
  * A file that does not end in '\n' holds a torn write (a crash or a full disk
  * in the middle of a record). The fragment is hashed as the last line and the
@@ -199,7 +195,7 @@ static int last_line_hash(int fd, const char *path, char out[SW_SHA256_HEX + 1],
 		return sw_err_errno(err, errno, "%s: cannot stat the decision log", path);
 	*torn = false;
 	if (st.st_size == 0) {
-		memcpy(out, ZERO_HASH, SW_SHA256_HEX + 1);
+		memcpy(out, SW_DECLOG_ZERO_HASH, SW_SHA256_HEX + 1);
 		return 0;
 	}
 	/* Bounded: a line plus its newline plus the newline before it. */
@@ -322,7 +318,7 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 	/* An empty log after a rotation: the chain continues from the head, the
 	 * hash of the last record the previous file holds, so `sigward log verify`
 	 * can follow the chain across rotated files. */
-	if (strcmp(prev, ZERO_HASH) == 0 && hfd >= 0) {
+	if (strcmp(prev, SW_DECLOG_ZERO_HASH) == 0 && hfd >= 0) {
 		char head[SW_SHA256_HEX];
 		if (pread(hfd, head, sizeof head, 0) == (ssize_t)sizeof head && sw_is_hex64(head, sizeof head)) {
 			memcpy(prev, head, SW_SHA256_HEX);
@@ -398,262 +394,4 @@ void sw_declog_syslog(const sw_record *r)
 	       flat(r->scope ? r->scope : "none", scope, sizeof scope), (unsigned long long)r->serial,
 	       flat(r->decision ? r->decision->reason : "no decision", reason, sizeof reason));
 	closelog();
-}
-
-/* ----------------------------------------------------------------- verify */
-
-/* A bounded line reader: a log with an endless line must not make `log verify`
- * (or the audit) allocate without limit. */
-typedef struct line_reader {
-	int fd;
-	char *buf;
-	size_t cap, start, end;
-	bool eof;
-} line_reader;
-
-#define LR_CHUNK 65536
-
-/* 1: a line (*nl says whether it ended in '\n'), 0: end of file, -1: read error
- * (errno), -2: a line longer than SW_LOG_LINE_MAX. */
-static int lr_next(line_reader *lr, char **line, size_t *len, bool *nl)
-{
-	for (;;) {
-		char *p = memchr(lr->buf + lr->start, '\n', lr->end - lr->start);
-		size_t have = (p ? (size_t)(p - lr->buf) : lr->end) - lr->start;
-		if (have > SW_LOG_LINE_MAX)
-			return -2;
-		if (p || (lr->eof && have > 0)) {
-			*line = lr->buf + lr->start;
-			*len = have;
-			*nl = p != NULL;
-			lr->start += have + (p ? 1 : 0);
-			return 1;
-		}
-		if (lr->eof)
-			return 0;
-		/* Keep the partial line at the front and read more after it; the
-		 * buffer holds SW_LOG_LINE_MAX + 1 + LR_CHUNK, so there is room. */
-		memmove(lr->buf, lr->buf + lr->start, have);
-		lr->start = 0;
-		lr->end = have;
-		ssize_t r = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			lr->eof = true;
-		lr->end += (size_t)r;
-	}
-}
-
-int sw_declog_verify(const char *log_file, const char *first_prev, const char *head_hex,
-		     size_t *n_lines, char last_hex[SW_SHA256_HEX + 1], sw_error *err)
-{
-	_cleanup_close_ int fd = open(log_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return sw_err_errno(err, errno, "%s: cannot open", log_file);
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return sw_err_errno(err, errno, "%s: cannot stat", log_file);
-	if (!S_ISREG(st.st_mode))
-		return sw_err(err, SW_EINVAL, "%s: not a regular file", log_file);
-	_cleanup_free_ char *buf = malloc(SW_LOG_LINE_MAX + 1 + LR_CHUNK);
-	if (!buf)
-		return sw_err_errno(err, ENOMEM, "%s: cannot verify", log_file);
-	line_reader lr = { .fd = fd, .buf = buf, .cap = SW_LOG_LINE_MAX + 1 + LR_CHUNK };
-
-	bool any_start = first_prev && strcmp(first_prev, SW_DECLOG_ANY_START) == 0;
-	char prev[SW_SHA256_HEX + 1] = "";
-	snprintf(prev, sizeof prev, "%s", first_prev ? first_prev : ZERO_HASH);
-	size_t n = 0;
-	for (;;) {
-		char *line;
-		size_t len;
-		bool nl;
-		int r = lr_next(&lr, &line, &len, &nl);
-		if (r == 0)
-			break;
-		n++;
-		if (r == -1)
-			return sw_err_errno(err, errno, "%s:%zu: read failed", log_file, n);
-		if (r == -2)
-			return sw_err(err, SW_EVERIFY, "%s:%zu: not a JSON record (longer than %d bytes)", log_file, n,
-				      SW_LOG_LINE_MAX);
-		if (!nl)
-			return sw_err(err, SW_EVERIFY, "%s:%zu: truncated record (no end of line)", log_file, n);
-		/* The line is parsed from a NUL-terminated copy: the '\n' slot. */
-		line[len] = '\0';
-		if (memchr(line, '\0', len))
-			return sw_err(err, SW_EVERIFY, "%s:%zu: not a JSON record", log_file, n);
-		char ebuf[64];
-		yajl_val doc = yajl_tree_parse(line, ebuf, sizeof ebuf);
-		const char *pp[] = { "prev", NULL };
-		yajl_val pv = doc && YAJL_IS_OBJECT(doc) ? yajl_tree_get(doc, pp, yajl_t_string) : NULL;
-		if (!pv) {
-			yajl_tree_free(doc);
-			return sw_err(err, SW_EVERIFY, "%s:%zu: not a JSON record", log_file, n);
-		}
-		const char *pvs = YAJL_GET_STRING(pv);
-		/* With any_start the oldest file of a rotated set may name a
-		 * predecessor that was rotated away, but it must still name a hash. */
-		bool ok = pvs && (strcmp(pvs, prev) == 0 || (n == 1 && any_start && sw_is_hex64(pvs, strlen(pvs))));
-		yajl_tree_free(doc);
-		if (!ok) {
-			if (n == 1)
-				return sw_err(err, SW_EVERIFY, "%s:1: chain broken: prev does not match the expected start",
-					      log_file);
-			return sw_err(err, SW_EVERIFY, "%s:%zu: chain broken: prev does not match line %zu", log_file, n,
-				      n - 1);
-		}
-		/* The chain hashes the line's raw bytes, exactly as written. */
-		sw_sha256_hex(line, len, prev);
-	}
-	if (head_hex && strcmp(head_hex, prev) != 0)
-		return sw_err(err, SW_EVERIFY,
-			      "%s: last line does not match the recorded head (a record was removed or edited)", log_file);
-	*n_lines = n;
-	memcpy(last_hex, prev, SW_SHA256_HEX + 1);
-	return 0;
-}
-
-/* ----------------------------------------------------------------- rotated sets */
-
-static int set_add(sw_declog_set *set, const char *path, unsigned index, bool gz, sw_error *err)
-{
-	sw_declog_file *f = realloc(set->files, (set->n + 1) * sizeof *f);
-	if (!f)
-		return sw_err_errno(err, ENOMEM, "%s: cannot list its rotations", path);
-	set->files = f;
-	f[set->n] = (sw_declog_file){ .path = strdup(path), .index = index, .gz = gz };
-	if (!f[set->n].path)
-		return sw_err_errno(err, ENOMEM, "%s: cannot list its rotations", path);
-	set->n++;
-	return 0;
-}
-
-int sw_declog_set_find(const char *log_file, sw_declog_set *set, sw_error *err)
-{
-	*set = (sw_declog_set){ 0 };
-	/* Which rotations exist: bit 0 plain FILE.N, bit 1 FILE.N.gz. */
-	unsigned char have[SW_DECLOG_ROTATE_MAX + 1] = { 0 };
-	unsigned oldest = 0;
-	char p[4200];
-	for (unsigned k = 1; k <= SW_DECLOG_ROTATE_MAX; k++) {
-		for (int gz = 0; gz < 2; gz++) {
-			snprintf(p, sizeof p, "%s.%u%s", log_file, k, gz ? ".gz" : "");
-			if (access(p, F_OK) == 0) {
-				have[k] |= (unsigned char)(1u << gz);
-				oldest = k;
-			}
-		}
-	}
-	int r;
-	for (unsigned k = oldest; k >= 1; k--) {
-		for (int gz = 0; gz < 2; gz++) {
-			if (!(have[k] & (1u << gz)))
-				continue;
-			snprintf(p, sizeof p, "%s.%u%s", log_file, k, gz ? ".gz" : "");
-			if ((r = set_add(set, p, k, gz, err)) < 0)
-				goto fail;
-		}
-		if (have[k])
-			continue;
-		/* A hole in the sequence: logrotate renames N to N+1 and compresses
-		 * (with delaycompress) from .2 on, so the nearest younger rotation tells
-		 * whether this one was compressed, else the nearest older one. */
-		bool gz = false;
-		unsigned j;
-		for (j = k - 1; j >= 1 && !have[j]; j--)
-			;
-		if (j >= 1)
-			gz = have[j] & 2;
-		else {
-			for (j = k + 1; j <= oldest && !have[j]; j++)
-				;
-			gz = k >= 2 && (have[j] & 2);
-		}
-		snprintf(p, sizeof p, "%s.%u%s", log_file, k, gz ? ".gz" : "");
-		char **m = realloc(set->missing, (set->n_missing + 1) * sizeof *m);
-		if (!m || !(m[set->n_missing] = strdup(p))) {
-			if (m)
-				set->missing = m;
-			r = sw_err_errno(err, ENOMEM, "%s: cannot list its rotations", log_file);
-			goto fail;
-		}
-		set->missing = m;
-		set->n_missing++;
-	}
-	if ((r = set_add(set, log_file, 0, false, err)) < 0)
-		goto fail;
-	return 0;
-fail:
-	sw_declog_set_free(set);
-	return r;
-}
-
-void sw_declog_set_free(sw_declog_set *set)
-{
-	for (size_t i = 0; i < set->n; i++)
-		free(set->files[i].path);
-	for (size_t i = 0; i < set->n_missing; i++)
-		free(set->missing[i]);
-	free(set->files);
-	free(set->missing);
-	*set = (sw_declog_set){ 0 };
-}
-
-const char *sw_declog_plain(const sw_declog_file *f, char tmp[SW_DECLOG_TMP_MAX], sw_error *err)
-{
-	tmp[0] = '\0';
-	if (!f->gz)
-		return f->path;
-	/* gzip itself, not a decompressor linked into sigward: the rotated files are
-	 * gzip's own output, and only the CLI reads them. */
-	snprintf(tmp, SW_DECLOG_TMP_MAX, "/tmp/sigward-log-XXXXXX");
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		tmp[0] = '\0';
-		sw_err_errno(err, errno, "%s: cannot decompress (temporary file)", f->path);
-		return NULL;
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fd, STDOUT_FILENO);
-		execlp("gzip", "gzip", "-dc", "--", f->path, (char *)NULL);
-		_exit(127);
-	}
-	int st = 1;
-	if (pid > 0)
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-	close(fd);
-	if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		unlink(tmp);
-		tmp[0] = '\0';
-		sw_err(err, SW_EINVAL, "%s: cannot decompress", f->path);
-		return NULL;
-	}
-	return tmp;
-}
-
-int sw_declog_verify_file(const sw_declog_file *f, const char *first_prev, const char *head_hex,
-			  size_t *n_lines, char last_hex[SW_SHA256_HEX + 1], sw_error *err)
-{
-	char tmp[SW_DECLOG_TMP_MAX];
-	const char *plain = sw_declog_plain(f, tmp, err);
-	if (!plain)
-		return -err->code;
-	int r = sw_declog_verify(plain, first_prev, head_hex, n_lines, last_hex, err);
-	if (tmp[0]) {
-		unlink(tmp);
-		char *m = r < 0 ? strstr(err->msg, tmp) : NULL;
-		if (m) {
-			/* Name the file the user knows, not the temporary copy. */
-			char msg[sizeof err->msg];
-			snprintf(msg, sizeof msg, "%.*s%s%s", (int)(m - err->msg), err->msg, f->path, m + strlen(tmp));
-			snprintf(err->msg, sizeof err->msg, "%s", msg);
-		}
-	}
-	return r;
 }

@@ -37,6 +37,8 @@
 
 #define SW_LOG_LINE_MAX (64 * 1024)
 #define SW_LOG_HEAD_NAME "decisions.head"
+/* The "prev" of the very first record. */
+#define SW_DECLOG_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 typedef struct sw_record {
 	int64_t time;
@@ -63,6 +65,10 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 
 /* One line to syslog (LOG_AUTHPRIV). */
 void sw_declog_syslog(const sw_record *r);
+
+/* ------------------------------------------------ reading (lib/declogverify.c)
+ * Verification and rotated sets are for the tools (`sigward log verify`, the
+ * audit): the hook and the wrapper only append, and never link this part. */
 
 /* first_prev value accepting whatever the first record names: the oldest of a set
  * of rotated files whose predecessors were rotated away. */
@@ -103,13 +109,14 @@ int sw_declog_set_find(const char *log_file, sw_declog_set *set, sw_error *err);
 void sw_declog_set_free(sw_declog_set *set);
 
 /* A readable uncompressed path for one file of a set: the file itself, or for a
- * .gz rotation a private temporary copy decompressed by gzip -dc, named in tmp
- * (the caller unlinks it; tmp is "" when no copy was made). Returns the path to
+ * .gz rotation a private temporary copy decompressed in-process (zlib; no
+ * program is run), named in tmp (the caller unlinks it; tmp is "" when no copy
+ * was made). Returns the path to
  * read, or NULL with err naming the file. */
 const char *sw_declog_plain(const sw_declog_file *f, char tmp[SW_DECLOG_TMP_MAX], sw_error *err);
 
-/* sw_declog_verify on one file of a set, decompressed when it is a .gz; messages
- * name f->path, never the temporary copy. */
+/* sw_declog_verify on one file of a set, a .gz read through zlib as it is
+ * verified (no temporary copy); messages name f->path. */
 int sw_declog_verify_file(const sw_declog_file *f, const char *first_prev, const char *head_hex,
 			  size_t *n_lines, char last_hex[SW_SHA256_HEX + 1], sw_error *err);
 

@@ -39,8 +39,8 @@ CFLAGS=(-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE '-DSIGWARD_VERSI
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 	-Wno-missing-field-initializers
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -I"$SRC/lib")
-LIBS=$(pkg-config --libs libcrypto yajl libseccomp libcap libcurl 2>/dev/null) ||
-	skip "pkg-config cannot find libcrypto yajl libseccomp libcap libcurl"
+LIBS=$(pkg-config --libs libcrypto yajl libseccomp libcap libcurl zlib 2>/dev/null) ||
+	skip "pkg-config cannot find libcrypto yajl libseccomp libcap libcurl zlib"
 
 # The library: every source lib/meson.build lists, instrumented for coverage.
 mapfile -t LIBSRC < <(sed -n "s/^[[:space:]]*'\([a-z_]*\.c\)',\{0,1\}[[:space:]]*$/\1/p" "$SRC/lib/meson.build")

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "allowlist.h"
+#include "build.h"
 
 #define NOW 1900000000LL    /* 2030-03-17 */
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "allowlist.h"
+#include "build.h"
 #include "decision.h"
 
 #define DG "sha256:1111111111111111111111111111111111111111111111111111111111111111"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <yajl/yajl_tree.h>
+#include <zlib.h>
 
 #include "declog.h"
 
@@ -515,6 +516,91 @@ static void test_rotation_continues_chain(void **state)
 	free(dir);
 }
 
+/* Write n bytes of src to dst gzip-compressed, as logrotate leaves FILE.2.gz. */
+static void gz_copy(const char *src, const char *dst, size_t cut)
+{
+	size_t len;
+	char *text = tu_read("/", src, &len);
+	gzFile gz = gzopen(dst, "wb");
+	assert_non_null(gz);
+	assert_int_equal(gzwrite(gz, text, (unsigned)len), (int)len);
+	assert_int_equal(gzclose(gz), Z_OK);
+	free(text);
+	if (cut)
+		assert_int_equal(truncate(dst, (off_t)cut), 0);
+}
+
+/* A .gz rotation is read through zlib, in this process: no gzip from PATH. */
+static void test_gz_rotation_in_process(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	char *log = tu_path(dir, "log"), *gz = tu_path(dir, "log.2.gz");
+	sw_error e = { 0 };
+	sw_record r = rec("a");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sw_declog_append(log, NULL, &r, &e), 0);
+	size_t n;
+	char want[SW_SHA256_HEX + 1], last[SW_SHA256_HEX + 1];
+	assert_int_equal(sw_declog_verify(log, NULL, NULL, &n, want, &e), 0);
+	gz_copy(log, gz, 0);
+	/* A PATH whose gzip would fail: nothing may run it. */
+	const char *path = getenv("PATH");
+	char *saved = path ? strdup(path) : NULL;
+	char *bin = tu_path(dir, "bin");
+	assert_int_equal(mkdir(bin, 0700), 0);
+	tu_writes(bin, "gzip", "#!/bin/sh\nexit 1\n");
+	char *fake = tu_path(bin, "gzip");
+	assert_int_equal(chmod(fake, 0755), 0);
+	setenv("PATH", bin, 1);
+
+	sw_declog_file f = { .path = gz, .index = 2, .gz = true };
+	assert_int_equal(sw_declog_verify_file(&f, NULL, NULL, &n, last, &e), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(last, want);
+	char tmp[SW_DECLOG_TMP_MAX];
+	const char *plain = sw_declog_plain(&f, tmp, &e);
+	assert_non_null(plain);
+	assert_true(tmp[0] != '\0');
+	size_t a, b;
+	char *x = tu_read("/", plain, &a), *y = tu_read("/", log, &b);
+	assert_int_equal(a, b);
+	assert_memory_equal(x, y, a);
+	free(x);
+	free(y);
+	unlink(tmp);
+
+	/* Not gzip data under a .gz name: an error naming the file, not the
+	 * bytes copied through as zlib's transparent mode would. */
+	char *notgz = tu_path(dir, "log.3.gz");
+	tu_writes(dir, "log.3.gz", "{\"prev\":\"" ZERO "\"}\n");
+	sw_declog_file g = { .path = notgz, .index = 3, .gz = true };
+	assert_true(sw_declog_verify_file(&g, NULL, NULL, &n, last, &e) < 0);
+	assert_non_null(strstr(e.msg, notgz));
+	assert_non_null(strstr(e.msg, "cannot decompress"));
+	assert_null(sw_declog_plain(&g, tmp, &e));
+	assert_string_equal(tmp, "");
+
+	/* A truncated .gz: the records it still holds are not the rotation. */
+	struct stat st;
+	assert_int_equal(stat(gz, &st), 0);
+	gz_copy(log, gz, (size_t)st.st_size - 12);
+	assert_true(sw_declog_verify_file(&f, NULL, NULL, &n, last, &e) < 0);
+	assert_non_null(strstr(e.msg, "cannot decompress"));
+	assert_null(sw_declog_plain(&f, tmp, &e));
+
+	if (saved)
+		setenv("PATH", saved, 1);
+	free(saved);
+	free(fake);
+	free(bin);
+	free(notgz);
+	free(log);
+	free(gz);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 /* procs processes append each records to dir/log at once (dir as state_dir when
  * with_head); the log then holds every record, chained. */
 static void concurrent(int procs, int records, bool with_head)
@@ -786,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_log_reader_lock),
 		cmocka_unit_test(test_head_lock_bounded),
 		cmocka_unit_test(test_log_lock_bounded_without_head),
+		cmocka_unit_test(test_gz_rotation_in_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "allowlist.h"
+#include "build.h"
 #include "config.h"
 #include "enforce.h"
 #include "install.h"

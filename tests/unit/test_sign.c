@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 
 #include "allowlist.h"
+#include "build.h"
 #include "keys.h"
 #include "sign.h"
 
