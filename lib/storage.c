@@ -518,16 +518,17 @@ static int find_record(const char *json, size_t len, const char *what, enum rfil
 	return 1;
 }
 
-/* Every record of a layers.json text, in file order: 0 with *out and *n set
+/* Every record of a layers.json or containers.json text, in file order: 0 with *out and *n set
  * (caller frees each with record_free, then the array), <0 when the document is
  * malformed anywhere. */
-static int all_records(const char *json, size_t len, const char *what, record **out, size_t *n, sw_error *err)
+static int all_records(const char *json, size_t len, const char *what, enum rfile file,
+		       record **out, size_t *n, sw_error *err)
 {
 	*out = NULL;
 	*n = 0;
 	if (len == 0)
 		return 0;
-	_cleanup_(rparse_done) rparse p = { .what = what, .err = err, .file = FILE_LAYERS, .want = NULL };
+	_cleanup_(rparse_done) rparse p = { .what = what, .err = err, .file = file, .want = NULL };
 	int r = sw_json_events(&callbacks, &p, &p.failed, json, len, what, err);
 	if (r < 0)
 		return r;
@@ -839,7 +840,7 @@ static int load_layers(int rootfd, const char *root, const char *driver, layerse
 			continue;
 		record *recs = NULL;
 		size_t n = 0;
-		r = all_records(json, len, what, &recs, &n, err);
+		r = all_records(json, len, what, FILE_LAYERS, &recs, &n, err);
 		if (r < 0)
 			return r;
 		record *nl = n ? realloc(ls->l, (ls->n + n) * sizeof *nl) : ls->l;
@@ -1234,6 +1235,81 @@ int sw_storage_container_image(const char *storage_root, const char *container_i
 		memcpy(image_id, img, sizeof img);
 	}
 	return r;
+}
+
+/* One containers.json (or volatile-containers.json) of a driver: every record,
+ * or one error entry naming the file. fn's non-zero answer is returned. */
+static int list_file(int cfd, const char *dir_path, const char *driver, const char *file,
+		     sw_storage_container_fn fn, void *ctx)
+{
+	char what[PATHBUF];
+	sw_msgpath(what, sizeof what, "%s/%s", dir_path, file);
+	sw_error e = { 0 };
+	_cleanup_free_ char *json = NULL;
+	size_t len = 0;
+	sw_storage_container c = { .driver = driver, .file = what, .id = "", .image_id = "" };
+	int r = read_optional(cfd, file, SW_STORAGE_JSON_MAX, what, &json, &len, &e);
+	if (r == 0)
+		return 0;
+	record *all = NULL;
+	size_t n = 0;
+	if (r > 0)
+		r = all_records(json, len, what, FILE_CONTAINERS, &all, &n, &e);
+	if (r < 0) {
+		c.error = e.msg;
+		return fn(&c, ctx);
+	}
+	int ret = 0;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		sw_error bad = { 0 };
+		c = (sw_storage_container){ .driver = driver, .file = what, .id = all[i].id,
+					    .image_id = all[i].image ? all[i].image : "" };
+		if (*c.image_id && !sw_is_hex64(c.image_id, strlen(c.image_id))) {
+			(void)sw_err(&bad, SW_EINVAL, "%s: container %.80s: image \"%.80s\" is not an image id",
+				     what, c.id, c.image_id);
+			c.error = bad.msg;
+			c.image_id = "";
+		}
+		ret = fn(&c, ctx);
+	}
+	for (size_t i = 0; i < n; i++)
+		record_free(&all[i]);
+	free(all);
+	return ret;
+}
+
+int sw_storage_containers(const char *storage_root, sw_storage_container_fn fn, void *ctx, sw_error *err)
+{
+	static const char *const files[] = { "containers.json", "volatile-containers.json" };
+	_cleanup_close_ int rootfd = -1;
+	int r = open_root(storage_root, &rootfd, err);
+	if (r <= 0)
+		return r;
+	for (size_t d = 0; d < SW_ARRAY_SIZE(drivers); d++) {
+		char dirname[SW_STORAGE_DRIVER_MAX + 16], dir_path[PATHBUF];
+		sw_msgpath(dirname, sizeof dirname, "%s-containers", drivers[d]);
+		sw_msgpath(dir_path, sizeof dir_path, "%s/%s", storage_root, dirname);
+		_cleanup_close_ int cfd = -1;
+		sw_error e = { 0 };
+		r = sw_open_subdir(rootfd, dirname, dir_path, &cfd, &e);
+		if (r == 0)
+			continue;
+		if (r < 0) {
+			/* A store sigward cannot open may hold containers: say so. */
+			sw_storage_container c = { .driver = drivers[d], .file = dir_path, .id = "",
+						   .image_id = "", .error = e.msg };
+			r = fn(&c, ctx);
+			if (r)
+				return r;
+			continue;
+		}
+		for (size_t f = 0; f < SW_ARRAY_SIZE(files); f++) {
+			r = list_file(cfd, dir_path, drivers[d], files[f], fn, ctx);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
 }
 
 int sw_storage_bundle_is_container(const char *bundle, const char *container_id)

@@ -129,6 +129,28 @@ int sw_storage_resolve(const char *storage_root, const char *container_id,
 		       sw_resolution *r, sw_error *err);
 
 /*
+ * Every container record of the storage at storage_root, for `sigward audit`:
+ * each driver's <driver>-containers/containers.json and volatile-containers.json
+ * (every driver above, not one), in that order, fn called once per record.
+ * containers/storage records no container state. What cannot be read (a
+ * directory that cannot be opened, a file that cannot be read or parsed, an
+ * image field that is not an image id) is one entry with `error` set (id "" for
+ * a whole file), never skipped: an audit must say what it could not see.
+ * Strings live for the duration of the call. fn returns 0 to go on, non-zero to
+ * stop (returned). Returns 0 when done or when the root does not exist, <0 when
+ * the root cannot be opened.
+ */
+typedef struct sw_storage_container {
+	const char *driver;         /* graph driver whose store holds the record */
+	const char *file;           /* the file (or directory) read, for messages */
+	const char *id;             /* the container id; "" for an error about a whole file */
+	const char *image_id;       /* 64 hex, "" when the container records no image */
+	const char *error;          /* NULL, or why this record or file could not be read */
+} sw_storage_container;
+typedef int (*sw_storage_container_fn)(const sw_storage_container *c, void *ctx);
+int sw_storage_containers(const char *storage_root, sw_storage_container_fn fn, void *ctx, sw_error *err);
+
+/*
  * Is `bundle` the bundle containers/storage gives container_id, i.e. a path
  * ".../<driver>-containers/<container_id>/userdata" for one of the drivers above?
  * Podman's is under the storage root (checked with podman 4.3.1); CRI-O's is the

@@ -569,6 +569,66 @@ static void test_synthetic_and_drivers(void **state)
 	syn_free(&s);
 }
 
+/* ---- enumeration (sw_storage_containers, for the audit) ---- */
+
+typedef struct enumerated {
+	char line[16][600];
+	size_t n;
+} enumerated;
+
+static int list_one(const sw_storage_container *c, void *ctx)
+{
+	enumerated *l = ctx;
+	if (l->n < SW_ARRAY_SIZE(l->line))
+		snprintf(l->line[l->n++], sizeof l->line[0], "%s %s %s %s", c->driver, c->id[0] ? c->id : "-",
+			 c->image_id[0] ? c->image_id : "-", c->error ? c->error : "ok");
+	return 0;
+}
+
+static void test_list_containers(void **state)
+{
+	(void)state;
+	sw_error e = { 0 };
+	enumerated l = { 0 };
+	/* no root: nothing, no error */
+	assert_int_equal(sw_storage_containers("/nonexistent/sigward-storage", list_one, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+
+	syn s = syn_new("overlay");
+	syn_write_default(&s);
+	/* every driver's store, not only overlay's; volatile-containers.json too */
+	syn v = s;
+	snprintf(v.driver, sizeof v.driver, "vfs");
+	syn_containers(&v, "containers.json", "[{\"id\":\"vfs1\",\"image\":\"" IMG_BASE "\"}]");
+	syn_containers(&v, "volatile-containers.json", "[{\"id\":\"vfs2\"}]");
+	/* an unreadable store is an entry naming it, never skipped: a file that
+	 * does not parse, and one that is a symbolic link */
+	snprintf(v.driver, sizeof v.driver, "btrfs");
+	syn_containers(&v, "containers.json", "[{\"id\":\"x\",");
+	snprintf(v.driver, sizeof v.driver, "zfs");
+	syn_containers(&v, "elsewhere.json", "[]");
+	sh("ln -s elsewhere.json '%s/zfs-containers/containers.json'", s.root);
+	/* a record whose image is no image id */
+	syn_containers(&v, "volatile-containers.json", "[{\"id\":\"z1\",\"image\":\"../x\"}]");
+
+	l = (enumerated){ 0 };
+	assert_int_equal(sw_storage_containers(s.root, list_one, &l, &e), 0);
+	assert_int_equal(l.n, 6);
+	char want[600];
+	snprintf(want, sizeof want, "overlay %s %s ok", s.cid, s.id);
+	assert_string_equal(l.line[0], want);
+	assert_string_equal(l.line[1], "vfs vfs1 " IMG_BASE " ok");
+	assert_string_equal(l.line[2], "vfs vfs2 - ok");
+	assert_non_null(strstr(l.line[3], "btrfs - - "));
+	assert_non_null(strstr(l.line[3], "btrfs-containers/containers.json"));
+	assert_non_null(strstr(l.line[4], "zfs - - "));
+	assert_non_null(strstr(l.line[4], "zfs-containers/containers.json"));
+	assert_non_null(strstr(l.line[5], "zfs z1 - "));
+	assert_non_null(strstr(l.line[5], "is not an image id"));
+
+	syn_free(&s);
+}
+
 /* ---- malformed, truncated, wrong types ---- */
 
 static void test_malformed_containers(void **state)
@@ -1520,6 +1580,7 @@ int main(void)
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_no_image),
 		cmocka_unit_test(test_synthetic_and_drivers),
+		cmocka_unit_test(test_list_containers),
 		cmocka_unit_test(test_malformed_containers),
 		cmocka_unit_test(test_malformed_images),
 		cmocka_unit_test(test_oversized),
