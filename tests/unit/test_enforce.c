@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sw_enforce over a table of outcomes: resolution (ok, conflict, none), the
+ * list (ok, missing, expired, bad signature, wrong scope, rollback) and the log
+ * (ok, failing), in enforce and warn modes. Each row asserts the verdict and the
+ * whole reason text, as the hook prints it and the decision log records it:
+ * the first failed step names the reason, warn mode says what enforce would
+ * have done, and an allow that cannot be logged is a deny in enforce mode.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allowlist.h"
+#include "build.h"
+#include "enforce.h"
+
+typedef enum { RES_OK, RES_UNLISTED, RES_CONFLICT, RES_NONE } res_case;
+typedef enum { LIST_OK, LIST_MISSING, LIST_EXPIRED, LIST_BADSIG, LIST_SCOPE, LIST_ROLLBACK } list_case;
+typedef enum { LOG_OK, LOG_FAILING } log_case;
+
+typedef struct row {
+	res_case res;
+	list_case list;
+	log_case log;
+	sw_mode mode;
+	sw_verdict verdict;
+	/* The reason, with {D} the listed digest, {X} an unlisted one, {C} the
+	 * lists' `current`, {E} the list's expiry time, {L} the log file. */
+	const char *reason;
+} row;
+
+/* Digests the annotations name. */
+static char D[SW_DIGEST_STR], X[SW_DIGEST_STR];
+/* The expiry written into the row's list. */
+static int64_t g_expires;
+
+static void digest_of(const char *s, char out[SW_DIGEST_STR])
+{
+	char hex[SW_SHA256_HEX + 1];
+	sw_sha256_hex(s, strlen(s), hex);
+	snprintf(out, SW_DIGEST_STR, "sha256:%s", hex);
+}
+
+/* Write one signed generation lists/gen-1 and point `current` at it. */
+static void make_list(const char *lists, const char *scope, int64_t expires, EVP_PKEY *signer)
+{
+	char *gen = tu_path(lists, "gen-1");
+	sw_build_entry *e = calloc(2, sizeof *e);
+	assert_non_null(e);
+	snprintf(e[0].digest, sizeof e[0].digest, "%s", D);
+	digest_of("another image", e[1].digest);
+	int64_t now = time(NULL);
+	g_expires = expires;
+	sw_build_opts o = { .scope = scope, .serial = 5, .issued = now - 7 * 86400, .expires = expires };
+	sw_error err = { 0 };
+	if (sw_build_write(e, 2, &o, gen, &err) < 0)
+		fail_msg("build: %s", err.msg);
+	sw_build_entries_free(e, 2);
+	tu_sign_list(signer, gen, 0);
+	char *cur = tu_path(lists, "current");
+	assert_int_equal(symlink("gen-1", cur), 0);
+	free(cur);
+	free(gen);
+}
+
+/* {D} {X} {C} {E} {L} expanded. */
+static void expand(const char *tmpl, const char *current, const char *log, char *out, size_t n)
+{
+	char exp[32];
+	sw_format_rfc3339(g_expires, exp);
+	size_t o = 0;
+	for (const char *p = tmpl; *p && o + 1 < n; p++) {
+		const char *v = NULL;
+		if (p[0] == '{' && p[1] && p[2] == '}') {
+			switch (p[1]) {
+			case 'D': v = D; break;
+			case 'X': v = X; break;
+			case 'C': v = current; break;
+			case 'E': v = exp; break;
+			case 'L': v = log; break;
+			}
+		}
+		if (v) {
+			o += (size_t)snprintf(out + o, n - o, "%s", v);
+			p += 2;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o < n ? o : n - 1] = '\0';
+}
+
+static void run_row(const row *t, size_t idx)
+{
+	char *root = tu_tmpdir();
+	char *keys = tu_path(root, "keys"), *lists = tu_path(root, "lists"), *st = tu_path(root, "state");
+	char *bundle = tu_path(root, "bundle"), *current = tu_path(lists, "current");
+	assert_int_equal(mkdir(keys, 0755), 0);
+	assert_int_equal(mkdir(lists, 0755), 0);
+	assert_int_equal(mkdir(st, 0700), 0);
+	assert_int_equal(mkdir(bundle, 0755), 0);
+	/* A failing log: its directory does not exist. */
+	char *log = tu_path(root, t->log == LOG_FAILING ? "no-such-dir/decisions.jsonl" : "decisions.jsonl");
+
+	EVP_PKEY *key = tu_keygen("ed25519"), *stranger = NULL;
+	tu_write_pub(key, keys, "k1.pub");
+	int64_t now = time(NULL);
+	switch (t->list) {
+	case LIST_OK:
+	case LIST_ROLLBACK:
+		make_list(lists, "test", now + 86400, key);
+		break;
+	case LIST_MISSING:
+		break;
+	case LIST_EXPIRED:
+		make_list(lists, "test", now - 86400, key);
+		break;
+	case LIST_BADSIG:
+		stranger = tu_keygen("ed25519");
+		make_list(lists, "test", now + 86400, stranger);
+		break;
+	case LIST_SCOPE:
+		make_list(lists, "other", now + 86400, key);
+		break;
+	}
+	sw_error e = { 0 };
+	if (t->list == LIST_ROLLBACK)
+		assert_int_equal(sw_serial_raise(st, "test", 9, &e), 0);
+
+	/* The image by annotation: a1 names it; for a conflict a2 names another. */
+	char cfg[1024];
+	switch (t->res) {
+	case RES_OK:
+	case RES_UNLISTED:
+	case RES_CONFLICT:
+		snprintf(cfg, sizeof cfg,
+			 "{\"ociVersion\":\"1.0.2\",\"annotations\":{\"a1\":\"registry.example/app@%s\"%s%s%s}}",
+			 t->res == RES_UNLISTED ? X : D, t->res == RES_CONFLICT ? ",\"a2\":\"registry.example/app@" : "",
+			 t->res == RES_CONFLICT ? X : "", t->res == RES_CONFLICT ? "\"" : "");
+		break;
+	case RES_NONE:
+		snprintf(cfg, sizeof cfg, "{\"ociVersion\":\"1.0.2\",\"annotations\":{\"other\":\"x\"}}");
+		break;
+	}
+	tu_writes(bundle, "config.json", cfg);
+
+	sw_config c = {
+		.mode = t->mode,
+		.scope = "test",
+		.threshold = 1,
+		.keys_dir = keys,
+		.lists_dir = lists,
+		.state_dir = st,
+		.log_file = log,
+		.syslog = false,
+		.verify_cache = false,
+		.annotations = { "a1", "a2" },
+		.n_annotations = 2,
+	};
+	sw_enforce_req req = { .config = &c, .container_id = "ctr-enforce", .bundle = bundle, .runtime = "hook" };
+	sw_enforce_result *out = calloc(1, sizeof *out);
+	assert_non_null(out);
+	sw_enforce(&req, out);
+
+	char want[2048];
+	expand(t->reason, current, log, want, sizeof want);
+	if (out->decision.verdict != t->verdict || strcmp(out->decision.reason, want) != 0)
+		fail_msg("row %zu: got %s \"%s\"\n  want %s \"%s\"", idx, sw_verdict_name(out->decision.verdict),
+			 out->decision.reason, sw_verdict_name(t->verdict), want);
+	/* The log holds the decision exactly when it could be written. */
+	assert_int_equal(out->log_rc < 0, t->log == LOG_FAILING);
+	if (t->log == LOG_OK) {
+		size_t len;
+		char *text = tu_read(root, "decisions.jsonl", &len);
+		assert_non_null(strstr(text, "\"container\":\"ctr-enforce\""));
+		assert_non_null(strstr(text, sw_verdict_name(t->verdict)));
+		free(text);
+	}
+
+	free(out);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(stranger);
+	tu_rmrf(root);
+	free(root);
+	free(keys);
+	free(lists);
+	free(st);
+	free(bundle);
+	free(current);
+	free(log);
+}
+
+#define CONFLICT "image sources disagree: annotation:a1 says {D}, annotation:a2 says {X} (no digest in common)"
+#define NONE "no image digest found (looked at: annotation:a1, annotation:a2)"
+#define MISSING "image {D}: {C}: no allowlist installed"
+#define EXPIRED "image {D}: allowlist test#5 expired at {E}"
+#define BADSIG "image {D}: allowlist {C}: 0 valid signatures by trusted keys, 1 required"
+#define SCOPE "image {D}: allowlist other#5 is for scope 'other', this node is configured for 'test'"
+#define ROLLBACK "image {D}: allowlist test#5 is older than serial 9 already accepted (rollback refused)"
+#define UNLOGGED "cannot record the decision: {L}: cannot open the decision log: No such file or directory"
+
+static const row rows[] = {
+	/* resolution */
+	{ RES_OK, LIST_OK, LOG_OK, SW_MODE_ENFORCE, SW_ALLOW, "image {D} is in allowlist test#5" },
+	{ RES_OK, LIST_OK, LOG_OK, SW_MODE_WARN, SW_ALLOW, "image {D} is in allowlist test#5" },
+	{ RES_UNLISTED, LIST_OK, LOG_OK, SW_MODE_ENFORCE, SW_DENY, "image {X} is not in allowlist test#5" },
+	{ RES_UNLISTED, LIST_OK, LOG_OK, SW_MODE_WARN, SW_WARN, "would deny: image {X} is not in allowlist test#5" },
+	{ RES_CONFLICT, LIST_OK, LOG_OK, SW_MODE_ENFORCE, SW_DENY, CONFLICT },
+	{ RES_CONFLICT, LIST_OK, LOG_OK, SW_MODE_WARN, SW_WARN, "would deny: " CONFLICT },
+	{ RES_NONE, LIST_OK, LOG_OK, SW_MODE_ENFORCE, SW_DENY, NONE },
+	{ RES_NONE, LIST_OK, LOG_OK, SW_MODE_WARN, SW_WARN, "would deny: " NONE },
+	/* the list */
+	{ RES_OK, LIST_MISSING, LOG_OK, SW_MODE_ENFORCE, SW_DENY, MISSING },
+	{ RES_OK, LIST_MISSING, LOG_OK, SW_MODE_WARN, SW_WARN, "would deny: " MISSING },
+	{ RES_OK, LIST_EXPIRED, LOG_OK, SW_MODE_ENFORCE, SW_DENY, EXPIRED },
+	{ RES_OK, LIST_EXPIRED, LOG_OK, SW_MODE_WARN, SW_WARN, "would deny: " EXPIRED },
+	{ RES_OK, LIST_BADSIG, LOG_OK, SW_MODE_ENFORCE, SW_DENY, BADSIG },
+	{ RES_OK, LIST_BADSIG, LOG_OK, SW_MODE_WARN, SW_WARN, "would deny: " BADSIG },
+	{ RES_OK, LIST_SCOPE, LOG_OK, SW_MODE_ENFORCE, SW_DENY, SCOPE },
+	{ RES_OK, LIST_SCOPE, LOG_OK, SW_MODE_WARN, SW_WARN, "would deny: " SCOPE },
+	{ RES_OK, LIST_ROLLBACK, LOG_OK, SW_MODE_ENFORCE, SW_DENY, ROLLBACK },
+	{ RES_OK, LIST_ROLLBACK, LOG_OK, SW_MODE_WARN, SW_WARN, "would deny: " ROLLBACK },
+	/* the log: an allow that cannot be recorded is no allow in enforce mode;
+	 * warn mode and denials keep their verdict */
+	{ RES_OK, LIST_OK, LOG_FAILING, SW_MODE_ENFORCE, SW_DENY, UNLOGGED },
+	{ RES_OK, LIST_OK, LOG_FAILING, SW_MODE_WARN, SW_ALLOW, "image {D} is in allowlist test#5" },
+	{ RES_UNLISTED, LIST_OK, LOG_FAILING, SW_MODE_ENFORCE, SW_DENY, "image {X} is not in allowlist test#5" },
+	{ RES_UNLISTED, LIST_OK, LOG_FAILING, SW_MODE_WARN, SW_WARN, "would deny: image {X} is not in allowlist test#5" },
+};
+
+static void test_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < SW_ARRAY_SIZE(rows); i++)
+		run_row(&rows[i], i);
+}
+
+int main(void)
+{
+	digest_of("the listed image", D);
+	digest_of("an unlisted image", X);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
