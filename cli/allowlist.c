@@ -276,8 +276,16 @@ static int build(int argc, char **argv)
 	o.issued = now;
 	if (issued && sw_parse_rfc3339(issued, strlen(issued), &o.issued) < 0)
 		return cli_usage_error("allowlist build", "--issued: '%s' is not an RFC 3339 UTC time", issued);
-	if (parse_time_arg(expires, o.issued, &o.expires) < 0)
+	/* A duration counts from now, as the help and the man page say, whatever
+	 * --issued says: "valid for 30 days" means from the moment it is built. */
+	if (parse_time_arg(expires, now, &o.expires) < 0)
 		return cli_usage_error("allowlist build", "--expires: '%s' is neither an RFC 3339 UTC time nor a duration", expires);
+	if (o.expires <= o.issued) {
+		char it[32];
+		sw_format_rfc3339(o.issued, it);
+		return cli_usage_error("allowlist build", "--expires %s is not after the issue time %s%s", expires, it,
+				       issued ? "" : " (now: give --issued with an earlier time to build a list that has already expired)");
+	}
 
 	sw_error e = { 0 };
 	sw_build_entry *entries = NULL;
@@ -374,7 +382,7 @@ static int sign(int argc, char **argv)
 	int r = sw_list_sign(dir, ptrs, nk, &e);
 	if (r >= 0)
 		for (size_t i = 0; i < nk; i++)
-			printf("signed %s/%s with %s (%s, %s)\n", dir, SW_MANIFEST_NAME, signers[i].id, signers[i].alg,
+			printf("signed %s%s%s with %s (%s, %s)\n", dir, dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", SW_MANIFEST_NAME, signers[i].id, signers[i].alg,
 			       signers[i].source);
 	cli_signers_close(signers, nk);
 	return r < 0 ? cli_fail(&e) : 0;

@@ -152,6 +152,16 @@ echo tampered >> "badimg/blobs/sha256/${MAN#sha256:}"
 run $SW allowlist build --scope test --serial 1 --expires 1d --out oci4 --from-oci-layout badimg:v1
 expect "build --from-oci-layout refuses a blob that does not match its digest" 2 "does not match its digest"
 run $SW allowlist build --scope test --out x; expect "build without --serial is a usage error" 2 "required"
+# --expires: a duration counts from now, even with --issued; a past time without
+# --issued says how to build an already expired list.
+D0=sha256:$(printf x | sha256sum | cut -d' ' -f1)
+echo "$D0" | $SW allowlist build --scope test --serial 1 --issued "$(date -u -d '-10 days' +%Y-%m-%dT%H:%M:%SZ)" --expires 30d --out exp30 >/dev/null 2>&1
+exp=$($SW allowlist show --json exp30 2>/dev/null | jq -r .expires)
+left=$(( $(date -u -d "$exp" +%s) - $(date +%s) ))
+[ "$left" -gt $((29 * 86400)) ] && [ "$left" -le $((30 * 86400)) ] &&
+	ok "build --issued <10 days ago> --expires 30d: expires 30 days from now" || nok "--expires 30d counts from now" "expires=$exp left=$left"
+OUT=$(echo "$D0" | $SW allowlist build --scope test --serial 1 --expires 2021-01-01T00:00:00Z --out expp 2>&1); RC=$?
+expect "build --expires <past> without --issued names the issue time and the way out" 2 "give --issued with an earlier time"
 echo "not a digest" | $SW allowlist build --scope test --serial 1 --expires 1d --out x >/dev/null 2>&1
 [ $? = 2 ] && ok "build refuses a malformed input line" || nok "build refuses a malformed input line"
 
@@ -187,8 +197,9 @@ for k in ed25519 p256 p384 rsa2048 rsa2048-pss kg-ed25519 kg-ecdsa-p384 kg-rsa-3
 	pss=()
 	[ "$k" = rsa2048-pss ] && pss=(--rsa-pss)
 	mklist "ss-$k" 1 30d test "$D1" "$D3"
-	run $SW allowlist sign --key "$key" "${pss[@]}" "ss-$k"
+	run $SW allowlist sign --key "$key" "${pss[@]}" "ss-$k/"
 	[ "$RC" = 0 ] || { nok "sigward allowlist sign with $k" "$OUT"; continue; }
+	grep -q "^signed ss-$k/manifest with " <<<"$OUT" || nok "sign DIR/ names DIR/manifest (one slash)" "$OUT"
 	lastsig "ss-$k"
 	case $k in
 	*ed25519) openssl pkeyutl -verify -pubin -inkey "$pub" -rawin -in "ss-$k/manifest" -sigfile "ss-$k/sig.bin" >/dev/null 2>&1 ;;
