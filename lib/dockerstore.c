@@ -182,7 +182,7 @@ static int cb_value(jwalk *w, enum jtype t, const unsigned char *s, size_t len)
 }
 
 static int cb_null(void *ctx) { return cb_value(ctx, J_NULL, NULL, 0); }
-static int cb_bool(void *ctx, int v) { (void)v; return cb_value(ctx, J_BOOL, NULL, 0); }
+static int cb_bool(void *ctx, int v) { return cb_value(ctx, J_BOOL, v ? (const unsigned char *)"true" : NULL, v ? 4 : 0); }
 /* Numbers as text: nothing here reads one, and none can overflow. */
 static int cb_number(void *ctx, const char *s, size_t len) { (void)s; (void)len; return cb_value(ctx, J_NUMBER, NULL, 0); }
 static int cb_string(void *ctx, const unsigned char *s, size_t len) { return cb_value(ctx, J_STRING, s, len); }
@@ -303,6 +303,12 @@ static const char *const cfield_name[CF_N] = { "?", "ID", "Image", "Driver" };
 typedef struct cfg_doc {
 	enum cfield field;            /* selected by the last key of the top object */
 	bool seen[CF_N];
+	/* For the listing only (sw_docker_containers): State.Running, State.Paused,
+	 * Config.Image. */
+	enum { SUB_NONE, SUB_STATE, SUB_CONFIG } sub;   /* the top-level key's object */
+	enum { SF_NONE, SF_RUNNING, SF_PAUSED, SF_IMAGE } sub_field;
+	bool running, paused;
+	char reference[512];
 	char id[SW_SHA256_HEX + 1];   /* "" when absent or null */
 	char image[SW_DIGEST_STR];
 	char driver[DRIVER_MAX + 1];
@@ -323,8 +329,20 @@ static bool is_driver_name(const unsigned char *s, size_t len)
 static int cfg_key(jwalk *w, const unsigned char *k, size_t len)
 {
 	cfg_doc *d = w->doc;
+	if (w->depth == 2) {
+		d->sub_field = SF_NONE;
+		if (d->sub == SUB_STATE && sw_json_go_key_eq(k, len, "running"))
+			d->sub_field = SF_RUNNING;
+		else if (d->sub == SUB_STATE && sw_json_go_key_eq(k, len, "paused"))
+			d->sub_field = SF_PAUSED;
+		else if (d->sub == SUB_CONFIG && sw_json_go_key_eq(k, len, "image"))
+			d->sub_field = SF_IMAGE;
+		return 1;
+	}
 	if (w->depth != 1)
 		return 1;
+	d->sub = sw_json_go_key_eq(k, len, "state") ? SUB_STATE
+		 : sw_json_go_key_eq(k, len, "config") ? SUB_CONFIG : SUB_NONE;
 	d->field = CF_OTHER;
 	for (int f = CF_ID; f < CF_N; f++) {
 		char lower[16];
@@ -350,6 +368,19 @@ static int cfg_value(jwalk *w, enum jtype t, const unsigned char *s, size_t len)
 	if (w->depth == 0) {
 		if (t != J_MAP)
 			return fail(w, SW_EINVAL, "top level is %s, not an object", jtype_name(t));
+		return 1;
+	}
+	if (w->depth == 2 && d->sub != SUB_NONE) {
+		/* Go's last value wins; these only describe, they decide nothing. */
+		if (d->sub_field == SF_RUNNING)
+			d->running = t == J_BOOL && s;
+		else if (d->sub_field == SF_PAUSED)
+			d->paused = t == J_BOOL && s;
+		else if (d->sub_field == SF_IMAGE && t == J_STRING && len < sizeof d->reference &&
+			 !memchr(s, '\0', len)) {
+			memcpy(d->reference, s, len);
+			d->reference[len] = '\0';
+		}
 		return 1;
 	}
 	if (w->depth != 1 || d->field == CF_OTHER)
@@ -998,4 +1029,128 @@ int sw_docker_resolve(const char *docker_root, const char *container_id,
 	if (!r->reference[0] && img.reference[0])
 		snprintf(r->reference, sizeof r->reference, "%s", img.reference);
 	return 1;
+}
+
+/* ---- the listing (sw_docker_containers) ---- */
+
+/* hostconfig.json: "Runtime" only. */
+typedef struct hc_doc {
+	bool at_runtime;
+	char runtime[256];
+} hc_doc;
+
+static int hc_key(jwalk *w, const unsigned char *k, size_t len)
+{
+	hc_doc *d = w->doc;
+	if (w->depth == 1)
+		d->at_runtime = sw_json_go_key_eq(k, len, "runtime");
+	return 1;
+}
+
+static int hc_value(jwalk *w, enum jtype t, const unsigned char *s, size_t len)
+{
+	hc_doc *d = w->doc;
+	if (w->depth == 0 && t != J_MAP)
+		return fail(w, SW_EINVAL, "top level is %s, not an object", jtype_name(t));
+	if (w->depth != 1 || !d->at_runtime || t == J_NULL)
+		return 1;
+	if (t != J_STRING)
+		return fail(w, SW_EINVAL, "\"Runtime\" is %s, not a string", jtype_name(t));
+	if (len >= sizeof d->runtime || memchr(s, '\0', len))
+		return fail(w, SW_EINVAL, "\"Runtime\" is not a runtime name");
+	memcpy(d->runtime, s, len);
+	d->runtime[len] = '\0';
+	return 1;
+}
+
+/* One containers/<id>: fills c (strings in cfg and hc); 0, or <0 with err. */
+static int list_one(int containersfd, const char *dir_path, const char *id, sw_docker_container *c,
+		    cfg_doc *cfg, hc_doc *hc, sw_error *err)
+{
+	char cdir[PATHBUF], what[PATHBUF];
+	sw_msgpath(cdir, sizeof cdir, "%s/%s", dir_path, id);
+	_cleanup_close_ int cfd = -1;
+	int r = sw_open_subdir(containersfd, id, cdir, &cfd, err);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return sw_err(err, ENOENT, "%s: removed while listing", cdir);
+	sw_msgpath(what, sizeof what, "%s/config.v2.json", cdir);
+	_cleanup_free_ char *json = NULL;
+	size_t len = 0;
+	r = sw_read_file_at(cfd, "config.v2.json", SW_DOCKER_CONFIG_MAX, what, &json, &len, err);
+	if (r < 0)
+		return r;
+	r = parse_config(json, len, what, cfg, err);
+	if (r < 0)
+		return r;
+	c->running = cfg->running;
+	c->paused = cfg->paused;
+	c->reference = cfg->reference;
+	if (strcmp(cfg->id, id) != 0)
+		return sw_err(err, SW_EVERIFY, "%s: \"ID\" is %s, not the container %s", what,
+			      cfg->id[0] ? cfg->id : "(none)", id);
+	c->image = cfg->image;
+	sw_msgpath(what, sizeof what, "%s/hostconfig.json", cdir);
+	_cleanup_free_ char *hjson = NULL;
+	size_t hlen = 0;
+	r = read_optional(cfd, "hostconfig.json", SW_DOCKER_CONFIG_MAX, what, &hjson, &hlen, err);
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		jwalk w = { .what = what, .err = err, .key = hc_key, .value = hc_value, .doc = hc };
+		r = jwalk_run(&w, hjson, hlen);
+		if (r < 0)
+			return r;
+	}
+	c->runtime = hc->runtime;
+	return 0;
+}
+
+int sw_docker_containers(const char *docker_root, sw_docker_container_fn fn, void *ctx, sw_error *err)
+{
+	_cleanup_close_ int rootfd = -1;
+	int r = open_root(docker_root, &rootfd, err);
+	if (r <= 0)
+		return r;
+	char dir_path[PATHBUF];
+	sw_msgpath(dir_path, sizeof dir_path, "%s/containers", docker_root);
+	_cleanup_close_ int containersfd = -1;
+	r = open_dirs(rootfd, docker_root, "containers", &containersfd, NULL, err);
+	if (r <= 0)
+		return r;
+	int fd = openat(containersfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open directory", dir_path);
+	DIR *dir = fdopendir(fd);
+	if (!dir) {
+		int e = errno;
+		close(fd);
+		return sw_err_errno(err, e, "%s: cannot read directory", dir_path);
+	}
+	int ret = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(dir);
+		if (!de) {
+			if (errno)
+				ret = sw_err_errno(err, errno, "%s: cannot read directory", dir_path);
+			break;
+		}
+		/* Docker names every container with 64 lowercase hex; anything else
+		 * is no container of Docker's (and never becomes a path). */
+		if (!sw_is_hex64(de->d_name, strlen(de->d_name)))
+			continue;
+		cfg_doc cfg = { 0 };
+		hc_doc hc = { 0 };
+		sw_error e = { 0 };
+		sw_docker_container c = { .id = de->d_name, .image = "", .reference = "", .runtime = "" };
+		if (list_one(containersfd, dir_path, de->d_name, &c, &cfg, &hc, &e) < 0)
+			c.error = e.msg;
+		ret = fn(&c, ctx);
+		if (ret)
+			break;
+	}
+	closedir(dir);
+	return ret;
 }

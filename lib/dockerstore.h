@@ -43,6 +43,8 @@
 #ifndef SW_DOCKERSTORE_H
 #define SW_DOCKERSTORE_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "resolution.h"
 
@@ -75,5 +77,28 @@
  */
 int sw_docker_resolve(const char *docker_root, const char *container_id,
 		      sw_resolution *r, sw_error *err);
+
+/*
+ * Every container of the data root, for `sigward audit`: containers/<id> for
+ * each 64-hex <id>, fn called once per container with what config.v2.json
+ * ("Image", State.Running, State.Paused, Config.Image) and hostconfig.json
+ * ("Runtime") record. A container whose records cannot be read (unreadable,
+ * not JSON, "ID" naming another container) is an entry with `error` set and the
+ * fields read before it failed, never skipped: an audit must say what it could
+ * not see. The image's digests are not read here (sw_docker_resolve does, with
+ * its chain of custody). Strings live for the duration of the call. fn returns
+ * 0 to go on, non-zero to stop (returned). Returns 0 when done or when the root
+ * or its containers/ does not exist, <0 when either cannot be opened or read.
+ */
+typedef struct sw_docker_container {
+	const char *id;             /* 64 lowercase hex */
+	const char *image;          /* "sha256:<image id>", "" when unknown */
+	const char *reference;      /* Config.Image, as the user named the image; "" if none */
+	const char *runtime;        /* hostconfig.json's Runtime; "" when absent (dockerd's default) */
+	bool running, paused;       /* State.Running, State.Paused */
+	const char *error;          /* NULL, or why this container's records could not be read */
+} sw_docker_container;
+typedef int (*sw_docker_container_fn)(const sw_docker_container *c, void *ctx);
+int sw_docker_containers(const char *docker_root, sw_docker_container_fn fn, void *ctx, sw_error *err);
 
 #endif

@@ -326,6 +326,83 @@ static void store_path(const syn *s, char *out, size_t n, const char *rel)
 	snprintf(out, n, "image/%s/%s", s->driver, rel);
 }
 
+/* ---- enumeration (sw_docker_containers, for the audit) ---- */
+
+typedef struct dlisted {
+	char line[8][700];
+	size_t n;
+} dlisted;
+
+static int dlist_one(const sw_docker_container *c, void *ctx)
+{
+	dlisted *l = ctx;
+	if (l->n < SW_ARRAY_SIZE(l->line))
+		snprintf(l->line[l->n++], sizeof l->line[0], "%s %s %s %s %s %s", c->id,
+			 c->running ? (c->paused ? "paused" : "running") : "stopped",
+			 c->image[0] ? c->image : "-", c->reference[0] ? c->reference : "-",
+			 c->runtime[0] ? c->runtime : "-", c->error ? c->error : "ok");
+	return 0;
+}
+
+static const char *dfind(const dlisted *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strncmp(l->line[i], id, strlen(id)) == 0)
+			return l->line[i];
+	return NULL;
+}
+
+#define CID3 "c0ffee0000000000000000000000000000000000000000000000000000000003"
+#define CID4 "c0ffee0000000000000000000000000000000000000000000000000000000004"
+
+static void test_list_containers(void **state)
+{
+	(void)state;
+	sw_error e = { 0 };
+	dlisted l = { 0 };
+	assert_int_equal(sw_docker_containers("/nonexistent/sigward-docker", dlist_one, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+
+	syn s = syn_new();
+	/* a running container under another runtime */
+	char json[2048];
+	snprintf(json, sizeof json,
+		 "{\"State\":{\"Running\":true,\"Paused\":false},\"ID\":\"%s\",\"Config\":{\"Image\":\"reg.example/app:2\"},"
+		 "\"Image\":\"%s\",\"Driver\":\"%s\"}", CID2, s.id, s.driver);
+	syn_config(&s, CID2, json);
+	puts_(s.root, "containers/" CID2 "/hostconfig.json", "{\"Runtime\":\"sigward-runc\",\"Privileged\":false}");
+	/* records that cannot be read: entries with their error, never skipped */
+	syn_config(&s, CID3, "{\"State\":{\"Running\":true},\"ID\":");
+	snprintf(json, sizeof json, "{\"ID\":\"%s\",\"Image\":\"%s\"}", CID, s.id);
+	syn_config(&s, CID4, json);
+	/* not a Docker container id: not Docker's */
+	puts_(s.root, "containers/not-a-container/config.v2.json", "{}");
+
+	assert_int_equal(sw_docker_containers(s.root, dlist_one, &l, &e), 0);
+	assert_int_equal(l.n, 4);
+	char want[700];
+	snprintf(want, sizeof want, CID " stopped %s reg.example/app:1 - ok", s.id);
+	assert_string_equal(dfind(&l, CID), want);
+	snprintf(want, sizeof want, CID2 " running %s reg.example/app:2 sigward-runc ok", s.id);
+	assert_string_equal(dfind(&l, CID2), want);
+	const char *bad = dfind(&l, CID3);
+	assert_non_null(bad);
+	assert_non_null(strstr(bad, CID3 "/config.v2.json"));
+	bad = dfind(&l, CID4);
+	assert_non_null(bad);
+	assert_non_null(strstr(bad, "not the container " CID4));
+
+	/* a hostconfig.json that is not JSON: the container is still listed, with why */
+	puts_(s.root, "containers/" CID2 "/hostconfig.json", "{\"Runtime\":");
+	l = (dlisted){ 0 };
+	assert_int_equal(sw_docker_containers(s.root, dlist_one, &l, &e), 0);
+	bad = dfind(&l, CID2);
+	assert_non_null(bad);
+	assert_non_null(strstr(bad, "hostconfig.json"));
+	assert_non_null(strstr(bad, CID2 " running"));
+	syn_free(&s);
+}
+
 /* ---- the real fixture ---- */
 
 static void test_fixture_loaded(void **state)
@@ -1101,6 +1178,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture_loaded),
+		cmocka_unit_test(test_list_containers),
 		cmocka_unit_test(test_fixture_by_digest),
 		cmocka_unit_test(test_fixture_by_index),
 		cmocka_unit_test(test_fixture_reference_kept),
