@@ -6,11 +6,13 @@
 #include "ctrmeta.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -954,5 +956,141 @@ out:
 	if (c->content_fd >= 0)
 		close(c->content_fd);
 	free(c);
+	return ret;
+}
+
+/* ---- the task bundles (sw_containerd_tasks) ---- */
+
+#define TASKS_DIR "io.containerd.runtime.v2.task"
+
+/* A directory of dirfd, for readdir (dirfd itself stays open). */
+static DIR *dir_of(int dirfd, const char *what, sw_error *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		(void)sw_err_errno(err, errno, "%s: cannot open directory", what);
+		return NULL;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		(void)sw_err_errno(err, e, "%s: cannot read directory", what);
+	}
+	return d;
+}
+
+/* One task <ns>/<id>: is its init process alive? 0, or <0 when init.pid is
+ * there but cannot be read. */
+static int task_alive(int nsfd, const char *ns_path, const char *id, bool *alive, sw_error *err)
+{
+	char tdir[PATH_MAX + 256], what[PATH_MAX + 300];
+	sw_msgpath(tdir, sizeof tdir, "%s/%s", ns_path, id);
+	_cleanup_close_ int tfd = -1;
+	int r = sw_open_subdir(nsfd, id, tdir, &tfd, err);
+	if (r <= 0)
+		return r < 0 ? r : sw_err(err, ENOENT, "%s: removed while listing", tdir);
+	sw_msgpath(what, sizeof what, "%s/init.pid", tdir);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	sw_error e = { 0 };
+	r = sw_read_file_at(tfd, "init.pid", 64, what, &text, &len, &e);
+	if (r < 0 && e.code == ENOENT)
+		return 0;     /* created, not started */
+	if (r < 0) {
+		if (err)
+			*err = e;
+		return r;
+	}
+	uint64_t pid = 0;
+	if (sw_parse_u64(text, strcspn(text, "\n"), &pid) < 0 || pid == 0 || pid >= INT32_MAX)
+		return sw_err(err, SW_EINVAL, "%s: not a process id", what);
+	*alive = kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	return 0;
+}
+
+static int tasks_of(int tasksfd, const char *tasks_path, const char *ns, sw_containerd_task_fn fn, void *ctx)
+{
+	char ns_path[PATH_MAX + 128];
+	sw_msgpath(ns_path, sizeof ns_path, "%s/%s", tasks_path, ns);
+	sw_error e = { 0 };
+	sw_containerd_task t = { .ns = ns, .id = "", .bundle = ns_path };
+	/* containerd makes a directory per namespace it runs tasks in, named by
+	 * the namespace: anything else there is not what containerd wrote. */
+	if (!ns_valid(ns, strlen(ns))) {
+		(void)sw_err(&e, SW_EINVAL, "%s: not a containerd namespace", ns_path);
+		t.error = e.msg;
+		return fn(&t, ctx);
+	}
+	_cleanup_close_ int nsfd = -1;
+	int r = sw_open_subdir(tasksfd, ns, ns_path, &nsfd, &e);
+	if (r == 0)
+		return 0;
+	DIR *d = r > 0 ? dir_of(nsfd, ns_path, &e) : NULL;
+	if (!d) {
+		t.error = e.msg;
+		return fn(&t, ctx);
+	}
+	int ret = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			if (errno) {
+				(void)sw_err_errno(&e, errno, "%s: cannot read directory", ns_path);
+				t = (sw_containerd_task){ .ns = ns, .id = "", .bundle = ns_path, .error = e.msg };
+				ret = fn(&t, ctx);
+			}
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		char bundle[PATH_MAX + 256];
+		sw_msgpath(bundle, sizeof bundle, "%s/%s", ns_path, de->d_name);
+		t = (sw_containerd_task){ .ns = ns, .id = de->d_name, .bundle = bundle };
+		e = (sw_error){ 0 };
+		if (task_alive(nsfd, ns_path, de->d_name, &t.alive, &e) < 0)
+			t.error = e.msg;
+		ret = fn(&t, ctx);
+		if (ret)
+			break;
+	}
+	closedir(d);
+	return ret;
+}
+
+int sw_containerd_tasks(const char *state_dir, sw_containerd_task_fn fn, void *ctx, sw_error *err)
+{
+	if (!state_dir || !*state_dir)
+		return sw_err(err, SW_EINVAL, "containerd: no state directory configured");
+	/* The state directory itself may be a link: it is configuration. */
+	_cleanup_close_ int sfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0)
+		return errno == ENOENT ? 0 : sw_err_errno(err, errno, "%s: cannot open containerd state directory", state_dir);
+	char tasks_path[PATH_MAX + 64];
+	sw_msgpath(tasks_path, sizeof tasks_path, "%s/%s", state_dir, TASKS_DIR);
+	_cleanup_close_ int tfd = -1;
+	int r = sw_open_subdir(sfd, TASKS_DIR, tasks_path, &tfd, err);
+	if (r <= 0)
+		return r;
+	DIR *d = dir_of(tfd, tasks_path, err);
+	if (!d)
+		return -(err && err->code > 0 ? err->code : SW_EINVAL);
+	int ret = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			if (errno)
+				ret = sw_err_errno(err, errno, "%s: cannot read directory", tasks_path);
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		ret = tasks_of(tfd, tasks_path, de->d_name, fn, ctx);
+		if (ret)
+			break;
+	}
+	closedir(d);
 	return ret;
 }

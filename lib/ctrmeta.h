@@ -74,4 +74,29 @@ int sw_containerd_resolve(const char *containerd_root, const char *ns, const cha
 int sw_containerd_image(const char *containerd_root, const char *ns, const char *name, sw_resolution *r,
 			sw_error *err);
 
+/*
+ * The tasks of a containerd, for `sigward audit`: the task bundles under its state
+ * directory (<state>/io.containerd.runtime.v2.task/<ns>/<id>, one per task while
+ * it exists, e.g. /run/containerd), read from disk rather than asked of the API
+ * (no socket, no hang on a stuck daemon, the same bundles the runtime was given).
+ * fn is called once per task, with `alive` when its init.pid names a live
+ * process (a task without init.pid was created, never started). What cannot be
+ * read (a namespace directory that cannot be opened or is not a namespace name,
+ * an init.pid that cannot be read) is an entry with `error` set (id "" for a
+ * whole namespace), never skipped: an audit must say what it could not see.
+ * The image of each task: sw_containerd_resolve. Strings live for the duration
+ * of the call. fn returns 0 to go on, non-zero to stop (returned). Returns 0
+ * when done or when the state directory or its task directory does not exist,
+ * <0 when either cannot be opened or read.
+ */
+typedef struct sw_containerd_task {
+	const char *ns;             /* the namespace */
+	const char *id;             /* the container id; "" for an error about a whole namespace */
+	const char *bundle;         /* the task's bundle directory (or the namespace's) */
+	bool alive;                 /* init.pid names a live process */
+	const char *error;          /* NULL, or what could not be read */
+} sw_containerd_task;
+typedef int (*sw_containerd_task_fn)(const sw_containerd_task *t, void *ctx);
+int sw_containerd_tasks(const char *state_dir, sw_containerd_task_fn fn, void *ctx, sw_error *err);
+
 #endif

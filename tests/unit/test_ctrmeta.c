@@ -871,10 +871,89 @@ static void test_random_flips(void **state)
 	free(root);
 }
 
+/* ---- the task bundles (sw_containerd_tasks, for the audit) ---- */
+
+typedef struct tlisted {
+	char line[8][600];
+	size_t n;
+} tlisted;
+
+static int tlist_one(const sw_containerd_task *t, void *ctx)
+{
+	tlisted *l = ctx;
+	if (l->n < SW_ARRAY_SIZE(l->line))
+		snprintf(l->line[l->n++], sizeof l->line[0], "%s/%s %s %s", t->ns, t->id[0] ? t->id : "-",
+			 t->alive ? "alive" : "not-alive", t->error ? t->error : "ok");
+	return 0;
+}
+
+static const char *tfind(const tlisted *l, const char *prefix)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strncmp(l->line[i], prefix, strlen(prefix)) == 0)
+			return l->line[i];
+	return NULL;
+}
+
+static void mkdir_p(const char *base, const char *rel)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/%s", base, rel);
+	for (char *c = p + strlen(base) + 1; *c; c++)
+		if (*c == '/') {
+			*c = '\0';
+			(void)mkdir(p, 0700);
+			*c = '/';
+		}
+	assert_int_equal(mkdir(p, 0700) == 0 || errno == EEXIST, 1);
+}
+
+static void test_list_tasks(void **state)
+{
+	(void)state;
+	sw_error e = { 0 };
+	tlisted l = { 0 };
+	assert_int_equal(sw_containerd_tasks("/nonexistent/sigward-containerd", tlist_one, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+
+	char *dir = tu_tmpdir();
+	char pid[32];
+	snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+	mkdir_p(dir, "io.containerd.runtime.v2.task/default/running1");
+	char *t1 = tu_path(dir, "io.containerd.runtime.v2.task/default/running1");
+	tu_writes(t1, "init.pid", pid);
+	mkdir_p(dir, "io.containerd.runtime.v2.task/k8s.io/created1");
+	/* what cannot be read is an entry with its error, never skipped: an
+	 * init.pid that is a symbolic link, a directory that is no namespace */
+	mkdir_p(dir, "io.containerd.runtime.v2.task/k8s.io/linked1");
+	char *t2 = tu_path(dir, "io.containerd.runtime.v2.task/k8s.io/linked1");
+	tu_writes(t2, "elsewhere", pid);
+	char *lnk = tu_path(t2, "init.pid");
+	assert_int_equal(symlink("elsewhere", lnk), 0);
+	mkdir_p(dir, "io.containerd.runtime.v2.task/not a namespace!/x");
+
+	assert_int_equal(sw_containerd_tasks(dir, tlist_one, &l, &e), 0);
+	assert_int_equal(l.n, 4);
+	assert_string_equal(tfind(&l, "default/running1"), "default/running1 alive ok");
+	assert_string_equal(tfind(&l, "k8s.io/created1"), "k8s.io/created1 not-alive ok");
+	const char *bad = tfind(&l, "k8s.io/linked1");
+	assert_non_null(bad);
+	assert_non_null(strstr(bad, "linked1/init.pid"));
+	bad = tfind(&l, "not a namespace!/-");
+	assert_non_null(bad);
+	assert_non_null(strstr(bad, "not a containerd namespace"));
+	free(lnk);
+	free(t1);
+	free(t2);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bolt_read),
+		cmocka_unit_test(test_list_tasks),
 		cmocka_unit_test(test_resolve_ctr),
 		cmocka_unit_test(test_resolve_cri),
 		cmocka_unit_test(test_image),
