@@ -421,10 +421,16 @@ static void step_runtimes(ctx *c)
 			wired = c->hooks_file[0];
 			snprintf(how, sizeof how, "%s", wired ? c->hooks_file : "no sigward.json in any hooks.d directory");
 		} else if (strcmp(names[i], "containerd") == 0) {
+			/* Wired is the default runtime only: a RuntimeClass handler
+			 * runs just the pods that name its class. */
 			wired = c->ctrd.wired;
 			if (wired)
-				snprintf(how, sizeof how, "%s:%u: BinaryName = %s", c->containerd_config, c->ctrd.binary_line,
-					 c->ctrd.binary);
+				snprintf(how, sizeof how, "%s:%u: runtime %s (the default, every pod): BinaryName = %s",
+					 c->containerd_config, c->ctrd.binary_line, c->ctrd.runtime, c->ctrd.binary);
+			else if (c->ctrd.runtime_class)
+				snprintf(how, sizeof how, "%s:%u: only runtime %s (a RuntimeClass handler) runs %s; the default "
+					 "runtime %s does not, so pods without that class start unchecked", c->containerd_config,
+					 c->ctrd.binary_line, c->ctrd.runtime, c->ctrd.binary, c->ctrd.default_runtime);
 			else
 				snprintf(how, sizeof how, "%s: %s", c->containerd_config,
 					 c->ctrd_present ? "no BinaryName naming sigward-runc" : "missing");

@@ -99,9 +99,17 @@ static void check_containerd(const char *path, wiring *w)
 	const sw_containerd_wiring *cw = &w->cw;
 	sw_wiring_containerd(text, len, &w->cw);
 	w->containerd = cw->wired;
+	/* Wired is the default runtime only: a RuntimeClass handler runs just
+	 * the pods that name its class. */
 	if (cw->wired)
-		snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s:%u: BinaryName = \"%.160s\"", path,
-			 cw->binary_line, cw->binary);
+		snprintf(w->containerd_msg, sizeof w->containerd_msg,
+			 "%s:%u: runtime %.100s (the default, every pod): BinaryName = \"%.160s\"", path,
+			 cw->binary_line, cw->runtime, cw->binary);
+	else if (cw->runtime_class)
+		snprintf(w->containerd_msg, sizeof w->containerd_msg,
+			 "%s:%u: only runtime %.100s (a RuntimeClass handler) runs sigward-runc; the default runtime "
+			 "%.100s does not, so pods without that class start unchecked", path, cw->binary_line, cw->runtime,
+			 cw->default_runtime);
 	else
 		snprintf(w->containerd_msg, sizeof w->containerd_msg, "%s: no BinaryName pointing at sigward-runc", path);
 }

@@ -32,10 +32,63 @@ static bool is_sigward_runc(const char *path)
 	return strstr(b ? b + 1 : path, "sigward-runc") != NULL;
 }
 
+/* The CRI plugin's table in config versions 2, 1 and 3 (containerd 2.x), with
+ * its quotes removed (see unquote). */
+static const char *const cri_tables[] = {
+	"plugins.io.containerd.grpc.v1.cri",
+	"plugins.cri",
+	"plugins.io.containerd.cri.v1.runtime",
+};
+
+/* A table name without quotes or blanks: plugins."io.containerd.grpc.v1.cri"
+ * and plugins.'io.containerd.grpc.v1.cri' are the same table. */
+static void unquote(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+	for (; *in && o + 1 < n; in++)
+		if (*in != '"' && *in != '\'' && *in != ' ' && *in != '\t')
+			out[o++] = *in;
+	out[o] = '\0';
+}
+
+/* The CRI plugin table `t` (unquoted) starts with, or NULL. */
+static const char *cri_rest(const char *t)
+{
+	for (size_t i = 0; i < SW_ARRAY_SIZE(cri_tables); i++) {
+		size_t l = strlen(cri_tables[i]);
+		if (strncmp(t, cri_tables[i], l) == 0 && (t[l] == '.' || t[l] == '\0'))
+			return t + l;
+	}
+	return NULL;
+}
+
+/* NAME of a `<cri>.containerd.runtimes.NAME.options` table into out. */
+static bool runtime_of(const char *t, char *out, size_t n)
+{
+	const char *r = cri_rest(t);
+	static const char pre[] = ".containerd.runtimes.", suf[] = ".options";
+	if (!r || strncmp(r, pre, sizeof pre - 1) != 0)
+		return false;
+	r += sizeof pre - 1;
+	size_t rl = strlen(r);
+	if (rl <= sizeof suf - 1 || strcmp(r + rl - (sizeof suf - 1), suf) != 0 || rl - (sizeof suf - 1) >= n)
+		return false;
+	memcpy(out, r, rl - (sizeof suf - 1));
+	out[rl - (sizeof suf - 1)] = '\0';
+	return strchr(out, '.') == NULL;
+}
+
+#define MAX_CANDIDATES 16
+
 void sw_wiring_containerd(const char *text, size_t len, sw_containerd_wiring *w)
 {
 	memset(w, 0, sizeof *w);
-	char table[256] = "";
+	snprintf(w->default_runtime, sizeof w->default_runtime, "runc");
+	/* The runtimes whose BinaryName is sigward-runc, in file order: which one
+	 * is the default is known only once default_runtime_name is read. */
+	struct { char name[128]; char binary[SW_WIRING_STR]; unsigned line; } cand[MAX_CANDIDATES];
+	size_t nc = 0;
+	char table[256] = "", plain[256] = "";
 	unsigned line = 0;
 	for (const char *p = text, *end = text + len, *nl; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -63,6 +116,7 @@ void sw_wiring_containerd(const char *text, size_t len, sw_containerd_wiring *w)
 			size_t n = (size_t)(b - a) < sizeof table - 1 ? (size_t)(b - a) : sizeof table - 1;
 			memcpy(table, a, n);
 			table[n] = '\0';
+			unquote(table, plain, sizeof plain);
 			continue;
 		}
 		const char *eq = memchr(s, '=', (size_t)(e - s));
@@ -78,12 +132,20 @@ void sw_wiring_containerd(const char *text, size_t len, sw_containerd_wiring *w)
 			ke--;
 		}
 		size_t kl = (size_t)(ke - ks);
-		char val[SW_WIRING_STR];
-		if (kl == 10 && memcmp(ks, "BinaryName", 10) == 0 && !w->wired &&
-		    toml_string(eq + 1, e, val, sizeof val) && is_sigward_runc(val)) {
-			w->wired = true;
-			w->binary_line = line;
-			memcpy(w->binary, val, sizeof val);
+		char val[SW_WIRING_STR], name[128];
+		if (kl == 10 && memcmp(ks, "BinaryName", 10) == 0 && nc < MAX_CANDIDATES &&
+		    runtime_of(plain, name, sizeof name) && toml_string(eq + 1, e, val, sizeof val) &&
+		    is_sigward_runc(val)) {
+			/* Only a CRI runtime's options are a runtime containerd runs; a
+			 * BinaryName elsewhere configures nothing. */
+			memcpy(cand[nc].name, name, sizeof name);
+			memcpy(cand[nc].binary, val, sizeof val);
+			cand[nc].line = line;
+			nc++;
+		} else if (kl == 20 && memcmp(ks, "default_runtime_name", 20) == 0 && cri_rest(plain) &&
+			   strcmp(cri_rest(plain), ".containerd") == 0 && toml_string(eq + 1, e, val, sizeof val) &&
+			   val[0] && strlen(val) < sizeof w->default_runtime) {
+			snprintf(w->default_runtime, sizeof w->default_runtime, "%s", val);
 		} else if (kl == 7 && memcmp(ks, "address", 7) == 0 && strcmp(table, "grpc") == 0 &&
 			   toml_string(eq + 1, e, val, sizeof val)) {
 			memcpy(w->address, val, sizeof val);
@@ -98,6 +160,23 @@ void sw_wiring_containerd(const char *text, size_t len, sw_containerd_wiring *w)
 		} else if (!table[0] && kl == 5 && memcmp(ks, "state", 5) == 0 && toml_string(eq + 1, e, val, sizeof val)) {
 			memcpy(w->state, val, sizeof val);
 		}
+	}
+	/* The default runtime first: it runs every pod without a RuntimeClass.
+	 * Otherwise the first other one, which only a RuntimeClass selects. */
+	size_t pick = nc;
+	for (size_t i = 0; i < nc && pick == nc; i++)
+		if (strcmp(cand[i].name, w->default_runtime) == 0)
+			pick = i;
+	if (pick < nc)
+		w->wired = true;
+	else if (nc > 0) {
+		pick = 0;
+		w->runtime_class = true;
+	}
+	if (pick < nc) {
+		memcpy(w->runtime, cand[pick].name, sizeof w->runtime);
+		memcpy(w->binary, cand[pick].binary, sizeof w->binary);
+		w->binary_line = cand[pick].line;
 	}
 }
 

@@ -3,9 +3,13 @@
  * wiring: how containerd and Docker are wired to sigward, read from their
  * configuration files (never from the running daemons, which may be stopped).
  *
- *  - containerd (config.toml, version 1 or 2): a `BinaryName = ".../sigward-runc"`
- *    line that is not commented out, in any runtime's options table (the CRI
- *    plugin's runc, a RuntimeClass handler); and `[grpc] address`, the socket its
+ *  - containerd (config.toml, version 1, 2 or 3): which of the CRI plugin's
+ *    runtimes (`[...containerd.runtimes.NAME.options]`) has a
+ *    `BinaryName = ".../sigward-runc"` line that is not commented out, and
+ *    whether that runtime is the one containerd uses by default
+ *    (`default_runtime_name` in the plugin's containerd table, "runc" when not
+ *    set) or only a RuntimeClass handler, which runs only the pods that name its
+ *    class: "wired" means the default, as for Docker. Also `[grpc] address`, the socket its
  *    clients use; the top-level `root` and `state` directories; the CRI plugin's
  *    `sandbox_image` (version 2's plugins."io.containerd.grpc.v1.cri" table,
  *    version 1's plugins.cri), the pause image of every pod. A line reader for these keys, not a TOML parser: containerd's
@@ -27,8 +31,11 @@
 #define SW_WIRING_STR 1024
 
 typedef struct sw_containerd_wiring {
-	bool wired;                      /* a BinaryName naming sigward-runc */
-	char binary[SW_WIRING_STR];      /* its value */
+	bool wired;                      /* the default runtime's BinaryName is sigward-runc: every pod */
+	bool runtime_class;              /* not wired, but another runtime's is: a RuntimeClass handler */
+	char runtime[128];               /* that runtime's name ("" when neither) */
+	char default_runtime[128];       /* default_runtime_name, "runc" when not set */
+	char binary[SW_WIRING_STR];      /* its BinaryName */
 	unsigned binary_line;            /* 1-based */
 	char address[SW_WIRING_STR];     /* [grpc] address, "" when not set */
 	char root[SW_WIRING_STR];        /* top-level root (metadata, content), "" when not set */

@@ -62,11 +62,14 @@ static void test_containerd(void **state)
 	assert_string_equal(w.address, "");
 
 	/* sigward-runc in a directory name is not sigward-runc. */
-	ctrd("BinaryName = \"/opt/sigward-runc/bin/runc\"\n", &w);
+	ctrd("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n"
+	     "BinaryName = \"/opt/sigward-runc/bin/runc\"\n", &w);
 	assert_false(w.wired);
+	assert_false(w.runtime_class);
 
 	/* Literal strings, a quoted key, CRLF, spaces in the table header, version 1's
-	 * table names; the first BinaryName that is sigward-runc is the one used. */
+	 * table names; the default runtime (runc) is the one that counts, even
+	 * after a RuntimeClass handler that also runs sigward-runc. */
 	ctrd("[ grpc ]\r\n"
 	     "\"address\" = '/run/c.sock'   \r\n"
 	     "[plugins.cri.containerd.runtimes.kata.options]\r\n"
@@ -74,8 +77,10 @@ static void test_containerd(void **state)
 	     "[plugins.cri.containerd.runtimes.runc.options]\r\n"
 	     "BinaryName = \"/usr/bin/sigward-runc\"\r\n", &w);
 	assert_true(w.wired);
-	assert_string_equal(w.binary, "/usr/local/bin/sigward-runc");
-	assert_int_equal(w.binary_line, 4);
+	assert_false(w.runtime_class);
+	assert_string_equal(w.runtime, "runc");
+	assert_string_equal(w.binary, "/usr/bin/sigward-runc");
+	assert_int_equal(w.binary_line, 6);
 	assert_string_equal(w.address, "/run/c.sock");
 
 	/* Not strings, unterminated strings, no '=', an empty file: nothing. */
@@ -86,6 +91,70 @@ static void test_containerd(void **state)
 	/* A file without a final newline still has its last line read. */
 	ctrd("[grpc]\naddress = \"/s\"", &w);
 	assert_string_equal(w.address, "/s");
+}
+
+/* "Wired" is what containerd runs by default: default_runtime_name ("runc"
+ * when not set); a runtime only a RuntimeClass selects is named, not wired. */
+static void test_containerd_default_runtime(void **state)
+{
+	(void)state;
+	sw_containerd_wiring w;
+	/* Only a RuntimeClass handler runs sigward-runc: pods without that class
+	 * start through plain runc. */
+	ctrd("version = 2\n"
+	     "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n"
+	     "  BinaryName = \"/usr/sbin/runc\"\n"
+	     "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.sigward.options]\n"
+	     "  BinaryName = \"/usr/bin/sigward-runc\"\n", &w);
+	assert_false(w.wired);
+	assert_true(w.runtime_class);
+	assert_string_equal(w.runtime, "sigward");
+	assert_string_equal(w.default_runtime, "runc");
+	assert_int_equal(w.binary_line, 5);
+
+	/* The same runtime made the default, before or after its table. */
+	ctrd("version = 2\n"
+	     "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.sigward.options]\n"
+	     "  BinaryName = \"/usr/bin/sigward-runc\"\n"
+	     "[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+	     "  default_runtime_name = \"sigward\"\n", &w);
+	assert_true(w.wired);
+	assert_false(w.runtime_class);
+	assert_string_equal(w.runtime, "sigward");
+	assert_string_equal(w.default_runtime, "sigward");
+
+	/* runc runs sigward-runc but the default is crun: not wired. */
+	ctrd("[plugins.'io.containerd.grpc.v1.cri'.containerd]\n"
+	     "default_runtime_name = 'crun'\n"
+	     "[plugins.'io.containerd.grpc.v1.cri'.containerd.runtimes.runc.options]\n"
+	     "BinaryName = '/usr/bin/sigward-runc'\n", &w);
+	assert_false(w.wired);
+	assert_true(w.runtime_class);
+	assert_string_equal(w.runtime, "runc");
+	assert_string_equal(w.default_runtime, "crun");
+
+	/* default_runtime_name of another table is not the CRI plugin's. */
+	ctrd("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n"
+	     "BinaryName = \"/usr/bin/sigward-runc\"\n"
+	     "[x.containerd]\ndefault_runtime_name = \"crun\"\n", &w);
+	assert_true(w.wired);
+	assert_string_equal(w.default_runtime, "runc");
+
+	/* containerd 2.x's version 3 table. */
+	ctrd("version = 3\n"
+	     "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n"
+	     "  BinaryName = '/usr/bin/sigward-runc'\n", &w);
+	assert_true(w.wired);
+	assert_string_equal(w.runtime, "runc");
+
+	/* A BinaryName outside a CRI runtime's options configures nothing. */
+	ctrd("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
+	     "  BinaryName = \"/usr/bin/sigward-runc\"\n"
+	     "[plugins.\"io.containerd.runtime.v1.linux\"]\n"
+	     "  BinaryName = \"/usr/bin/sigward-runc\"\n", &w);
+	assert_false(w.wired);
+	assert_false(w.runtime_class);
+	assert_string_equal(w.runtime, "");
 }
 
 static int docker(const char *text, sw_docker_wiring *w, sw_error *e)
@@ -136,6 +205,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_containerd),
+		cmocka_unit_test(test_containerd_default_runtime),
 		cmocka_unit_test(test_docker),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
