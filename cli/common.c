@@ -5,31 +5,19 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "util.h"
 
+/* The CLI's names for json.h's writer (invalid UTF-8 becomes U+FFFD, so what a
+ * command prints is JSON whatever the names it reports). */
 void cli_json_str(FILE *f, const char *s)
 {
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	sw_json_str(f, s);
 }
 
 void cli_json_time(FILE *f, int64_t t)
 {
-	char b[32];
-	sw_format_rfc3339(t, b);
-	cli_json_str(f, b);
+	sw_json_time(f, t);
 }
 
 const char *cli_time_left(int64_t until, int64_t now, char *buf, size_t len)

@@ -40,6 +40,7 @@
 #include "config.h"
 #include "fetch.h"
 #include "install.h"
+#include "json.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -83,31 +84,13 @@ static void notify(const char *msg)
 	close(fd);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void time_field(FILE *f, const char *name, int64_t t, bool comma)
 {
-	char buf[32];
-	fprintf(f, "\"%s\":", name);
-	if (t) {
-		sw_format_rfc3339(t, buf);
-		json_str(f, buf);
-	} else {
-		fputs("null", f);
-	}
+	sw_json_key(f, name);
+	if (t)
+		sw_json_time(f, t);
+	else
+		sw_json_null(f);
 	if (comma)
 		fputc(',', f);
 }
@@ -157,15 +140,15 @@ static void write_status(const sw_config *c, const daemon_state *d)
 		if (!f)
 			return;
 		fputs("{\"source\":", f);
-		json_str(f, c->refresh_source);
+		sw_json_str(f, c->refresh_source);
 		fputc(',', f);
 		time_field(f, "last_attempt", d->last_attempt, true);
 		time_field(f, "last_success", d->last_success, true);
 		fputs("\"last_result\":", f);
-		json_str(f, d->last_result);
+		sw_json_str(f, d->last_result);
 		fputs(",\"last_error\":", f);
 		if (d->last_error[0])
-			json_str(f, d->last_error);
+			sw_json_str(f, d->last_error);
 		else
 			fputs("null", f);
 		fputc(',', f);
@@ -173,7 +156,7 @@ static void write_status(const sw_config *c, const daemon_state *d)
 		fprintf(f, "\"consecutive_failures\":%u,\"installed\":", d->failures);
 		if (have) {
 			fputs("{\"scope\":", f);
-			json_str(f, scope);
+			sw_json_str(f, scope);
 			fprintf(f, ",\"serial\":%llu,", (unsigned long long)serial);
 			time_field(f, "expires", expires, false);
 			fputc('}', f);
@@ -429,16 +412,14 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	sw_config cfg = { 0 };
+	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	sw_error e = { 0 };
 	if (sw_config_load(&cfg, config_file, &e) < 0) {
 		logmsg("%s", e.msg);
-		sw_config_free(&cfg);
 		return 2;
 	}
 	if (!cfg.refresh_source) {
 		logmsg("[refresh] source is not set in the configuration: nothing to do");
-		sw_config_free(&cfg);
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -455,7 +436,6 @@ int main(int argc, char **argv)
 	 * directories: no capabilities, no_new_privs, the fetch syscall set. */
 	if (sw_sandbox_enter(SW_SANDBOX_FETCH, &e) < 0) {
 		logmsg("%s", e.msg);
-		sw_config_free(&cfg);
 		return 2;
 	}
 
@@ -529,7 +509,6 @@ int main(int argc, char **argv)
 		if (stop)
 			break;
 	}
-	sw_config_free(&cfg);
 	curl_global_cleanup();
 	return rc;
 }

@@ -9,173 +9,91 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <yajl/yajl_gen.h>
 
+#include "json.h"
 #include "trust.h"
 #include "util.h"
 
 /* ----------------------------------------------------------------- render */
 
-/* A record under construction. Every generator call goes through here so that
- * one failure (memory, a yajl state error) fails the whole record instead of
- * silently leaving a field out or writing null in its place. */
-typedef struct rw {
-	yajl_gen g;
-	bool ok;
-} rw;
-
-static void rw_check(rw *w, yajl_gen_status s)
+/* Strings from outside (container id, bundle path, source, reason) go through
+ * json.h's writer: quotes, backslashes and control characters are escaped, so
+ * the record stays one line, and bytes that are not UTF-8 become U+FFFD, because
+ * a strict reader would refuse the whole line and a hostile id must not make a
+ * decision unrecordable. The bytes are those yajl_gen wrote before (json.h), so
+ * records render as they always did. An allocation failure fails the whole
+ * record instead of silently leaving a field out. */
+static void rw_field(sw_jsonbuf *b, bool first, const char *k)
 {
-	if (s != yajl_gen_status_ok)
-		w->ok = false;
-}
-
-/* Length of the valid UTF-8 sequence (RFC 3629) starting at s, or 0. Strict:
- * overlong forms, surrogates and code points above U+10FFFF are invalid, so a
- * strict JSON reader never rejects a record. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;    /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f;    /* UTF-16 surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;    /* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f;    /* above U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (len > n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t k = 2; k < len; k++)
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
-/* A string from outside (container id, bundle path, source, reason). yajl escapes
- * quotes, backslashes and control characters, so the record stays one line; bytes
- * that are not UTF-8 become U+FFFD first, because yajl would refuse the whole
- * string and a hostile id must not make a decision unrecordable. */
-static void rw_str(rw *w, const char *s)
-{
-	if (!s) {
-		rw_check(w, yajl_gen_null(w->g));
-		return;
-	}
-	size_t n = strlen(s);
-	_cleanup_free_ unsigned char *clean = malloc(3 * n + 1);
-	if (!clean) {
-		w->ok = false;
-		return;
-	}
-	size_t o = 0;
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_len((const unsigned char *)s + i, n - i);
-		if (!len) {
-			memcpy(clean + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		memcpy(clean + o, s + i, len);
-		o += len;
-		i += len;
-	}
-	rw_check(w, yajl_gen_string(w->g, clean, o));
-}
-
-static void rw_key(rw *w, const char *k)
-{
-	rw_check(w, yajl_gen_string(w->g, (const unsigned char *)k, strlen(k)));
+	if (!first)
+		sw_jsonbuf_raw(b, ",", 1);
+	sw_jsonbuf_key(b, k);
 }
 
 int sw_record_render(const sw_record *r, const char *prev_hex, char **out, size_t *len, sw_error *err)
 {
-	rw w = { .g = yajl_gen_alloc(NULL), .ok = true };
-	if (!w.g)
-		return sw_err_errno(err, ENOMEM, "decision log: cannot render a record");
-	/* Belt and braces: rw_str already cleaned the strings. */
-	yajl_gen_config(w.g, yajl_gen_validate_utf8, 1);
+	_cleanup_jsonbuf_ sw_jsonbuf w = { 0 };
 	char t[32];
 	sw_format_rfc3339(r->time, t);
 
-	rw_check(&w, yajl_gen_map_open(w.g));
-	rw_key(&w, "time"); rw_str(&w, t);
-	rw_key(&w, "container"); rw_str(&w, r->container_id);
-	rw_key(&w, "bundle"); rw_str(&w, r->bundle);
-	rw_key(&w, "runtime"); rw_str(&w, r->runtime);
-	rw_key(&w, "digests");
-	rw_check(&w, yajl_gen_array_open(w.g));
+	sw_jsonbuf_raw(&w, "{", 1);
+	rw_field(&w, true, "time"); sw_jsonbuf_str(&w, t);
+	rw_field(&w, false, "container"); sw_jsonbuf_str(&w, r->container_id);
+	rw_field(&w, false, "bundle"); sw_jsonbuf_str(&w, r->bundle);
+	rw_field(&w, false, "runtime"); sw_jsonbuf_str(&w, r->runtime);
+	rw_field(&w, false, "digests");
+	sw_jsonbuf_raw(&w, "[", 1);
 	for (size_t i = 0; r->res && i < r->res->n && i < SW_RESOLVE_MAX; i++) {
-		rw_check(&w, yajl_gen_map_open(w.g));
-		rw_key(&w, "digest"); rw_str(&w, r->res->d[i].digest);
-		rw_key(&w, "source"); rw_str(&w, r->res->d[i].source);
-		rw_key(&w, "kind"); rw_str(&w, r->res->d[i].kind);
-		rw_check(&w, yajl_gen_map_close(w.g));
+		sw_jsonbuf_raw(&w, i ? ",{" : "{", i ? 2 : 1);
+		rw_field(&w, true, "digest"); sw_jsonbuf_str(&w, r->res->d[i].digest);
+		rw_field(&w, false, "source"); sw_jsonbuf_str(&w, r->res->d[i].source);
+		rw_field(&w, false, "kind"); sw_jsonbuf_str(&w, r->res->d[i].kind);
+		sw_jsonbuf_raw(&w, "}", 1);
 	}
-	rw_check(&w, yajl_gen_array_close(w.g));
+	sw_jsonbuf_raw(&w, "]", 1);
 	if (r->res && r->res->reference[0]) {
-		rw_key(&w, "reference");
-		rw_str(&w, r->res->reference);
+		rw_field(&w, false, "reference");
+		sw_jsonbuf_str(&w, r->res->reference);
 	}
-	rw_key(&w, "matched"); rw_str(&w, r->matched);
-	rw_key(&w, "allowlist");
+	rw_field(&w, false, "matched"); sw_jsonbuf_str(&w, r->matched);
+	rw_field(&w, false, "allowlist");
 	if (r->scope) {
-		rw_check(&w, yajl_gen_map_open(w.g));
-		rw_key(&w, "scope"); rw_str(&w, r->scope);
-		/* The serial is unsigned 64-bit: yajl_gen_integer would turn the top
-		 * half of the range negative, so write the decimal digits. */
-		char num[24];
-		int nl = snprintf(num, sizeof num, "%llu", (unsigned long long)r->serial);
-		rw_key(&w, "serial"); rw_check(&w, yajl_gen_number(w.g, num, (size_t)nl));
-		rw_check(&w, yajl_gen_map_close(w.g));
+		sw_jsonbuf_raw(&w, "{", 1);
+		rw_field(&w, true, "scope"); sw_jsonbuf_str(&w, r->scope);
+		/* The serial is unsigned 64-bit: written as its decimal digits. */
+		rw_field(&w, false, "serial"); sw_jsonbuf_u64(&w, r->serial);
+		sw_jsonbuf_raw(&w, "}", 1);
 	} else {
-		rw_check(&w, yajl_gen_null(w.g));
+		sw_jsonbuf_null(&w);
 	}
-	rw_key(&w, "signers");
-	rw_check(&w, yajl_gen_array_open(w.g));
-	for (size_t i = 0; r->signers && i < r->n_signers; i++)
-		rw_str(&w, r->signers[i]);
-	rw_check(&w, yajl_gen_array_close(w.g));
-	rw_key(&w, "mode"); rw_str(&w, sw_mode_name(r->mode));
+	rw_field(&w, false, "signers");
+	sw_jsonbuf_raw(&w, "[", 1);
+	for (size_t i = 0; r->signers && i < r->n_signers; i++) {
+		if (i)
+			sw_jsonbuf_raw(&w, ",", 1);
+		sw_jsonbuf_str(&w, r->signers[i]);
+	}
+	sw_jsonbuf_raw(&w, "]", 1);
+	rw_field(&w, false, "mode"); sw_jsonbuf_str(&w, sw_mode_name(r->mode));
 	/* No decision at all is recorded as what it amounts to: a denial. */
-	rw_key(&w, "decision"); rw_str(&w, r->decision ? sw_verdict_name(r->decision->verdict) : "deny");
-	rw_key(&w, "reason"); rw_str(&w, r->decision ? r->decision->reason : "no decision");
+	rw_field(&w, false, "decision"); sw_jsonbuf_str(&w, r->decision ? sw_verdict_name(r->decision->verdict) : "deny");
+	rw_field(&w, false, "reason"); sw_jsonbuf_str(&w, r->decision ? r->decision->reason : "no decision");
 	/* Last, so the record reads as "everything above, chained to prev"; the
 	 * chain itself hashes raw line bytes, never a re-rendering. */
-	rw_key(&w, "prev"); rw_str(&w, prev_hex);
-	rw_check(&w, yajl_gen_map_close(w.g));
+	rw_field(&w, false, "prev"); sw_jsonbuf_str(&w, prev_hex);
+	sw_jsonbuf_raw(&w, "}", 1);
 
-	const unsigned char *buf;
-	size_t n;
-	if (!w.ok || yajl_gen_get_buf(w.g, &buf, &n) != yajl_gen_status_ok) {
-		yajl_gen_free(w.g);
+	if (w.failed)
 		return sw_err(err, SW_EINVAL, "decision log: cannot render the record of container %.64s",
 			      r->container_id ? r->container_id : "?");
-	}
 	/* Bounded so that the appender and the verifier can read any line with a
 	 * bounded buffer. */
-	if (n >= SW_LOG_LINE_MAX) {
-		yajl_gen_free(w.g);
-		return sw_err(err, SW_ETOOBIG, "decision log: the record is %zu bytes, over the limit of %d", n,
+	if (w.len >= SW_LOG_LINE_MAX)
+		return sw_err(err, SW_ETOOBIG, "decision log: the record is %zu bytes, over the limit of %d", w.len,
 			      SW_LOG_LINE_MAX - 1);
-	}
-	*out = strndup((const char *)buf, n);
-	*len = n;
-	yajl_gen_free(w.g);
-	return *out ? 0 : sw_err_errno(err, ENOMEM, "decision log: cannot render a record");
+	*len = w.len;
+	*out = TAKE_PTR(w.p);
+	return 0;
 }
 
 /* ----------------------------------------------------------------- append */

@@ -75,6 +75,8 @@ typedef struct sw_jsonbuf {
 } sw_jsonbuf;
 
 void sw_jsonbuf_raw(sw_jsonbuf *b, const char *s, size_t n);
+/* A string literal, raw (structure: "{", ",\"k\":" ...). */
+#define sw_jsonbuf_lit(b, lit) sw_jsonbuf_raw((b), "" lit "", sizeof(lit) - 1)
 void sw_jsonbuf_str(sw_jsonbuf *b, const char *s);           /* NULL: null */
 void sw_jsonbuf_strn(sw_jsonbuf *b, const char *s, size_t n); /* all n bytes */
 void sw_jsonbuf_key(sw_jsonbuf *b, const char *k);            /* "k": */

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "enforce.h"
+#include "json.h"
 #include "sandbox.h"
 #include "trust.h"
 #include "util.h"
@@ -153,28 +154,25 @@ static void runtime_log(const call *c, const char *msg)
 		return;
 	char t[32];
 	sw_format_rfc3339(sw_now(), t);
-	char esc[2048];
-	size_t o = 0;
-	for (const char *p = msg; *p && o + 7 < sizeof esc; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if (ch == '"' || ch == '\\') {
-			esc[o++] = '\\';
-			esc[o++] = (char)ch;
-		} else if (ch < 0x20) {
-			o += (size_t)snprintf(esc + o, sizeof esc - o, "\\u%04x", ch);
-		} else {
-			esc[o++] = (char)ch;
-		}
+	/* json.h's writer: runc's JSON log stays valid JSON whatever bytes the
+	 * message carries (a container id from the command line). */
+	_cleanup_jsonbuf_ sw_jsonbuf line = { 0 };
+	bool json = c->log_format && strcmp(c->log_format, "json") == 0;
+	if (json) {
+		sw_jsonbuf_lit(&line, "{\"level\":\"error\",\"msg\":");
+		sw_jsonbuf_str(&line, msg);
+		sw_jsonbuf_lit(&line, ",\"time\":");
+		sw_jsonbuf_str(&line, t);
+		sw_jsonbuf_lit(&line, "}\n");
+	} else {
+		sw_jsonbuf_lit(&line, "time=");
+		sw_jsonbuf_str(&line, t);
+		sw_jsonbuf_lit(&line, " level=error msg=");
+		sw_jsonbuf_str(&line, msg);
+		sw_jsonbuf_lit(&line, "\n");
 	}
-	esc[o] = '\0';
-	char line[2300];
-	int n;
-	if (c->log_format && strcmp(c->log_format, "json") == 0)
-		n = snprintf(line, sizeof line, "{\"level\":\"error\",\"msg\":\"%s\",\"time\":\"%s\"}\n", esc, t);
-	else
-		n = snprintf(line, sizeof line, "time=\"%s\" level=error msg=\"%s\"\n", t, esc);
-	if (n > 0)
-		(void)!write(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	if (!line.failed)
+		(void)!write(fd, line.p, line.len);
 	close(fd);
 }
 
@@ -246,7 +244,7 @@ int main(int argc, char **argv)
 	parse(argc, argv, &c);
 
 	const char *config_file = getenv("SIGWARD_CONFIG");
-	sw_config cfg = { 0 };
+	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	sw_error e = { 0 };
 	int r = sw_config_load(&cfg, config_file && *config_file ? config_file : NULL, &e);
 
@@ -282,12 +280,10 @@ int main(int argc, char **argv)
 	const char *id = c.id ? c.id : "(unknown)";
 	if (r < 0) {
 		snprintf(line, sizeof line, "sigward: denied container %s: %s", id, e.msg);
-		sw_config_free(&cfg);
 		return refuse(&c, line);
 	}
 	if (c.bad[0]) {
 		snprintf(line, sizeof line, "sigward: denied container %s: sigward-runc: %s", id, c.bad);
-		sw_config_free(&cfg);
 		return refuse(&c, line);
 	}
 
@@ -295,7 +291,6 @@ int main(int argc, char **argv)
 	if (!c.bundle) {
 		if (!getcwd(cwd, sizeof cwd)) {
 			snprintf(line, sizeof line, "sigward: denied container %s: cannot get the working directory", id);
-			sw_config_free(&cfg);
 			return refuse(&c, line);
 		}
 		c.bundle = cwd;
@@ -315,17 +310,14 @@ int main(int argc, char **argv)
 		char why[2048];
 		snprintf(why, sizeof why, "%s", r < 0 ? e.msg : line[0] ? line : "decision failed");
 		snprintf(line, sizeof line, "sigward: denied container %.200s: %.1700s", id, why);
-		sw_config_free(&cfg);
 		return refuse(&c, line);
 	}
 	if (r == SW_DENY) {
-		sw_config_free(&cfg);
 		return refuse(&c, line);
 	}
 	if (r == SW_WARN)
 		fprintf(stderr, "%s\n", line);
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s", cfg.runtime_path ? cfg.runtime_path : DEFAULT_RUNTIME);
-	sw_config_free(&cfg);
 	return exec_runtime(&c, path, argv);
 }
