@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "config.h"
 #include "install.h"
+#include "json.h"
 #include "keys.h"
 #include "sign.h"
 #include "util.h"
@@ -71,17 +72,15 @@ static int read_blob(int lfd, const char *layout, const char *digest, char **out
 	return 0;
 }
 
-static int parse_json(const char *text, const char *what, yajl_val *out, sw_error *err)
+static int parse_json(const char *text, size_t len, const char *what, yajl_val *out, sw_error *err)
 {
-	char eb[256] = "";
-	*out = yajl_tree_parse(text, eb, sizeof eb);
-	if (!*out || !YAJL_IS_OBJECT(*out)) {
-		for (char *p = eb; *p; p++)
-			if (*p == '\n')
-				*p = ' ';
+	int r = sw_json_tree(text, len, what, out, err);
+	if (r < 0)
+		return r;
+	if (!YAJL_IS_OBJECT(*out)) {
 		yajl_tree_free(*out);
 		*out = NULL;
-		return sw_err(err, SW_EINVAL, "%s: not a JSON object%s%s", what, eb[0] ? ": " : "", eb);
+		return sw_err(err, SW_EINVAL, "%s: not a JSON object", what);
 	}
 	return 0;
 }
@@ -101,7 +100,7 @@ static int layout_add(int lfd, const char *layout, const char *digest, const cha
 	char what[4300];
 	snprintf(what, sizeof what, "%s/blobs/sha256/%s", layout, digest + 7);
 	yajl_val doc;
-	if ((r = parse_json(blob, what, &doc, err)) < 0)
+	if ((r = parse_json(blob, len, what, &doc, err)) < 0)
 		return r;
 	const char *own_mt = jstr(doc, "mediaType");
 	if (!own_mt)
@@ -160,7 +159,7 @@ static int oci_layout_input(const char *arg, char **text, size_t *len, sw_error 
 	if (r < 0)
 		return r;
 	yajl_val doc;
-	if ((r = parse_json(idx, what, &doc, err)) < 0)
+	if ((r = parse_json(idx, il, what, &doc, err)) < 0)
 		return r;
 	const char *mpath[] = { "manifests", NULL };
 	yajl_val ms = yajl_tree_get(doc, mpath, yajl_t_array);

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "declog.h"
+#include "json.h"
 #include "util.h"
 
 static const char *get_str(yajl_val v, const char *a, const char *b)
@@ -75,23 +76,20 @@ int cmd_log_show(int argc, char **argv)
 	if (since_arg && cli_parse_since(since_arg, sw_now(), &since) < 0)
 		return cli_usage_error("log show", "--since: '%s' is neither an RFC 3339 UTC time nor a duration", since_arg);
 	sw_error e = { 0 };
-	sw_config cfg = { 0 };
+	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	const char *file = optind < argc ? argv[optind] : NULL;
 	if (!file) {
 		if (sw_config_load(&cfg, config, &e) < 0) {
-			sw_config_free(&cfg);
 			return cli_fail(&e);
 		}
 		file = cfg.log_file;
 	}
 	if (!file || !file[0]) {
-		sw_config_free(&cfg);
 		return cli_usage_error("log show", "no log file configured or given");
 	}
 	FILE *f = fopen(file, "re");
 	if (!f) {
 		sw_err_errno(&e, errno, "%s: cannot open", file);
-		sw_config_free(&cfg);
 		return cli_fail(&e);
 	}
 	char *line = NULL;
@@ -108,7 +106,9 @@ int cmd_log_show(int argc, char **argv)
 		}
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
-		yajl_val v = yajl_tree_parse(line, NULL, 0);
+		_cleanup_yajl_ yajl_val v = NULL;
+		sw_error je = { 0 };
+		(void)sw_json_tree(line, (size_t)n, file, &v, &je);
 		const char *t = v ? get_str(v, "time", NULL) : NULL;
 		const char *d = v ? get_str(v, "decision", NULL) : NULL;
 		int64_t when;
@@ -116,7 +116,6 @@ int cmd_log_show(int argc, char **argv)
 			/* Shown, not dropped: a damaged log must not look shorter. */
 			fprintf(stderr, "sigward: %s:%lu: not a decision record\n", file, lineno);
 			bad++;
-			yajl_tree_free(v);
 			continue;
 		}
 		bool keep = when >= since && (!denied || strcmp(d, "allow") != 0);
@@ -130,11 +129,9 @@ int cmd_log_show(int argc, char **argv)
 			snprintf(dshort, sizeof dshort, "%.23s", dg);
 			printf("%-20s  %-7s  %-16.16s  %-23s  %s\n", t, d, id ? id : "-", dshort, reason ? reason : "");
 		}
-		yajl_tree_free(v);
 	}
 	free(line);
 	fclose(f);
-	sw_config_free(&cfg);
 	if (bad)
 		fprintf(stderr, "sigward: %s: %lu line%s that are not decision records\n", file, bad, bad == 1 ? "" : "s");
 	return 0;

@@ -75,7 +75,8 @@ static void check_hooks(const char *dir, wiring *w)
 			 w->hooks);
 		return;
 	}
-	yajl_val v = yajl_tree_parse(text, NULL, 0);
+	_cleanup_yajl_ yajl_val v = NULL;
+	(void)sw_json_tree(text, len, w->hooks, &v, &e);
 	const char *p[] = { "hook", "path", NULL };
 	yajl_val hp = v ? yajl_tree_get(v, p, yajl_t_string) : NULL;
 	if (hp && strstr(sval(hp), "sigward-hook")) {
@@ -84,7 +85,6 @@ static void check_hooks(const char *dir, wiring *w)
 	} else {
 		snprintf(w->hooks_msg, sizeof w->hooks_msg, "%s: present but does not run sigward-hook", w->hooks);
 	}
-	yajl_tree_free(v);
 }
 
 static void check_containerd(const char *path, wiring *w)
@@ -217,7 +217,9 @@ static void count_decisions(const char *log_file, int64_t since, counts *k)
 			k->unreadable++;
 			continue;
 		}
-		yajl_val v = yajl_tree_parse(line, NULL, 0);
+		_cleanup_yajl_ yajl_val v = NULL;
+		sw_error je = { 0 };
+		(void)sw_json_tree(line, (size_t)n, log_file, &v, &je);
 		const char *tp[] = { "time", NULL }, *dp[] = { "decision", NULL };
 		yajl_val t = v ? yajl_tree_get(v, tp, yajl_t_string) : NULL;
 		yajl_val d = v ? yajl_tree_get(v, dp, yajl_t_string) : NULL;
@@ -233,7 +235,6 @@ static void count_decisions(const char *log_file, int64_t since, counts *k)
 			else
 				k->deny++;
 		}
-		yajl_tree_free(v);
 	}
 	k->ok = true;
 }
@@ -314,9 +315,8 @@ int cmd_status(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
 	sw_error e = { 0 };
-	sw_config cfg = { 0 };
+	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	if (sw_config_load(&cfg, config, &e) < 0) {
-		sw_config_free(&cfg);
 		return cli_fail(&e);
 	}
 	int64_t now = sw_now();
@@ -562,6 +562,5 @@ int cmd_status(int argc, char **argv)
 	yajl_tree_free(refresh);
 	sw_list_close(&l);
 	sw_keyring_free(&kr);
-	sw_config_free(&cfg);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <yajl/yajl_tree.h>
 #include <zlib.h>
 
+#include "json.h"
 #include "trust.h"
 #include "util.h"
 
@@ -115,8 +116,11 @@ static int verify_lines(line_reader *lr, const char *log_file, const char *first
 		line[len] = '\0';
 		if (memchr(line, '\0', len))
 			return sw_err(err, SW_EVERIFY, "%s:%zu: not a JSON record", log_file, n);
-		char ebuf[64];
-		yajl_val doc = yajl_tree_parse(line, ebuf, sizeof ebuf);
+		/* Depth-checked (json.h): a line of 30 000 nested arrays must not
+		 * overflow the stack in yajl_tree_free. Its error is the record's. */
+		yajl_val doc = NULL;
+		sw_error je = { 0 };
+		(void)sw_json_tree(line, len, log_file, &doc, &je);
 		const char *pp[] = { "prev", NULL };
 		yajl_val pv = doc && YAJL_IS_OBJECT(doc) ? yajl_tree_get(doc, pp, yajl_t_string) : NULL;
 		if (!pv) {

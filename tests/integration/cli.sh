@@ -461,6 +461,19 @@ run $SW log show "$T/agreewarn/decisions.jsonl" --denied
 run $SW log verify --config "$C"; expect "log verify of the hook's log" 0 "chain intact"
 cp "$T/agree/decisions.jsonl" edited.jsonl; sed -i '3s/"deny"/"allow"/' edited.jsonl
 run $SW log verify edited.jsonl; expect "log verify names the first broken line" 1 "edited.jsonl:4"
+# Deep nesting: every reader parses through json.h's depth-checked parser, so
+# a record of 30 000 nested arrays (under the 64 KiB line limit) is a one-line
+# error, never a stack overflow in yajl_tree_free (which recurses once per
+# level: with raw yajl_tree_parse these readers died of SIGSEGV on a 256 KiB
+# stack, a thread's or a tight ulimit's).
+nest() { head -c "$1" /dev/zero | tr '\0' '['; head -c "$1" /dev/zero | tr '\0' ']'; }
+{ head -n 2 "$T/agree/decisions.jsonl"; nest 30000; echo; } > deep.jsonl
+OUT=$(ulimit -s 256; $SW log verify deep.jsonl 2>&1); RC=$?
+expect "log verify: a record nested 30 000 deep is a one-line error" 1 "deep.jsonl:3: not a JSON record"
+[ "$(wc -l <<<"$OUT")" = 1 ] || nok "log verify of a deep record: one line" "$OUT"
+OUT=$(ulimit -s 256; $SW log show deep.jsonl 2>&1); RC=$?
+[ "$RC" = 0 ] && grep -qF "deep.jsonl:3: not a decision record" <<<"$OUT" && [ "$(grep -c '^20' <<<"$OUT")" = 2 ] &&
+	ok "log show: a record nested 30 000 deep is named, the others shown" || nok "log show of a deep record" "rc=$RC $(tail -3 <<<"$OUT")"
 
 # ---- status ------------------------------------------------------------------------------
 mkdir -p wire/hooks.d
@@ -500,6 +513,21 @@ if [ "$ABI" -gt 0 ]; then
 else
 	[ "$ABI" = 0 ] && grep -q "^sandbox: *no Landlock on this kernel" <<<"$OUT"
 fi && ok "status: the sandbox line (Landlock ABI $ABI)" || nok "status: sandbox" "abi=$ABI $OUT"
+# Deep nesting under each file's size limit, 32 000 arrays in the refresh
+# state (64 KiB) and two million in the hooks.d file (4 MiB): status names the
+# refresh file in one line and finds no hook, instead of crashing in
+# yajl_tree_free (json.h's depth-checked parser).
+cp "$T/agree/refresh.json" refresh.keep; cp wire/hooks.d/sigward.json hooks.keep
+nest 32000 > "$T/agree/refresh.json"
+nest 2000000 > wire/hooks.d/sigward.json
+run $SW status --config "$C" "${W[@]}"
+if [ "$RC" = 0 ] && grep -qF "refresh:     $T/agree/refresh.json: nested deeper than 64 levels" <<<"$OUT" &&
+	grep -q "podman/CRI-O no" <<<"$OUT"; then
+	ok "status: deeply nested refresh and hooks files are named, no crash"
+else
+	nok "status: deeply nested files" "rc=$RC $(grep -v '^ ' <<<"$OUT" | head -20)"
+fi
+mv refresh.keep "$T/agree/refresh.json"; mv hooks.keep wire/hooks.d/sigward.json
 echo '{"runtimes":{"sigward":{"path":"/usr/bin/sigward-runc"}}}' > wire/daemon.json
 echo '# BinaryName = "/usr/bin/sigward-runc"' > wire/config.toml
 rm wire/hooks.d/sigward.json
