@@ -164,9 +164,8 @@ int cmd_check(int argc, char **argv)
 	}
 	if (!id)
 		id = "check";
-	sw_config cfg = { 0 };
+	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	if (sw_config_load(&cfg, config, &e) < 0) {
-		sw_config_free(&cfg);
 		sw_state_free(&st);
 		return cli_fail(&e);
 	}
@@ -182,7 +181,6 @@ int cmd_check(int argc, char **argv)
 	else
 		print_text(&cfg, digest_arg ? NULL : id, digest_arg ? NULL : bundle, &res);
 	int rc = res.decision.verdict == SW_ALLOW ? 0 : 1;
-	sw_config_free(&cfg);
 	sw_state_free(&st);
 	return rc;
 }

@@ -44,9 +44,8 @@ static int verify(int argc, char **argv)
 		}
 	}
 	sw_error e = { 0 };
-	sw_config cfg = { 0 };
+	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	if (sw_config_load(&cfg, config, &e) < 0) {
-		sw_config_free(&cfg);
 		return cli_fail(&e);
 	}
 	/* The files, oldest first: those given, or the configured log and its
@@ -65,7 +64,6 @@ static int verify(int argc, char **argv)
 		}
 	} else if (cfg.log_file) {
 		if (sw_declog_set_find(cfg.log_file, &set, &e) < 0) {
-			sw_config_free(&cfg);
 			return cli_fail(&e);
 		}
 		rotated = set.n > 1;
@@ -73,7 +71,6 @@ static int verify(int argc, char **argv)
 			state_dir = cfg.state_dir;
 	}
 	if (set.n == 0) {
-		sw_config_free(&cfg);
 		return cli_usage_error("log verify", "no log file configured or given");
 	}
 	size_t nf = set.n;
@@ -129,7 +126,6 @@ static int verify(int argc, char **argv)
 	       head[0] ? ", head matches" : "");
 out:
 	sw_declog_set_free(&set);
-	sw_config_free(&cfg);
 	return rc;
 }
 

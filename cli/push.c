@@ -73,13 +73,12 @@ int cmd_allowlist_push(int argc, char **argv)
 		return cli_usage_error("allowlist push", "'%s' is not an oci:// reference", url);
 
 	sw_error e = { 0 };
-	sw_config cfg = { 0 };
+	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	int r = config ? sw_config_load(&cfg, config, &e) : sw_config_defaults(&cfg, &e);
 	if (r >= 0 && ((ca_file && set_str(&cfg.refresh_ca_file, ca_file) < 0) ||
 		       (credentials && set_str(&cfg.refresh_credentials, credentials) < 0)))
 		r = sw_err(&e, ENOMEM, "out of memory");
 	if (r < 0) {
-		sw_config_free(&cfg);
 		return cli_fail(&e);
 	}
 
@@ -107,13 +106,11 @@ int cmd_allowlist_push(int argc, char **argv)
 			r = sw_err(&e, SW_EVERIFY, "%s: empty: sign the list before pushing it", what);
 	}
 	if (r < 0) {
-		sw_config_free(&cfg);
 		return cli_fail(&e);
 	}
 
 	char digest[SW_DIGEST_STR + 8];
 	r = sw_push(&cfg, dir, url, digest, sizeof digest, &e);
-	sw_config_free(&cfg);
 	if (r < 0) {
 		fprintf(stderr, "sigward: push failed: %s\n", e.msg);
 		return 1;

@@ -135,26 +135,23 @@ int main(int argc, char **argv)
 	size_t len = 0;
 	if (sw_read_fd(STDIN_FILENO, SW_STATE_MAX, "state (stdin)", &text, &len, &e) < 0)
 		return deny_early(NULL, &e);
-	sw_config cfg = { 0 };
+	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	sw_error ce = { 0 };
 	int cr = sw_config_load(&cfg, config_file, &ce);
 	/* From here on, write nowhere but beneath the configuration's state_dir
 	 * and log directory (nowhere without a configuration): Landlock where the
 	 * kernel has it. Before parsing anything the runtime sent. */
 	if ((cr >= 0 ? sw_sandbox_confine(&cfg, &e) : sw_sandbox_confine_dirs(NULL, 0, false, &e)) < 0) {
-		sw_config_free(&cfg);
 		return deny_early(NULL, &e);
 	}
 	sw_state st = { 0 };
 	if (sw_state_parse(text, len, "state (stdin)", &st, &e) < 0) {
-		sw_config_free(&cfg);
 		return deny_early(NULL, &e);
 	}
 	snprintf(g_alarm_buf, sizeof g_alarm_buf, "sigward: denied container %.200s: " TIMEOUT_TEXT "\n", st.id);
 	g_alarm_line = g_alarm_buf;
 	if (cr < 0) {
 		int r = deny_early(st.id, &ce);
-		sw_config_free(&cfg);
 		sw_state_free(&st);
 		return r;
 	}
@@ -171,7 +168,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", line);
 		rc = res.decision.verdict == SW_DENY ? 1 : 0;
 	}
-	sw_config_free(&cfg);
 	sw_state_free(&st);
 	return rc;
 }

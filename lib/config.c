@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "trust.h"
+#include "cleanup.h"
 #include "util.h"
 
 /* Same rule as the allowlist manifest's scope (allowlist.c), so a node can never be
@@ -519,12 +520,6 @@ static void dropin_set_free(dropin_set *s)
 	s->n = 0;
 }
 
-static void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 static int dropin_cmp(const void *a, const void *b)
 {
 	return strcmp(((const dropin *)a)->name, ((const dropin *)b)->name);
@@ -580,7 +575,7 @@ static int list_dropins(const char *const *dirs, unsigned n_dirs, dropin_set *s,
 				return fd;
 			return sw_err_errno(err, -fd, "%s: cannot open directory", dirs[d]);
 		}
-		_cleanup_(closedirp) DIR *dir = fdopendir(fd);
+		_cleanup_closedir_ DIR *dir = fdopendir(fd);
 		if (!dir) {
 			int e = errno;
 			close(fd);

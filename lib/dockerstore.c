@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "cleanup.h"
 #include "util.h"
 
 #define PATHBUF (PATH_MAX + 256)
@@ -788,12 +789,6 @@ static int store_holds(int imagefd, const char *image_path, const char *name, co
 	return sw_err_errno(err, errno, "%s/%s: cannot stat", base, rel);
 }
 
-static void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 /*
  * Without "Driver": the one directory below image/ that holds the image's
  * config. Two would be two stores with possibly different names for the image;
@@ -805,7 +800,7 @@ static int find_store(int imagefd, const char *image_path, const char *hex, cons
 	int fd = openat(imagefd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return sw_err_errno(err, errno, "%s: cannot open directory", image_path);
-	_cleanup_(closedirp) DIR *dir = fdopendir(fd);
+	_cleanup_closedir_ DIR *dir = fdopendir(fd);
 	if (!dir) {
 		int e = errno;
 		close(fd);

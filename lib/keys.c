@@ -13,6 +13,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "cleanup.h"
 #include "trust.h"
 
 static int b64val(unsigned char c)
@@ -154,9 +155,8 @@ static int load_der(int dirfd, const char *dir, const char *name, sw_key *k,
 static int decode_key(sw_key *k, const unsigned char *der, size_t der_len, sw_error *err)
 {
 	const unsigned char *p = der;
-	EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)der_len);
+	_cleanup_evp_pkey_ EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)der_len);
 	if (!pkey || p != der + der_len) {
-		EVP_PKEY_free(pkey);
 		ERR_clear_error();
 		return sw_err(err, SW_EINVAL, "%s: not a valid public key", k->file);
 	}
@@ -173,23 +173,20 @@ static int decode_key(sw_key *k, const unsigned char *der, size_t der_len, sw_er
 		} else if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0) {
 			snprintf(k->alg, sizeof k->alg, "ecdsa-p384");
 		} else {
-			EVP_PKEY_free(pkey);
 			return sw_err(err, SW_EINVAL, "%s: EC curve '%s' is not accepted (P-256 or P-384)",
 				      k->file, group[0] ? group : "unknown");
 		}
 	} else if (id == EVP_PKEY_RSA) {
 		int bits = EVP_PKEY_get_bits(pkey);
 		if (bits < 2048) {
-			EVP_PKEY_free(pkey);
 			return sw_err(err, SW_EINVAL, "%s: RSA key of %d bits is too weak (2048 or more)", k->file, bits);
 		}
 		snprintf(k->alg, sizeof k->alg, "rsa-%d", bits);
 	} else {
-		EVP_PKEY_free(pkey);
 		return sw_err(err, SW_EINVAL, "%s: unsupported key type (Ed25519, ECDSA P-256/P-384 or RSA >= 2048)",
 			      k->file);
 	}
-	k->pkey = pkey;
+	k->pkey = TAKE_PTR(pkey);
 	return 0;
 }
 
@@ -386,24 +383,18 @@ void sw_keyring_free(sw_keyring *kr)
 static int verify_with(EVP_PKEY *pkey, const EVP_MD *md, int padding,
 		       const unsigned char *sig, size_t sig_len, const void *msg, size_t msg_len)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	_cleanup_evp_md_ctx_ EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
-	int ok = 0;
 	if (!ctx)
 		return -1;
-	if (EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) != 1)
-		goto out;
-	if (padding == RSA_PKCS1_PSS_PADDING) {
-		/* Accept any salt length: producers' tools differ (openssl uses the
-		 * digest length or the maximum, cosign and KMS the digest length). */
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1 ||
-		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1)
-			goto out;
-	}
-	ok = EVP_DigestVerify(ctx, sig, sig_len, msg, msg_len) == 1;
-out:
-	EVP_MD_CTX_free(ctx);
+	bool ready = EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) == 1;
+	/* Accept any salt length: producers' tools differ (openssl uses the
+	 * digest length or the maximum, cosign and KMS the digest length). */
+	if (ready && padding == RSA_PKCS1_PSS_PADDING)
+		ready = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+			EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1 &&
+			EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1;
+	int ok = ready && EVP_DigestVerify(ctx, sig, sig_len, msg, msg_len) == 1;
 	ERR_clear_error();
 	return ok;
 }

@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "allowlist.h"
+#include "cleanup.h"
 #include "util.h"
 
 #define URI_MAX 4096
@@ -266,51 +267,37 @@ int sw_signer_sign(const sw_signer *s, const void *msg, size_t len,
 	EVP_PKEY *k = s->pkey;
 	bool ed = EVP_PKEY_get_base_id(s->pub) == EVP_PKEY_ED25519;
 	bool rsa = EVP_PKEY_get_base_id(s->pub) == EVP_PKEY_RSA;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	_cleanup_evp_md_ctx_ EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
-	unsigned char *buf = NULL;
+	_cleanup_free_ unsigned char *buf = NULL;
 	size_t n = 0;
 	char b[256];
-	int r = 0;
 	if (!ctx)
 		return sw_err_errno(err, ENOMEM, "%s", s->source);
 	/* Ed25519 signs the message itself (no pre-hash); the others SHA-256 of it. */
-	if (EVP_DigestSignInit(ctx, &pctx, ed ? NULL : EVP_sha256(), NULL, k) != 1) {
-		r = sw_err(err, SW_EINVAL, "%s: cannot start signing: %s", s->source, ossl_reason(b, sizeof b));
-		goto out;
-	}
+	if (EVP_DigestSignInit(ctx, &pctx, ed ? NULL : EVP_sha256(), NULL, k) != 1)
+		return sw_err(err, SW_EINVAL, "%s: cannot start signing: %s", s->source, ossl_reason(b, sizeof b));
 	if (rsa && s->rsa_pss &&
 	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
 	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-	     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1)) {
-		r = sw_err(err, SW_EINVAL, "%s: cannot select RSA-PSS: %s", s->source, ossl_reason(b, sizeof b));
-		goto out;
-	}
+	     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1))
+		return sw_err(err, SW_EINVAL, "%s: cannot select RSA-PSS: %s", s->source, ossl_reason(b, sizeof b));
 	if (EVP_DigestSign(ctx, NULL, &n, msg, len) != 1 || !(buf = malloc(n ? n : 1)) ||
-	    EVP_DigestSign(ctx, buf, &n, msg, len) != 1) {
-		r = sw_err(err, SW_EINVAL, "%s: signing failed: %s", s->source, ossl_reason(b, sizeof b));
-		goto out;
-	}
+	    EVP_DigestSign(ctx, buf, &n, msg, len) != 1)
+		return sw_err(err, SW_EINVAL, "%s: signing failed: %s", s->source, ossl_reason(b, sizeof b));
 	/* Check before anything is written: a token or engine that returns a bad
 	 * signature must fail here, not on every node later. */
 	sw_key pub = { .file = s->source, .pkey = s->pub };
 	snprintf(pub.id, sizeof pub.id, "%s", s->id);
 	int v = sw_key_verify(&pub, buf, n, msg, len, err);
-	if (v < 0) {
-		r = v;
-		goto out;
-	}
-	if (v != 1) {
-		r = sw_err(err, SW_EVERIFY, "%s: the signature just made does not verify with the key's public half",
-			   s->source);
-		goto out;
-	}
+	if (v < 0)
+		return v;
+	if (v != 1)
+		return sw_err(err, SW_EVERIFY, "%s: the signature just made does not verify with the key's public half",
+			      s->source);
 	*sig = TAKE_PTR(buf);
 	*sig_len = n;
-out:
-	free(buf);
-	EVP_MD_CTX_free(ctx);
-	return r;
+	return 0;
 }
 
 int sw_sign_lines(sw_signer *const *signers, size_t n, const void *msg, size_t len,
