@@ -57,8 +57,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t lines = 1;
 		for (size_t i = 0; i < len; i++)
 			lines += text[i] == '\n';
-		if (w.wired != (w.binary_line != 0) || w.binary_line > lines || w.sandbox_line > lines ||
-		    (w.wired && !strstr(w.binary, "sigward-runc")) || (!w.sandbox_line && w.sandbox_image[0]))
+		check_str(w.runtime, sizeof w.runtime);
+		check_str(w.default_runtime, sizeof w.default_runtime);
+		/* Wired (the default runtime) and a RuntimeClass handler exclude each
+		 * other; either names its runtime, a sigward-runc and its line. */
+		bool found = w.wired || w.runtime_class;
+		if ((w.wired && w.runtime_class) || found != (w.binary_line != 0) || found != (w.runtime[0] != 0) ||
+		    (w.wired && strcmp(w.runtime, w.default_runtime) != 0) || !w.default_runtime[0] ||
+		    w.binary_line > lines || w.sandbox_line > lines ||
+		    (found && !strstr(w.binary, "sigward-runc")) || (!w.sandbox_line && w.sandbox_image[0]))
 			abort();
 	}
 	free(text);
