@@ -4,7 +4,9 @@
 #   1. build with -Werror and run all meson suites (unit + integration against
 #      real runc, crun, podman, containerd, dockerd, nginx, docker-registry);
 #   2. build with AddressSanitizer + UndefinedBehaviorSanitizer, run the unit tests;
-#   3. the fuzzers for a bounded time, when present;
+#   3. the fuzzers for a bounded time, when present (tests/fuzz/run.sh: the
+#      libFuzzer binaries meson builds in a clang build; the corpus replay is
+#      already in step 1, suite fuzz);
 # and print "tests: N passed, N failed" (a skipped test counts as failed: CI has
 # every tool, so a skip means something is missing).
 set -uo pipefail

@@ -1,11 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Build the libFuzzer targets (tests/fuzz/fuzz_*.c) with clang-14 and
-# -fsanitize=fuzzer,address,undefined directly against lib/'s sources, replay
-# the crash reproducers in tests/fuzz/regress/<target>/ (every one a past
-# finding: it must now run clean), then fuzz each target for a bounded time
-# from its seed corpus tests/fuzz/corpus/<target>/, two at a time.
+# Timed fuzzing of the libFuzzer targets (tests/fuzz/fuzz_*.c), as built by meson
+# (tests/fuzz/meson.build) in a clang build with AddressSanitizer and
+# UndefinedBehaviorSanitizer: set it up (CC=clang-14 meson setup -Db_sanitize=
+# address,undefined) unless it exists, build the fuzz_* binaries and their
+# replay executables, replay each target's seed corpus and past findings
+# (tests/fuzz/corpus/<target>/, regress/<target>/: every one must run clean),
+# then fuzz each target for a bounded time from its corpus, two at a time.
+# The same replay runs in every `meson test` (suite fuzz); this adds the
+# sanitizers of the clang build and the fuzzing.
 #
 #   bash tests/fuzz/run.sh [SECONDS-PER-TARGET] [TARGET...]
 #
@@ -20,6 +24,7 @@ SECS=${1:-12}
 shift || true
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${SIGWARD_FUZZ_OUT:-$SRC/_build-fuzz}
+BUILD=$OUT/build
 CC=${SIGWARD_FUZZ_CC:-clang-14}
 JOBS=${SIGWARD_FUZZ_JOBS:-2}
 
@@ -31,44 +36,9 @@ skip() {
 command -v "$CC" >/dev/null || skip "$CC not found (apt-get install clang-14 libclang-rt-14-dev)"
 case $SECS in '' | *[!0-9]*) echo "usage: run.sh [SECONDS-PER-TARGET] [TARGET...]" >&2; exit 2 ;; esac
 
-mkdir -p "$OUT/obj" "$OUT/bin" "$OUT/work"
+mkdir -p "$OUT/work"
 TMPD=$(mktemp -d "${SIGWARD_FUZZ_TMP:-/dev/shm}/sigward-fuzz.XXXXXX" 2>/dev/null || mktemp -d)
 trap 'rm -rf "$TMPD"' EXIT
-
-CFLAGS=(-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE '-DSIGWARD_VERSION="fuzz"'
-	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-	-Wno-missing-field-initializers
-	-fsanitize=address,undefined -fno-sanitize-recover=undefined -I"$SRC/lib")
-LIBS=$(pkg-config --libs libcrypto yajl libseccomp libcap libcurl zlib 2>/dev/null) ||
-	skip "pkg-config cannot find libcrypto yajl libseccomp libcap libcurl zlib"
-
-# The library: every source lib/meson.build lists, instrumented for coverage.
-mapfile -t LIBSRC < <(sed -n "s/^[[:space:]]*'\([a-z_]*\.c\)',\{0,1\}[[:space:]]*$/\1/p" "$SRC/lib/meson.build")
-[ ${#LIBSRC[@]} -gt 0 ] || { echo "not ok - fuzzers: no sources found in lib/meson.build"; exit 1; }
-status=0
-objs=()
-running=0
-for f in "${LIBSRC[@]}"; do
-	o="$OUT/obj/${f%.c}.o"
-	objs+=("$o")
-	if [ ! -e "$o" ] || [ "$SRC/lib/$f" -nt "$o" ] || [ "$0" -nt "$o" ] ||
-		[ -n "$(find "$SRC/lib" -name '*.h' -newer "$o" -print -quit)" ]; then
-		rm -f "$o"
-		"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -c "$SRC/lib/$f" -o "$o" &
-		running=$((running + 1))
-		if [ $running -ge "$JOBS" ]; then
-			wait -n || status=1
-			running=$((running - 1))
-		fi
-	fi
-done
-while [ $running -gt 0 ]; do
-	wait -n || status=1
-	running=$((running - 1))
-done
-[ $status = 0 ] || { echo "not ok - fuzzers: library build"; exit 1; }
-rm -f "$OUT/libsigward-fuzz.a"
-ar rcs "$OUT/libsigward-fuzz.a" "${objs[@]}" || exit 1
 
 if [ $# -gt 0 ]; then
 	TARGETS=("$@")
@@ -76,36 +46,46 @@ else
 	mapfile -t TARGETS < <(cd "$SRC/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_\(.*\)\.c$/\1/')
 fi
 
-for t in "${TARGETS[@]}"; do
-	if "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer "$SRC/tests/fuzz/fuzz_$t.c" "$OUT/libsigward-fuzz.a" $LIBS \
-		-o "$OUT/bin/fuzz_$t" 2>"$OUT/work/build-$t.log"; then
-		echo "ok - build fuzz_$t"
-	else
-		cat "$OUT/work/build-$t.log"
-		echo "not ok - build fuzz_$t"
-		status=1
+# The build: clang, the sanitizers, libFuzzer (tests/fuzz/meson.build builds the
+# fuzz_* binaries only then). No -Werror: clang warns where gcc, the -Werror
+# compiler of CI, does not.
+status=0
+if [ ! -f "$BUILD/build.ninja" ]; then
+	if ! CC=$CC meson setup "$BUILD" -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dman=disabled >"$OUT/work/setup.log" 2>&1; then
+		cat "$OUT/work/setup.log"
+		echo "not ok - fuzzers: meson setup"
+		exit 1
 	fi
+fi
+bins=()
+for t in "${TARGETS[@]}"; do
+	bins+=("tests/fuzz/fuzz_$t" "tests/fuzz/fuzz-replay-$t")
 done
-[ $status = 0 ] || exit 1
+if ninja -C "$BUILD" -j "$JOBS" "${bins[@]}" >"$OUT/work/build.log" 2>&1; then
+	echo "ok - build ${#TARGETS[@]} fuzz targets (meson, $CC, libFuzzer)"
+else
+	tail -40 "$OUT/work/build.log"
+	echo "not ok - build fuzz targets"
+	exit 1
+fi
 
 export TMPDIR=$TMPD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+# The targets find their test data relative to the build directory.
+cd "$BUILD" || exit 1
 
-# Past findings first: each reproducer runs once and must not crash.
+# The seed corpus and past findings first: each input runs once and must not crash.
 for t in "${TARGETS[@]}"; do
-	d="$SRC/tests/fuzz/regress/$t"
-	[ -d "$d" ] || continue
-	for f in "$d"/*; do
-		[ -f "$f" ] || continue
-		if timeout 60 "$OUT/bin/fuzz_$t" -rss_limit_mb=4096 "$f" >"$OUT/work/regress-$t.log" 2>&1; then
-			echo "ok - regress $t/$(basename "$f")"
-		else
-			tail -30 "$OUT/work/regress-$t.log"
-			echo "not ok - regress $t/$(basename "$f")"
-			status=1
-		fi
-	done
+	if timeout 300 "./tests/fuzz/fuzz-replay-$t" "$SRC/tests/fuzz/corpus/$t" "$SRC/tests/fuzz/regress/$t" \
+		>"$OUT/work/replay-$t.log" 2>&1; then
+		echo "ok - replay $t: $(sed -n 's/^replay: //p' "$OUT/work/replay-$t.log")"
+	else
+		tail -30 "$OUT/work/replay-$t.log"
+		echo "not ok - replay $t (corpus and regress)"
+		status=1
+	fi
 done
 
 # Per-target input size limits: big enough for a realistic document of each kind.
@@ -125,7 +105,7 @@ fuzz_one() {
 	[ -d "$SRC/tests/fuzz/corpus/$t" ] && seeds=("$SRC/tests/fuzz/corpus/$t")
 	# -timeout: no single input may take a second (a hang is a finding);
 	# the outer timeout bounds everything else.
-	timeout -k 10 $((SECS + 60)) "$OUT/bin/fuzz_$t" -max_total_time="$SECS" -print_final_stats=1 -timeout=10 \
+	timeout -k 10 $((SECS + 60)) "./tests/fuzz/fuzz_$t" -max_total_time="$SECS" -print_final_stats=1 -timeout=10 \
 		-rss_limit_mb=2048 -max_len="$(max_len "$t")" -artifact_prefix="$w/" \
 		"$w/corpus" "${seeds[@]}" >"$w/log" 2>&1
 	echo $? >"$w/rc"
