@@ -704,7 +704,7 @@ bool sw_entry_kind_matches(sw_entry_kind entry, const char *kind)
 size_t sw_entry_parse(const char *p, size_t avail, unsigned format, sw_entry_kind *kind, const char **ref,
 		      size_t *ref_len)
 {
-	if (avail < 7 + SW_SHA256_HEX + 1 || memcmp(p, "sha256:", 7) != 0 || !sw_is_hex64(p + 7, SW_SHA256_HEX))
+	if (avail < 7 + SW_SHA256_HEX + 1 || !sw_is_sha256_digest(p, 7 + SW_SHA256_HEX))
 		return 0;
 	const char *q = p + 7 + SW_SHA256_HEX, *end = p + avail;
 	sw_entry_kind k = SW_ENTRY_UNTYPED;

@@ -62,8 +62,7 @@ int sw_build_parse_input(const char *text, size_t len, const char *what,
 			const char *dg = at ? at + 1 : p;
 			size_t dl = (size_t)(t - dg);
 			char norm[SW_DIGEST_STR];
-			if (dl != 7 + SW_SHA256_HEX || memcmp(dg, "sha256:", 7) != 0 ||
-			    sw_digest_normalize(dg, dl, norm) < 0)
+			if (!sw_is_sha256_digest(dg, dl) || sw_digest_normalize(dg, dl, norm) < 0)
 				return sw_err(err, SW_EINVAL, "%s:%u: expected '[image-id|manifest] sha256:<64 hex>' or "
 					      "'[image-id|manifest] <reference>@sha256:<64 hex>'", what, line);
 			if (at && !ref_ok(p, (size_t)(at - p)))

@@ -141,14 +141,24 @@ static void add_found(rctx *c, const char *digest, const char *kind)
 
 /* ---- JSON (yajl tree) helpers ---- */
 
-/* Member of an object, matched case-insensitively as Go's encoding/json does
- * (containerd decodes these documents with it); two matches are refused rather
- * than guessing which one containerd used. 1 found, 0 absent, <0 duplicate. */
+/* Member of an object, matched as Go's encoding/json matches a field
+ * (containerd decodes these documents with it): case-insensitively with
+ * Unicode folding (json.h's sw_json_go_key_eq; ASCII strcasecmp would miss
+ * "\u017f" for 's' and "\u212a" for 'k', and so a field containerd reads). Two
+ * matches are refused rather than guessing which one containerd used.
+ * 1 found, 0 absent, <0 duplicate. */
 static int jget(yajl_val obj, const char *key, yajl_val *out)
 {
+	char field[32];
+	size_t fl = strlen(key);
+	if (fl >= sizeof field)
+		return 0;
+	for (size_t i = 0; i <= fl; i++)
+		field[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] - 'A' + 'a' : key[i]);
 	int found = 0;
 	for (size_t i = 0; i < obj->u.object.len; i++) {
-		if (strcasecmp(obj->u.object.keys[i], key) == 0) {
+		const char *k = obj->u.object.keys[i];
+		if (sw_json_go_key_eq((const unsigned char *)k, strlen(k), field)) {
 			if (found)
 				return -1;
 			*out = obj->u.object.values[i];
@@ -319,14 +329,7 @@ static int config_chain(rctx *c, const char *config, char chain[SW_DIGEST_STR], 
 		if (!YAJL_IS_STRING(d) || strncmp(d->u.string, "sha256:", 7) != 0 ||
 		    sw_digest_normalize(d->u.string, strlen(d->u.string), diff) < 0)
 			return sw_err(err, SW_EINVAL, "%s: diff_ids[%zu] is not a sha256 digest", what, i);
-		if (i == 0) {
-			memcpy(chain, diff, SW_DIGEST_STR);
-			continue;
-		}
-		char joined[2 * SW_DIGEST_STR];
-		int w = snprintf(joined, sizeof joined, "%s %s", chain, diff);
-		memcpy(chain, "sha256:", 7);
-		sw_sha256_hex(joined, (size_t)w, chain + 7);
+		sw_chain_next(chain, diff);
 	}
 	return 0;
 }

@@ -465,25 +465,6 @@ static int img_key(jwalk *w, const unsigned char *k, size_t len)
 	return 1;
 }
 
-/*
- * The layer chain Docker builds the container on (image-spec identity.ChainID,
- * as layer.CreateChainID): ChainID(L0) = DiffID(L0), ChainID(Ln) =
- * sha256(ChainID(Ln-1) + " " + DiffID(Ln)), each as "sha256:<hex>".
- */
-static void chain_next(char chain[SW_DIGEST_STR], const unsigned char *diff)
-{
-	if (!chain[0]) {
-		memcpy(chain, diff, SW_DIGEST_STR - 1);
-		chain[SW_DIGEST_STR - 1] = '\0';
-		return;
-	}
-	char buf[2 * SW_DIGEST_STR];
-	int n = snprintf(buf, sizeof buf, "%s %.*s", chain, SW_DIGEST_STR - 1, (const char *)diff);
-	char hex[SW_SHA256_HEX + 1];
-	sw_sha256_hex(buf, (size_t)n, hex);
-	snprintf(chain, SW_DIGEST_STR, "sha256:%s", hex);
-}
-
 static int img_value(jwalk *w, enum jtype t, const unsigned char *s, size_t len)
 {
 	img_doc *d = w->doc;
@@ -521,7 +502,7 @@ static int img_value(jwalk *w, enum jtype t, const unsigned char *s, size_t len)
 		}
 		if (d->n_layers >= SW_DOCKER_MAX_LAYERS)
 			return fail(w, SW_ETOOBIG, "\"rootfs\": more than %d layers", SW_DOCKER_MAX_LAYERS);
-		chain_next(d->chain, s);
+		sw_chain_next(d->chain, (const char *)s);
 		d->n_layers++;
 	}
 	return 1;

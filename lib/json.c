@@ -122,11 +122,6 @@ bool sw_json_go_key_eq(const unsigned char *k, size_t len, const char *field)
 	return i == len;
 }
 
-bool sw_is_sha256_digest(const char *s, size_t len)
-{
-	return len == 7 + SW_SHA256_HEX && memcmp(s, "sha256:", 7) == 0 && sw_is_hex64(s + 7, SW_SHA256_HEX);
-}
-
 /* ------------------------------------------------------------------ writing */
 
 size_t sw_utf8_len(const unsigned char *s, size_t n)

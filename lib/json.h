@@ -34,6 +34,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "error.h"
+#include "util.h"   /* sw_is_sha256_digest, once declared here */
 
 #define SW_JSON_MAX_DEPTH 64
 
@@ -57,9 +58,6 @@ int sw_json_prescan(const char *s, size_t len, unsigned max_depth);
  * let a file hide a field from sigward that podman or dockerd reads.
  */
 bool sw_json_go_key_eq(const unsigned char *k, size_t len, const char *field);
-
-/* "sha256:" and 64 lowercase hex digits, exactly. */
-bool sw_is_sha256_digest(const char *s, size_t len);
 
 /* ---- writing ---- */
 

@@ -7,8 +7,7 @@
 
 static bool is_digest(const char *d)
 {
-	return strlen(d) == 7 + SW_SHA256_HEX && memcmp(d, "sha256:", 7) == 0 &&
-	       sw_is_hex64(d + 7, SW_SHA256_HEX);
+	return sw_is_sha256_digest(d, strlen(d));
 }
 
 int sw_resolution_add(sw_resolution *r, const char *digest, const char *source,

@@ -210,6 +210,24 @@ bool sw_is_hex64(const char *s, size_t len)
 	return bad == 0;
 }
 
+bool sw_is_sha256_digest(const char *s, size_t len)
+{
+	return len == 7 + SW_SHA256_HEX && memcmp(s, "sha256:", 7) == 0 && sw_is_hex64(s + 7, SW_SHA256_HEX);
+}
+
+void sw_chain_next(char chain[SW_DIGEST_STR], const char *diff)
+{
+	if (!chain[0]) {
+		memcpy(chain, diff, SW_DIGEST_STR - 1);
+		chain[SW_DIGEST_STR - 1] = '\0';
+		return;
+	}
+	char buf[2 * SW_DIGEST_STR];
+	int n = snprintf(buf, sizeof buf, "%s %.*s", chain, SW_DIGEST_STR - 1, diff);
+	memcpy(chain, "sha256:", 7);
+	sw_sha256_hex(buf, (size_t)n, chain + 7);
+}
+
 void sw_sha256(const void *data, size_t len, unsigned char out[SW_SHA256_LEN])
 {
 	SHA256_CTX c;

@@ -74,6 +74,13 @@ void sw_hex(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 /* Decode exactly 2n lowercase/uppercase hex chars. Returns 0 or -1. */
 int sw_unhex(const char *in, size_t n, unsigned char *out);
 bool sw_is_hex64(const char *s, size_t len);  /* exactly 64 lowercase hex */
+/* "sha256:" and 64 lowercase hex digits, exactly (the one check of a digest's spelling). */
+bool sw_is_sha256_digest(const char *s, size_t len);
+/* One step of a layer chain id (image-spec identity.ChainID, as containerd's
+ * snapshots and Docker's layerdb name layers): with chain "" (the first layer)
+ * chain becomes diff, then sha256(chain + " " + diff) as "sha256:<hex>". diff
+ * is a "sha256:<64 hex>" digest (its first SW_DIGEST_STR - 1 bytes are used). */
+void sw_chain_next(char chain[SW_DIGEST_STR], const char *diff);
 /* snprintf for paths and names shown in messages only (files are opened
  * relative to directory fds), where a cut string is harmless. */
 void sw_msgpath(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
