@@ -17,6 +17,7 @@ static const struct {
 	{ "audit", cmd_audit, "collect the evidence an auditor asks for" },
 	{ "status", cmd_status, "is this node enforcing, with which keys, list and wiring" },
 	{ "keygen", cmd_keygen, "generate a signing key pair" },
+	{ "verify-bundle", cmd_verify_bundle, "verify a Sigstore bundle offline (conformance protocol)" },
 };
 
 static void usage(FILE *f)
