@@ -473,15 +473,13 @@ static int verify_or_show(int argc, char **argv, bool show)
 		return cli_usage_error(cmd, "exactly one DIR is required");
 	const char *dir = argv[optind];
 	sw_error e = { 0 };
-	sw_config cfg = { 0 };
+	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	if (load_config(config, scope, &cfg, &e) < 0) {
-		sw_config_free(&cfg);
 		return cli_fail(&e);
 	}
 	sw_list l;
 	if (sw_list_open_dir(dir, &l, &e) < 0) {
 		sw_list_close(&l);
-		sw_config_free(&cfg);
 		return show ? cli_fail(&e) : (fprintf(stderr, "sigward: %s\n", e.msg), list_exit(&e));
 	}
 	sw_error ve = { 0 };
@@ -490,7 +488,6 @@ static int verify_or_show(int argc, char **argv, bool show)
 	if (vr < 0 && !show && rc == EXIT_USAGE && !json) {
 		fprintf(stderr, "sigward: %s\n", ve.msg);
 		sw_list_close(&l);
-		sw_config_free(&cfg);
 		return rc;
 	}
 	/* Signers: sw_list_verify fills them when signatures were good enough; when
@@ -564,7 +561,6 @@ static int verify_or_show(int argc, char **argv, bool show)
 		fprintf(stderr, "sigward: refused: %s\n", ve.msg);
 	}
 	sw_list_close(&l);
-	sw_config_free(&cfg);
 	return rc;
 }
 
@@ -601,23 +597,20 @@ static int install(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage_error("allowlist install", "exactly one DIR is required");
 	sw_error e = { 0 };
-	sw_config cfg = { 0 };
+	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	if (sw_config_load(&cfg, config, &e) < 0) {
-		sw_config_free(&cfg);
 		return cli_fail(&e);
 	}
 	char gen[SW_GEN_NAME_MAX + 8];
 	int r = sw_list_install(&cfg, argv[optind], dry, gen, sizeof gen, &e);
 	if (r < 0) {
 		fprintf(stderr, "sigward: install refused: %s\n", e.msg);
-		sw_config_free(&cfg);
 		return list_exit(&e);
 	}
 	if (dry)
 		printf("%s: verified; would be installed as %s/%s\n", argv[optind], cfg.lists_dir, gen);
 	else
 		printf("%s: installed as %s/%s, now current\n", argv[optind], cfg.lists_dir, gen);
-	sw_config_free(&cfg);
 	return 0;
 }
 
