@@ -27,15 +27,26 @@ static int b64val(unsigned char c)
 	return -1;
 }
 
-int sw_ss_b64dec(const char *s, size_t len, sw_ss_bytes *out)
+/* Go's encoding/base64 (protojson) skips CR and LF inside the text, so
+ * bundles wrapped at 64 columns exist: drop them, take nothing else. */
+int sw_ss_b64dec(const char *in, size_t inlen, sw_ss_bytes *out)
 {
 	out->p = NULL;
 	out->n = 0;
+	char *s = malloc(inlen + 1);
+	if (!s)
+		return -1;
+	size_t len = 0;
+	for (size_t i = 0; i < inlen; i++)
+		if (in[i] != '\r' && in[i] != '\n')
+			s[len++] = in[i];
+	int r = -1;
+	unsigned char *p = NULL;
 	if (len % 4 != 0)
-		return -1;
-	unsigned char *p = malloc(len / 4 * 3 + 1);
+		goto bad;
+	p = malloc(len / 4 * 3 + 1);
 	if (!p)
-		return -1;
+		goto bad;
 	size_t n = 0;
 	for (size_t i = 0; i < len; i += 4) {
 		int v[4];
@@ -60,10 +71,12 @@ int sw_ss_b64dec(const char *s, size_t len, sw_ss_bytes *out)
 	}
 	out->p = p;
 	out->n = n;
-	return 0;
+	p = NULL;
+	r = 0;
 bad:
 	free(p);
-	return -1;
+	free(s);
+	return r;
 }
 
 yajl_val sw_ss_jget(yajl_val obj, const char *key)
