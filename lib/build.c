@@ -3,8 +3,10 @@
  * hook or the wrapper (tests/unit/startpath-symbols.sh checks). */
 #include "build.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +35,13 @@ int sw_build_parse_input(const char *text, size_t len, const char *what,
 		while (p < e && (*p == ' ' || *p == '\t'))
 			p++;
 		const char *t = e;
+		/* '#' after a blank starts a comment, as at the start of a line
+		 * (a reference never holds a blank, so it cannot hold " #"). */
+		for (const char *c = p; c + 1 < t; c++)
+			if ((*c == ' ' || *c == '\t') && c[1] == '#') {
+				t = c;
+				break;
+			}
 		while (t > p && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r'))
 			t--;
 		size_t l = (size_t)(t - p);
@@ -62,9 +71,19 @@ int sw_build_parse_input(const char *text, size_t len, const char *what,
 			const char *dg = at ? at + 1 : p;
 			size_t dl = (size_t)(t - dg);
 			char norm[SW_DIGEST_STR];
-			if (!sw_is_sha256_digest(dg, dl) || sw_digest_normalize(dg, dl, norm) < 0)
-				return sw_err(err, SW_EINVAL, "%s:%u: expected '[image-id|manifest] sha256:<64 hex>' or "
-					      "'[image-id|manifest] <reference>@sha256:<64 hex>'", what, line);
+			if (!sw_is_sha256_digest(dg, dl) || sw_digest_normalize(dg, dl, norm) < 0) {
+				/* Say what is wrong with a digest that is only wrong in case:
+				 * digests are compared byte for byte, and OCI writes them in
+				 * lower case. */
+				bool upper = dl == 7 + SW_SHA256_HEX && memcmp(dg, "sha256:", 7) == 0;
+				for (size_t k = 7; upper && k < dl; k++)
+					upper = isxdigit((unsigned char)dg[k]);
+				if (upper)
+					return sw_err(err, SW_EINVAL, "%s:%u: the digest has upper-case hex digits: "
+						      "write the 64 hex digits in lower case", what, line);
+				return sw_err(err, SW_EINVAL, "%s:%u: expected '[image-id|manifest] sha256:<64 lowercase hex>' or "
+					      "'[image-id|manifest] <reference>@sha256:<64 lowercase hex>'", what, line);
+			}
 			if (at && !ref_ok(p, (size_t)(at - p)))
 				return sw_err(err, SW_EINVAL, "%s:%u: reference must be 1-%d printable characters without spaces",
 					      what, line, SW_REF_MAX);
@@ -95,11 +114,20 @@ int sw_build_parse_input(const char *text, size_t len, const char *what,
 	return 0;
 }
 
+/* Digest, then kind, then reference: a digest given with several references
+ * keeps the smallest in byte order (one without a reference sorts last), so the
+ * list does not depend on the order of the input. */
 static int cmp_entry(const void *a, const void *b)
 {
 	const sw_build_entry *x = a, *y = b;
 	int c = strcmp(x->digest, y->digest);
-	return c ? c : (int)x->kind - (int)y->kind;
+	if (c)
+		return c;
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	if (!x->ref || !y->ref)
+		return (x->ref == NULL) - (y->ref == NULL);
+	return strcmp(x->ref, y->ref);
 }
 
 void sw_build_entries_free(sw_build_entry *entries, size_t n)
@@ -125,7 +153,7 @@ int sw_build_write(sw_build_entry *e, size_t n, const sw_build_opts *o, const ch
 		if (e[i].kind != SW_ENTRY_IMAGE_ID)
 			e[i].kind = SW_ENTRY_MANIFEST;
 	qsort(e, n, sizeof *e, cmp_entry);
-	/* Deduplicate, keeping the first reference given for a digest. */
+	/* Deduplicate, keeping the reference that sorts first (cmp_entry). */
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (m && strcmp(e[m - 1].digest, e[i].digest) == 0 && e[m - 1].kind != e[i].kind && format >= 2) {
