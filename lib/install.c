@@ -22,14 +22,12 @@
 
 /* ------------------------------------------------------- entries check */
 
+/* The bin of an entry's hex digest: sw_bin_of reads the first four bytes. */
 static uint32_t bin_of_hex(const char *hex, uint32_t bits)
 {
-	unsigned char d[4];
+	unsigned char d[SW_SHA256_LEN] = { 0 };
 	(void)sw_unhex(hex, 4, d);
-	if (bits == 0)
-		return 0;
-	uint32_t top = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
-	return top >> (32 - bits);
+	return sw_bin_of(d, bits);
 }
 
 int sw_list_check_entries(const sw_list *l, sw_error *err)
