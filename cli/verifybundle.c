@@ -73,7 +73,7 @@ int cmd_verify_bundle(int argc, char **argv)
 		return fail(&err);
 	sw_ss_artifact art = { 0 };
 	if (strncmp(subject, "sha256:", 7) == 0) {
-		if (!sw_is_hex64(subject + 7, strlen(subject + 7)) || sw_unhex(subject + 7, 64, art.sha256) < 0)
+		if (!sw_is_hex64(subject + 7, strlen(subject + 7)) || sw_unhex(subject + 7, 32, art.sha256) < 0)
 			return cli_usage_error("verify-bundle", "%s: not sha256:<64 lowercase hex>", subject);
 	} else {
 		if (sw_read_file(subject, SW_SS_MAX_ARTIFACT, &data, &data_len, &err) < 0)
