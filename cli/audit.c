@@ -633,7 +633,30 @@ typedef struct ctr {
 typedef struct ctrs {
 	ctr *v;
 	size_t n, cap;
+	char **unread;             /* what could not be read: each a finding of step 4 */
+	size_t n_unread;
 } ctrs;
+
+static void unread(ctrs *cs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void unread(ctrs *cs, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	cs->unread = realloc(cs->unread, (cs->n_unread + 1) * sizeof *cs->unread);
+	if (!cs->unread)
+		abort();
+	cs->unread[cs->n_unread++] = p;
+}
+
+/* What the store listings (lib/storage, lib/dockerstore, lib/ctrmeta) call back. */
+typedef struct scan {
+	ctx *c;
+	ctrs *cs;
+} scan;
 
 static ctr *ctr_add(ctrs *cs, const char *id, const char *runtime)
 {
@@ -659,42 +682,44 @@ static void ctr_digest(ctr *x, const char *digest, const char *kind)
 	}
 }
 
+/* podman (and CRI-O, buildah): every container record of every graph driver of
+ * the storage root, through lib/storage (which reads them as podman does); the
+ * digests through the same chain of custody a start is checked with. */
+static int podman_one(const sw_storage_container *sc, void *p)
+{
+	scan *k = p;
+	if (!sc->id[0]) {
+		unread(k->cs, "containers/storage (%s): %s", sc->driver, sc->error);
+		return 0;
+	}
+	ctr *x = ctr_add(k->cs, sc->id, "podman (containers/storage)");
+	x->state = xstrdup("created or running (containers/storage does not record the state)");
+	x->hook = xstrdup("hooks.d (step 2)");
+	if (sc->error) {
+		x->error = xstrdup(sc->error);
+		return 0;
+	}
+	if (sc->image_id[0]) {
+		sw_storage_image img;
+		sw_error e = { 0 };
+		int r = sw_storage_image_digests(k->c->cfg.storage_root, sc->image_id, &img, &e);
+		if (r < 0)
+			x->error = xstrdup(e.msg);
+		for (size_t i = 0; r > 0 && i < img.n; i++)
+			ctr_digest(x, img.d[i].digest, img.d[i].kind);
+		x->reference = xstrdup(r > 0 ? img.name : "");
+	}
+	return 0;
+}
+
 static void scan_podman(ctx *c, ctrs *cs)
 {
 	if (!c->cfg.containers_storage || !c->cfg.storage_root)
 		return;
-	char p[4096];
-	snprintf(p, sizeof p, "%s/overlay-containers/containers.json", c->cfg.storage_root);
-	_cleanup_free_ char *text = NULL;
-	size_t len;
 	sw_error e = { 0 };
-	if (sw_read_file(p, SW_STORAGE_JSON_MAX, &text, &len, &e) < 0)
-		return;
-	char ebuf[256];
-	yajl_val v = yajl_tree_parse(text, ebuf, sizeof ebuf);
-	if (!v || !YAJL_IS_ARRAY(v)) {
-		yajl_tree_free(v);
-		return;
-	}
-	for (size_t i = 0; i < v->u.array.len; i++) {
-		yajl_val o = v->u.array.values[i];
-		const char *id = jstr(o, "id"), *image = jstr(o, "image");
-		if (!id)
-			continue;
-		ctr *x = ctr_add(cs, id, "podman (containers/storage)");
-		x->state = xstrdup("created or running (containers/storage does not record the state)");
-		x->hook = xstrdup("hooks.d (step 2)");
-		sw_storage_image img;
-		if (image && image[0]) {
-			int r = sw_storage_image_digests(c->cfg.storage_root, image, &img, &e);
-			if (r < 0)
-				x->error = xstrdup(e.msg);
-			for (size_t k = 0; r > 0 && k < img.n; k++)
-				ctr_digest(x, img.d[k].digest, img.d[k].kind);
-			x->reference = xstrdup(r > 0 ? img.name : "");
-		}
-	}
-	yajl_tree_free(v);
+	scan k = { c, cs };
+	if (sw_storage_containers(c->cfg.storage_root, podman_one, &k, &e) < 0)
+		unread(cs, "containers/storage: %s", e.msg);
 }
 
 static bool has_hook(yajl_val cfgjson, const char *stage)
@@ -713,8 +738,11 @@ static void scan_runc(ctx *c, ctrs *cs)
 {
 	for (size_t ri = 0; ri < c->n_runc_roots; ri++) {
 		DIR *d = opendir(c->runc_roots[ri]);
-		if (!d)
+		if (!d) {
+			if (errno != ENOENT)
+				unread(cs, "runc state directory %s: %s", c->runc_roots[ri], strerror(errno));
 			continue;
+		}
 		struct dirent *de;
 		while ((de = readdir(d))) {
 			if (de->d_name[0] == '.')
@@ -724,12 +752,19 @@ static void scan_runc(ctx *c, ctrs *cs)
 			_cleanup_free_ char *text = NULL;
 			size_t len;
 			sw_error e = { 0 };
-			if (sw_read_file(p, AUDIT_FILE_MAX, &text, &len, &e) < 0)
+			if (sw_read_file(p, AUDIT_FILE_MAX, &text, &len, &e) < 0) {
+				/* A state directory without state.json: runc is
+				 * creating or deleting it. Anything else is unread. */
+				if (e.code != ENOENT)
+					unread(cs, "runc: %s", e.msg);
 				continue;
+			}
 			char ebuf[256];
 			yajl_val v = yajl_tree_parse(text, ebuf, sizeof ebuf);
-			if (!v)
+			if (!v) {
+				unread(cs, "runc: %s: not JSON: %s", p, ebuf);
 				continue;
+			}
 			const char *id = jstr(v, "id");
 			ctr *x = ctr_add(cs, id ? id : de->d_name, "runc");
 			const char *pp[] = { "init_process_pid", NULL };
@@ -775,129 +810,100 @@ static void scan_runc(ctx *c, ctrs *cs)
 	}
 }
 
-/* containerd: its tasks, from the task bundles under its state directory
- * (<state>/io.containerd.runtime.v2.task/<ns>/<id>, one per task while it exists;
- * init.pid is the task's process). Read from disk rather than asked of the API
- * (`ctr tasks ls`): it needs neither the socket nor ctr, cannot hang on a stuck
- * daemon, and sees the same bundles the runtime and sigward-runc were given. The
- * image digests come from containerd's metadata store (lib/ctrmeta), read without
+/* containerd: its tasks, from the task bundles under its state directory, through
+ * lib/ctrmeta (from disk rather than asked of the API: no socket or ctr needed, no
+ * hang on a stuck daemon, the same bundles the runtime and sigward-runc were
+ * given). The image digests come from containerd's metadata store, read without
  * locks. Docker's tasks (namespace moby) are listed from Docker's data root. */
-static void scan_containerd(ctx *c, ctrs *cs)
+static int containerd_one(const sw_containerd_task *t, void *p)
 {
-	char tasks[4200];
-	snprintf(tasks, sizeof tasks, "%s/io.containerd.runtime.v2.task", c->containerd_state);
-	DIR *nd = opendir(tasks);
-	if (!nd)
-		return;
-	struct dirent *ne;
-	while ((ne = readdir(nd))) {
-		if (ne->d_name[0] == '.' || strlen(ne->d_name) > SW_CONTAINERD_NS_MAX)
-			continue;
-		char nsdir[4400];
-		snprintf(nsdir, sizeof nsdir, "%s/%s", tasks, ne->d_name);
-		DIR *d = opendir(nsdir);
-		if (!d)
-			continue;
-		struct dirent *de;
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			char p[4800];
-			if (strcmp(ne->d_name, "moby") == 0) {
-				snprintf(p, sizeof p, "%s/containers/%s", c->docker_root, de->d_name);
-				if (exists(p))
-					continue;
-			}
-			snprintf(p, sizeof p, "%s/%s", nsdir, de->d_name);
-			char ns[SW_CONTAINERD_NS_MAX + 1];
-			sw_error e = { 0 };
-			if (sw_containerd_bundle_namespace(p, de->d_name, ns, &e) != 1)
-				continue;
-			char rtn[SW_CONTAINERD_NS_MAX + 32];
-			snprintf(rtn, sizeof rtn, "containerd (namespace %s)", ns);
-			ctr *x = ctr_add(cs, de->d_name, rtn);
-			snprintf(p, sizeof p, "%s/%s/init.pid", nsdir, de->d_name);
-			_cleanup_free_ char *pidt = NULL;
-			size_t pl;
-			uint64_t pid = 0;
-			bool alive = sw_read_file(p, 64, &pidt, &pl, &e) == 0 &&
-				     sw_parse_u64(pidt, strcspn(pidt, "\n"), &pid) == 0 && pid > 0 && pid < INT32_MAX &&
-				     kill((pid_t)pid, 0) == 0;
-			x->state = xstrdup(alive ? "running" : "created or stopped (task exists)");
-			x->hook = xstrdup(c->ctrd.wired ? "sigward-runc as runc BinaryName (step 2)"
-							: "NO sigward-runc as runc BinaryName (step 2)");
-			sw_resolution res = { 0 };
-			int r = sw_containerd_resolve(c->containerd_root, ns, de->d_name, &res, &e);
-			if (r < 0)
-				x->error = xstrdup(e.msg);
-			else if (r == 0)
-				x->error = xasprintf("no image record in %s/%s", c->containerd_root, SW_CONTAINERD_META);
-			for (size_t k = 0; k < res.n; k++)
-				ctr_digest(x, res.d[k].digest, res.d[k].kind);
-			x->reference = xstrdup(res.reference);
-		}
-		closedir(d);
+	scan *k = p;
+	ctx *c = k->c;
+	if (!t->id[0]) {
+		unread(k->cs, "containerd tasks (namespace %s): %s", t->ns, t->error);
+		return 0;
 	}
-	closedir(nd);
+	if (strcmp(t->ns, "moby") == 0) {
+		char dp[4400];
+		snprintf(dp, sizeof dp, "%s/containers/%s", c->docker_root, t->id);
+		if (exists(dp))
+			return 0;
+	}
+	char rtn[SW_CONTAINERD_NS_MAX + 32];
+	snprintf(rtn, sizeof rtn, "containerd (namespace %s)", t->ns);
+	ctr *x = ctr_add(k->cs, t->id, rtn);
+	x->state = xstrdup(t->error ? "unknown (init.pid cannot be read)"
+			   : t->alive ? "running" : "created or stopped (task exists)");
+	x->hook = xstrdup(c->ctrd.wired ? "sigward-runc as runc BinaryName (step 2)"
+					: "NO sigward-runc as runc BinaryName (step 2)");
+	sw_resolution res = { 0 };
+	sw_error e = { 0 };
+	int r = sw_containerd_resolve(c->containerd_root, t->ns, t->id, &res, &e);
+	if (t->error)
+		x->error = xstrdup(t->error);
+	else if (r < 0)
+		x->error = xstrdup(e.msg);
+	else if (r == 0)
+		x->error = xasprintf("no image record in %s/%s", c->containerd_root, SW_CONTAINERD_META);
+	for (size_t i = 0; i < res.n; i++)
+		ctr_digest(x, res.d[i].digest, res.d[i].kind);
+	x->reference = xstrdup(res.reference);
+	return 0;
 }
 
-/* Docker: the running containers of its data root (containers/<id>/config.v2.json,
- * State.Running), their digests through lib/dockerstore (the same chain of custody
- * sigward-runc checks at start), and the runtime each runs under (hostconfig.json's
- * Runtime: only sigward-runc's decides). */
+static void scan_containerd(ctx *c, ctrs *cs)
+{
+	sw_error e = { 0 };
+	scan k = { c, cs };
+	if (sw_containerd_tasks(c->containerd_state, containerd_one, &k, &e) < 0)
+		unread(cs, "containerd tasks: %s", e.msg);
+}
+
+/* Docker: the running containers of its data root, through lib/dockerstore
+ * (config.v2.json's State, hostconfig.json's Runtime: only sigward-runc's
+ * decides), their digests through the same chain of custody sigward-runc checks
+ * at start. */
+static int docker_one(const sw_docker_container *dc, void *p)
+{
+	scan *k = p;
+	ctx *c = k->c;
+	if (dc->error && !dc->running) {
+		/* Whether it runs is not known, or it does and its runtime is not:
+		 * either way the audit cannot vouch for it. */
+		unread(k->cs, "docker container %s: %s", dc->id, dc->error);
+		return 0;
+	}
+	if (!dc->running)
+		return 0;
+	ctr *x = ctr_add(k->cs, dc->id, "docker");
+	x->state = xstrdup(dc->paused ? "paused" : "running");
+	if (dc->error) {
+		x->hook = xstrdup("NO sigward-runc known: its runtime cannot be read");
+		x->error = xstrdup(dc->error);
+		x->reference = xstrdup(dc->reference);
+		return 0;
+	}
+	const char *runtime = dc->runtime[0] ? dc->runtime : "runc";
+	bool sigward = c->dw.runtime && strcmp(runtime, c->dw.name) == 0;
+	x->hook = xasprintf("%sruntime %s%s", sigward ? "" : "NO sigward-runc: ", runtime,
+			    sigward ? " (sigward-runc, step 2)" : "");
+	sw_resolution res = { 0 };
+	sw_error e = { 0 };
+	int r = sw_docker_resolve(c->docker_root, dc->id, &res, &e);
+	if (r < 0)
+		x->error = xstrdup(e.msg);
+	for (size_t i = 0; i < res.n; i++)
+		ctr_digest(x, res.d[i].digest, res.d[i].kind);
+	x->reference = xstrdup(dc->reference[0] ? dc->reference : res.reference);
+	return 0;
+}
+
 static void scan_docker(ctx *c, ctrs *cs)
 {
-	char dir[4200];
-	snprintf(dir, sizeof dir, "%s/containers", c->docker_root);
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (strlen(de->d_name) != SW_SHA256_HEX || !sw_is_hex64(de->d_name, SW_SHA256_HEX))
-			continue;
-		char p[4400];
-		snprintf(p, sizeof p, "%s/%s/config.v2.json", dir, de->d_name);
-		_cleanup_free_ char *text = NULL;
-		size_t len;
-		sw_error e = { 0 };
-		if (sw_read_file(p, SW_DOCKER_CONFIG_MAX, &text, &len, &e) < 0)
-			continue;
-		char ebuf[256];
-		yajl_val v = yajl_tree_parse(text, ebuf, sizeof ebuf);
-		const char *rp[] = { "State", "Running", NULL }, *pp[] = { "State", "Paused", NULL };
-		yajl_val running = v ? yajl_tree_get(v, rp, yajl_t_any) : NULL;
-		yajl_val paused = v ? yajl_tree_get(v, pp, yajl_t_any) : NULL;
-		if (!running || !YAJL_IS_TRUE(running)) {
-			yajl_tree_free(v);
-			continue;
-		}
-		ctr *x = ctr_add(cs, de->d_name, "docker");
-		x->state = xstrdup(paused && YAJL_IS_TRUE(paused) ? "paused" : "running");
-		/* The runtime is in hostconfig.json ("Runtime"), next to config.v2.json. */
-		const char *hp[] = { "Runtime", NULL }, *ip[] = { "Config", "Image", NULL };
-		snprintf(p, sizeof p, "%s/%s/hostconfig.json", dir, de->d_name);
-		_cleanup_free_ char *ht = NULL;
-		size_t hl;
-		yajl_val hv = sw_read_file(p, SW_DOCKER_CONFIG_MAX, &ht, &hl, &e) == 0 ? yajl_tree_parse(ht, ebuf, sizeof ebuf) : NULL;
-		yajl_val rt = hv ? yajl_tree_get(hv, hp, yajl_t_string) : NULL;
-		yajl_val im = yajl_tree_get(v, ip, yajl_t_string);
-		char runtime[256];
-		snprintf(runtime, sizeof runtime, "%s", rt && YAJL_GET_STRING(rt)[0] ? YAJL_GET_STRING(rt) : "runc");
-		yajl_tree_free(hv);
-		bool sigward = c->dw.runtime && strcmp(runtime, c->dw.name) == 0;
-		x->hook = xasprintf("%sruntime %s%s", sigward ? "" : "NO sigward-runc: ", runtime,
-				    sigward ? " (sigward-runc, step 2)" : "");
-		sw_resolution res = { 0 };
-		int r = sw_docker_resolve(c->docker_root, de->d_name, &res, &e);
-		if (r < 0)
-			x->error = xstrdup(e.msg);
-		for (size_t k = 0; k < res.n; k++)
-			ctr_digest(x, res.d[k].digest, res.d[k].kind);
-		x->reference = xstrdup(im ? YAJL_GET_STRING(im) : res.reference);
-		yajl_tree_free(v);
-	}
-	closedir(d);
+	sw_error e = { 0 };
+	scan k = { c, cs };
+	if (sw_docker_containers(c->docker_root, docker_one, &k, &e) < 0)
+		unread(cs, "docker: %s", e.msg);
 }
 
 static void step_containers(ctx *c, const logview *lv)
@@ -980,9 +986,17 @@ static void step_containers(ctx *c, const logview *lv)
 	fclose(sf);
 	if (write_out(c, "evidence/decisions-all-starts.jsonl", starts, starts_len, &e) < 0)
 		finding(r, s, "%s", e.msg);
+	/* A store the audit cannot read may hold containers it does not show:
+	 * say so, never under-report in silence. */
+	for (size_t i = 0; i < cs.n_unread; i++) {
+		finding(r, s, "cannot read: %s", cs.unread[i]);
+		free(cs.unread[i]);
+	}
+	free(cs.unread);
 	s->answer = xasprintf("%zu container(s) found (podman's containers/storage, runc state directories, "
 			      "containerd's task bundles, Docker's running containers); "
-			      "%zu shown%s.", total, cs.n, total > cs.n ? " (a random sample)" : "");
+			      "%zu shown%s%s.", total, cs.n, total > cs.n ? " (a random sample)" : "",
+			      cs.n_unread ? "; some stores could not be read (see the findings)" : "");
 	for (size_t i = 0; i < total; i++) {
 		free(cs.v[i].id); free(cs.v[i].runtime); free(cs.v[i].reference);
 		free(cs.v[i].state); free(cs.v[i].hook); free(cs.v[i].error);

@@ -25,6 +25,8 @@
 #  - --sign-key: SHA256SUMS.sig verifies with openssl and `sigward audit verify`,
 #    a modified SHA256SUMS or report fails, a bad key path is one line, exit 2;
 #  - serials above 2^63-1 are shown as they are;
+#  - a store it cannot read (a containers/storage file, a Docker record) is a
+#    step-4 finding, never skipped; every graph driver's containers are listed;
 #  - an intact chain; after one log line is deleted, a broken chain (exit 1);
 #  - step 8 over a log rotated into FILE.1 and FILE.2.gz (the hook's own records):
 #    counts over every file, no finding; FILE.1 deleted: a finding naming it;
@@ -662,6 +664,28 @@ check "rotated log, FILE.1 deleted: exit 1, a finding naming it and the break be
 check "rotated log, FILE.1 deleted: sigward log verify names it too (exit 1)" \
 	bash -c 'out=$("$0" log verify --config "$1" 2>&1); [ $? = 1 ] && grep -q "$2.1: missing from the rotated set" <<<"$out"' \
 	"$CLI" "$T/rot.conf" "$RL"
+
+# ---- stores the audit cannot read: findings, never skipped ----
+# A containers/storage root whose vfs store does not parse and whose zfs store
+# holds one container (every graph driver is read, not only overlay), and a
+# Docker data root with a container whose config.v2.json is not JSON.
+US=$T/unread-storage UD=$T/unread-docker UCID=$(printf 'de%.0s' $(seq 32))
+mkdir -p "$US/vfs-containers" "$US/zfs-containers" "$UD/containers/$UCID"
+printf '[{"id":' >"$US/vfs-containers/containers.json"
+printf '[{"id":"zfsctr1","image":""}]' >"$US/zfs-containers/containers.json"
+printf '{"State":{"Running":tru' >"$UD/containers/$UCID/config.v2.json"
+sed -e "s|^storage_root = .*|storage_root = $US|" -e "s|^docker_root = .*|docker_root = $UD|" "$T/rot.conf" >"$T/unread.conf"
+RC=0
+"$CLI" audit --config "$T/unread.conf" --out "$T/out-unread" --containerd-state "$T/no-ctrd-state" --runc-root "$T/no-runc" \
+	--hooks-dir "$T/hooks-none" --containerd-config "$T/no-containerd.toml" --docker-config "$T/no-daemon.json" \
+	>"$T/out-unread.out" 2>&1 || RC=$?
+F4=$(jq -r '.sections[] | select(.step == 4) | .findings[]' "$T/out-unread/report.json" 2>/dev/null)
+check "an unreadable containers/storage store is a step-4 finding naming its file (exit 1)" \
+	bash -c '[ "$0" = 1 ] && grep -q "^cannot read: containers/storage (vfs): $2/vfs-containers/containers.json" <<<"$1"' "$RC" "$F4" "$US"
+check "an unreadable Docker container record is a step-4 finding naming it" \
+	bash -c 'grep -q "^cannot read: docker container $1: $2/containers/$1/config.v2.json" <<<"$0"' "$F4" "$UCID" "$UD"
+check "a container in the zfs driver's store is listed (every graph driver, not only overlay)" \
+	[ "$(jq -r '.sections[] | select(.step == 4) | .tables.containers[] | select(.container == "zfsctr1") | .runtime' "$T/out-unread/report.json")" = "podman (containers/storage)" ]
 
 # ---- serials above 2^63-1: a serial is unsigned 64-bit ----
 # Its own scope, lists, state and log: a serial of 2^64-1 would otherwise be the
