@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The audit report's model and its three renderings; see auditreport.h. */
+
+#include "auditreport.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+#include "cli.h"
+#include "util.h"
+
+/* ------------------------------------------------------------ model */
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+	if (!p)
+		abort();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return p;
+}
+
+section *sec_new(report *r, int step, const char *title)
+{
+	section *s = &r->s[r->n++];
+	s->step = step;
+	s->title = xstrdup(title);
+	return s;
+}
+
+void sec_evidence(section *s, const char *file)
+{
+	for (size_t i = 0; i < s->n_evidence; i++)
+		if (strcmp(s->evidence[i], file) == 0)
+			return;
+	if (s->n_evidence < SW_ARRAY_SIZE(s->evidence))
+		s->evidence[s->n_evidence++] = xstrdup(file);
+}
+
+void finding(report *r, section *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (s->n_findings < SW_ARRAY_SIZE(s->findings))
+		s->findings[s->n_findings++] = p;
+	else
+		free(p);
+	r->n_findings++;
+}
+
+table *tab_new(section *s, const char *name, ...)
+{
+	table *t = &s->tables[s->n_tables++];
+	t->name = xstrdup(name);
+	va_list ap;
+	va_start(ap, name);
+	const char *c;
+	while ((c = va_arg(ap, const char *)) && t->n_cols < AUDIT_MAX_COLS)
+		t->cols[t->n_cols++] = xstrdup(c);
+	va_end(ap);
+	return t;
+}
+
+/* One row: n_cols strings (NULL shown as empty). */
+void tab_row(table *t, bool red, ...)
+{
+	if (t->n_rows == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 16;
+		t->cells = realloc(t->cells, t->cap * t->n_cols * sizeof *t->cells);
+		t->red = realloc(t->red, t->cap * sizeof *t->red);
+		if (!t->cells || !t->red)
+			abort();
+	}
+	va_list ap;
+	va_start(ap, red);
+	for (size_t i = 0; i < t->n_cols; i++)
+		t->cells[t->n_rows * t->n_cols + i] = xstrdup(va_arg(ap, const char *));
+	va_end(ap);
+	t->red[t->n_rows++] = red;
+}
+
+/* ------------------------------------------------------------ renderings */
+
+static void gstr(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *)(s ? s : ""), s ? strlen(s) : 0);
+}
+
+int report_json(const report *rep, const report_meta *m, char **out, size_t *out_len, sw_error *err)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	char now[32];
+	sw_format_rfc3339(m->now, now);
+	yajl_gen_map_open(g);
+	gstr(g, "generated"); gstr(g, now);
+	char host[256] = "";
+	gethostname(host, sizeof host - 1);
+	gstr(g, "host"); gstr(g, host);
+	gstr(g, "n_findings"); yajl_gen_integer(g, (long long)rep->n_findings);
+	gstr(g, "bundle_signature");
+	if (m->n_signers) {
+		yajl_gen_map_open(g);
+		gstr(g, "file"); gstr(g, AUDIT_SUMS_SIG_NAME);
+		gstr(g, "signed"); gstr(g, AUDIT_SUMS_NAME);
+		gstr(g, "keys");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < m->n_signers; i++) {
+			yajl_gen_map_open(g);
+			gstr(g, "line"); yajl_gen_integer(g, (long long)i + 1);
+			gstr(g, "id"); gstr(g, m->signers[i].id);
+			gstr(g, "algorithm"); gstr(g, m->signers[i].alg);
+			gstr(g, "source"); gstr(g, m->signers[i].source);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
+		yajl_gen_map_close(g);
+	} else {
+		yajl_gen_null(g);
+	}
+	gstr(g, "sections");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < rep->n; i++) {
+		const section *s = &rep->s[i];
+		yajl_gen_map_open(g);
+		gstr(g, "step"); yajl_gen_integer(g, s->step);
+		gstr(g, "title"); gstr(g, s->title);
+		gstr(g, "answer"); gstr(g, s->answer);
+		gstr(g, "evidence");
+		yajl_gen_array_open(g);
+		for (size_t k = 0; k < s->n_evidence; k++)
+			gstr(g, s->evidence[k]);
+		yajl_gen_array_close(g);
+		gstr(g, "findings");
+		yajl_gen_array_open(g);
+		for (size_t k = 0; k < s->n_findings; k++)
+			gstr(g, s->findings[k]);
+		yajl_gen_array_close(g);
+		gstr(g, "tables");
+		yajl_gen_map_open(g);
+		for (size_t k = 0; k < s->n_tables; k++) {
+			const table *t = &s->tables[k];
+			gstr(g, t->name);
+			yajl_gen_array_open(g);
+			for (size_t row = 0; row < t->n_rows; row++) {
+				yajl_gen_map_open(g);
+				for (size_t col = 0; col < t->n_cols; col++) {
+					gstr(g, t->cols[col]);
+					gstr(g, t->cells[row * t->n_cols + col]);
+				}
+				gstr(g, "_finding"); yajl_gen_bool(g, t->red[row]);
+				yajl_gen_map_close(g);
+			}
+			yajl_gen_array_close(g);
+		}
+		yajl_gen_map_close(g);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	const unsigned char *buf;
+	size_t len;
+	yajl_gen_get_buf(g, &buf, &len);
+	int r = 0;
+	*out = malloc(len ? len : 1);
+	if (*out) {
+		memcpy(*out, buf, len);
+		*out_len = len;
+	} else {
+		r = sw_err(err, ENOMEM, "report.json: out of memory");
+	}
+	yajl_gen_free(g);
+	return r;
+}
+
+static void md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else if (*s == '\n')
+			fputc(' ', f);
+		else
+			fputc(*s, f);
+	}
+}
+
+int report_md(const report *rep, const report_meta *m, char **out, size_t *out_len, sw_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	char now[32];
+	sw_format_rfc3339(m->now, now);
+	fprintf(f, "# sigward audit report\n\nGenerated %s. Findings: %zu.\n\n", now, rep->n_findings);
+	for (size_t i = 0; i < m->n_signers; i++)
+		fprintf(f, "%s `%s` is signed by key `%s` (%s) on line %zu of `%s`.\n", i ? "" : "The bundle's",
+			AUDIT_SUMS_NAME, m->signers[i].id, m->signers[i].alg, i + 1, AUDIT_SUMS_SIG_NAME);
+	if (m->n_signers)
+		fputs("Check with `sigward audit verify --key KEY.pub DIR`.\n\n", f);
+	for (size_t i = 0; i < rep->n; i++) {
+		const section *s = &rep->s[i];
+		fprintf(f, "## Step %d. %s\n\n%s\n\n", s->step, s->title, s->answer ? s->answer : "");
+		if (s->n_evidence) {
+			fputs("Evidence:", f);
+			for (size_t k = 0; k < s->n_evidence; k++)
+				fprintf(f, " `%s`", s->evidence[k]);
+			fputs("\n\n", f);
+		}
+		for (size_t k = 0; k < s->n_findings; k++)
+			fprintf(f, "- **FINDING**: %s\n", s->findings[k]);
+		if (s->n_findings)
+			fputc('\n', f);
+		for (size_t k = 0; k < s->n_tables; k++) {
+			const table *t = &s->tables[k];
+			fprintf(f, "### %s\n\n|", t->name);
+			for (size_t col = 0; col < t->n_cols; col++) {
+				fputc(' ', f); md_cell(f, t->cols[col]); fputs(" |", f);
+			}
+			fputs("\n|", f);
+			for (size_t col = 0; col < t->n_cols; col++)
+				fputs(" --- |", f);
+			fputc('\n', f);
+			for (size_t row = 0; row < t->n_rows; row++) {
+				fputc('|', f);
+				for (size_t col = 0; col < t->n_cols; col++) {
+					fputc(' ', f);
+					md_cell(f, t->cells[row * t->n_cols + col]);
+					fputs(" |", f);
+				}
+				fputc('\n', f);
+			}
+			if (!t->n_rows)
+				fputs("| (none) |\n", f);
+			fputc('\n', f);
+		}
+	}
+	fclose(f);
+	(void)err;
+	*out = TAKE_PTR(buf);
+	*out_len = len;
+	return 0;
+}
+
+static void html_esc(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+int report_html(const report *rep, const report_meta *m, char **out, size_t *out_len, sw_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	char now[32], host[256] = "";
+	sw_format_rfc3339(m->now, now);
+	gethostname(host, sizeof host - 1);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<title>sigward audit report</title>\n<style>\n"
+	      "body{font-family:sans-serif;font-size:13px;margin:2em;color:#111;max-width:1400px}\n"
+	      "h1{font-size:22px;margin-bottom:.2em}h2{font-size:17px;border-bottom:2px solid #333;margin-top:1.6em}\n"
+	      "h3{font-size:14px;margin-bottom:.3em}\n"
+	      "table{border-collapse:collapse;width:100%;margin:.4em 0 1em;table-layout:auto}\n"
+	      "th,td{border:1px solid #999;padding:3px 6px;text-align:left;vertical-align:top;word-break:break-all}\n"
+	      "th{background:#e8e8e8}tr.finding td{background:#fde2e2;color:#a00000}\n"
+	      ".findings li{color:#b00000;font-weight:bold}.ok{color:#070;font-weight:bold}\n"
+	      ".summary{padding:.6em 1em;border:2px solid #333;display:inline-block}\n"
+	      ".summary.bad{border-color:#b00000;color:#b00000}\n"
+	      "code{font-size:12px;background:#f2f2f2;padding:0 2px}\n"
+	      "@media print{body{margin:0;font-size:10px}h2{page-break-after:avoid}tr{page-break-inside:avoid}}\n"
+	      "</style></head><body>\n", f);
+	fputs("<h1>sigward audit report</h1>\n<p>Host <b>", f);
+	html_esc(f, host);
+	fprintf(f, "</b>, generated %s. Every statement names the evidence file of this bundle it rests on; "
+		   "<code>SHA256SUMS</code> covers every file.</p>\n", now);
+	for (size_t i = 0; i < m->n_signers; i++) {
+		fprintf(f, "<p>%s <code>%s</code> is signed by key <code>", i ? "" : "The bundle's", AUDIT_SUMS_NAME);
+		html_esc(f, m->signers[i].id);
+		fputs("</code> (", f);
+		html_esc(f, m->signers[i].alg);
+		fprintf(f, ") on line %zu of <code>%s</code>.</p>\n", i + 1, AUDIT_SUMS_SIG_NAME);
+	}
+	if (m->n_signers)
+		fputs("<p>Check with <code>sigward audit verify --key KEY.pub DIR</code>.</p>\n", f);
+	fprintf(f, "<p class=\"summary%s\">%zu finding(s)</p>\n", rep->n_findings ? " bad" : "", rep->n_findings);
+	for (size_t i = 0; i < rep->n; i++) {
+		const section *s = &rep->s[i];
+		fprintf(f, "<h2>Step %d. ", s->step);
+		html_esc(f, s->title);
+		fputs("</h2>\n<p>", f);
+		html_esc(f, s->answer ? s->answer : "");
+		fputs("</p>\n", f);
+		if (s->n_evidence) {
+			fputs("<p>Evidence:", f);
+			for (size_t k = 0; k < s->n_evidence; k++) {
+				fputs(" <code>", f);
+				html_esc(f, s->evidence[k]);
+				fputs("</code>", f);
+			}
+			fputs("</p>\n", f);
+		}
+		if (s->n_findings) {
+			fputs("<ul class=\"findings\">\n", f);
+			for (size_t k = 0; k < s->n_findings; k++) {
+				fputs("<li>FINDING: ", f);
+				html_esc(f, s->findings[k]);
+				fputs("</li>\n", f);
+			}
+			fputs("</ul>\n", f);
+		} else {
+			fputs("<p class=\"ok\">No finding.</p>\n", f);
+		}
+		for (size_t k = 0; k < s->n_tables; k++) {
+			const table *t = &s->tables[k];
+			fputs("<h3>", f);
+			html_esc(f, t->name);
+			fputs("</h3>\n<table><tr>", f);
+			for (size_t col = 0; col < t->n_cols; col++) {
+				fputs("<th>", f);
+				html_esc(f, t->cols[col]);
+				fputs("</th>", f);
+			}
+			fputs("</tr>\n", f);
+			for (size_t row = 0; row < t->n_rows; row++) {
+				fputs(t->red[row] ? "<tr class=\"finding\">" : "<tr>", f);
+				for (size_t col = 0; col < t->n_cols; col++) {
+					fputs("<td>", f);
+					html_esc(f, t->cells[row * t->n_cols + col]);
+					fputs("</td>", f);
+				}
+				fputs("</tr>\n", f);
+			}
+			if (!t->n_rows)
+				fprintf(f, "<tr><td colspan=\"%zu\">(none)</td></tr>\n", t->n_cols);
+			fputs("</table>\n", f);
+		}
+	}
+	fputs("</body></html>\n", f);
+	fclose(f);
+	(void)err;
+	*out = TAKE_PTR(buf);
+	*out_len = len;
+	return 0;
+}

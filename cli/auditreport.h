@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The audit report (auditreport.c): a model deliberately generic (sections of
+ * tables and findings), so the three renderings (JSON, Markdown, HTML) cannot
+ * disagree: they are written from the same rows. audit.c's steps fill it.
+ *
+ * Ownership: every string in the model is malloc'ed and owned by it; the model
+ * lives as long as the audit. Allocation failure aborts (a half-written report
+ * would under-report). Renderings return a malloc'ed buffer the caller frees.
+ */
+#ifndef SW_AUDITREPORT_H
+#define SW_AUDITREPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "sign.h"
+
+#define AUDIT_MAX_COLS 12
+
+typedef struct table {
+	char *name;
+	char *cols[AUDIT_MAX_COLS];
+	size_t n_cols;
+	char **cells;              /* n_rows * n_cols */
+	bool *red;                 /* per row: the row is a finding */
+	size_t n_rows, cap;
+} table;
+
+typedef struct section {
+	int step;
+	char *title;
+	char *answer;              /* one paragraph */
+	char *evidence[64];
+	size_t n_evidence;
+	table tables[4];
+	size_t n_tables;
+	char *findings[256];
+	size_t n_findings;
+} section;
+
+typedef struct report {
+	section s[9];
+	size_t n;
+	size_t n_findings;
+} report;
+
+/* What the renderings say beside the sections. */
+typedef struct report_meta {
+	int64_t now;                   /* when the audit ran */
+	const sw_signer *signers;      /* the keys SHA256SUMS is signed with (--sign-key) */
+	size_t n_signers;
+} report_meta;
+
+char *xstrdup(const char *s);      /* NULL becomes "" */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A new section of step `step`, with its title. */
+section *sec_new(report *r, int step, const char *title);
+/* An evidence file (relative to the bundle) the section rests on, once. */
+void sec_evidence(section *s, const char *file);
+/* A finding of section s, counted in r. */
+void finding(report *r, section *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A table named `name` with the columns that follow, NULL-terminated. */
+table *tab_new(section *s, const char *name, ...);
+/* One row: n_cols strings (NULL shown as empty); red marks it a finding. */
+void tab_row(table *t, bool red, ...);
+
+/* The renderings: 0 with *out (malloc'ed) and *out_len, <0 with err. */
+int report_json(const report *rep, const report_meta *m, char **out, size_t *out_len, sw_error *err);
+int report_md(const report *rep, const report_meta *m, char **out, size_t *out_len, sw_error *err);
+int report_html(const report *rep, const report_meta *m, char **out, size_t *out_len, sw_error *err);
+
+#endif
