@@ -185,6 +185,30 @@ int sw_ss_verify_digest(EVP_PKEY *key, const EVP_MD *md, const unsigned char *dg
 
 /* ---- the bundle ---- */
 
+/* Fail closed on fields this verifier does not know: a field it skipped
+ * could carry a meaning (a second signature, another timestamp) that another
+ * client honours. NULL-terminated list of the known keys. */
+static int known_keys(yajl_val obj, const char *const *keys, const char *what, sw_error *err)
+{
+	if (!YAJL_IS_OBJECT(obj))
+		return 0;
+	for (size_t i = 0; i < obj->u.object.len; i++) {
+		const char *k = obj->u.object.keys[i];
+		bool ok = false;
+		for (size_t j = 0; keys[j] && !ok; j++)
+			ok = strcmp(k, keys[j]) == 0;
+		if (!ok)
+			return sw_err(err, SW_EINVAL, "%s: unknown field \"%.64s\"", what, k);
+	}
+	return 0;
+}
+#define KNOWN(obj, what, ...) \
+	do { \
+		static const char *const k_[] = { __VA_ARGS__, NULL }; \
+		if (known_keys((obj), k_, (what), err) < 0) \
+			return -1; \
+	} while (0)
+
 static const struct {
 	const char *media_type;
 	int minor;
@@ -201,6 +225,13 @@ static int parse_entry(yajl_val t, size_t i, sw_ss_entry *e, sw_error *err)
 	snprintf(what, sizeof what, "tlogEntries[%zu]", i);
 	if (!YAJL_IS_OBJECT(t))
 		return sw_err(err, SW_EINVAL, "%s: not an object", what);
+	KNOWN(t, what, "logIndex", "logId", "kindVersion", "integratedTime", "inclusionPromise",
+	      "inclusionProof", "canonicalizedBody");
+	KNOWN(sw_ss_jget(t, "logId"), "logId", "keyId");
+	KNOWN(sw_ss_jget(t, "kindVersion"), "kindVersion", "kind", "version");
+	KNOWN(sw_ss_jget(t, "inclusionPromise"), "inclusionPromise", "signedEntryTimestamp");
+	KNOWN(sw_ss_jget(t, "inclusionProof"), "inclusionProof", "logIndex", "rootHash", "treeSize", "hashes", "checkpoint");
+	KNOWN(sw_ss_jget(sw_ss_jget(t, "inclusionProof"), "checkpoint"), "checkpoint", "envelope");
 	if (sw_ss_jint(t, "logIndex", &e->log_index) < 0)
 		return sw_err(err, SW_EINVAL, "%s.logIndex: missing or not an integer", what);
 	/* A negative index names no leaf: refuse it before anything reads it. */
@@ -274,6 +305,12 @@ static int parse_material(yajl_val vm, sw_ss_bundle *b, sw_error *err)
 {
 	if (!YAJL_IS_OBJECT(vm))
 		return sw_err(err, SW_EINVAL, "verificationMaterial: missing or not an object");
+	KNOWN(vm, "verificationMaterial", "x509CertificateChain", "certificate", "publicKey", "tlogEntries",
+	      "timestampVerificationData");
+	KNOWN(sw_ss_jget(vm, "x509CertificateChain"), "x509CertificateChain", "certificates");
+	KNOWN(sw_ss_jget(vm, "certificate"), "certificate", "rawBytes");
+	KNOWN(sw_ss_jget(vm, "publicKey"), "publicKey", "hint");
+	KNOWN(sw_ss_jget(vm, "timestampVerificationData"), "timestampVerificationData", "rfc3161Timestamps");
 	yajl_val chain = sw_ss_jget(vm, "x509CertificateChain");
 	yajl_val cert = sw_ss_jget(vm, "certificate");
 	yajl_val pk = sw_ss_jget(vm, "publicKey");
@@ -352,6 +389,9 @@ int sw_ss_bundle_parse(const char *json, size_t len, const char *what, sw_ss_bun
 		return -1;
 	if (!YAJL_IS_OBJECT(root))
 		return sw_err(err, SW_EINVAL, "%s: not a JSON object", what);
+	if (known_keys(root, (const char *const[]){ "mediaType", "verificationMaterial", "messageSignature",
+						    "dsseEnvelope", NULL }, what, err) < 0)
+		return -1;
 	const char *mt = sw_ss_jstr(root, "mediaType");
 	if (!mt)
 		return sw_err(err, SW_EINVAL, "%s: mediaType: missing", what);
@@ -366,6 +406,11 @@ int sw_ss_bundle_parse(const char *json, size_t len, const char *what, sw_ss_bun
 	yajl_val de = sw_ss_jget(root, "dsseEnvelope");
 	if (!!ms + !!de != 1)
 		return sw_err(err, SW_EINVAL, "%s: exactly one of messageSignature and dsseEnvelope", what);
+	if (known_keys(ms, (const char *const[]){ "messageDigest", "signature", NULL }, "messageSignature", err) < 0 ||
+	    known_keys(sw_ss_jget(ms, "messageDigest"), (const char *const[]){ "algorithm", "digest", NULL },
+		       "messageSignature.messageDigest", err) < 0 ||
+	    known_keys(de, (const char *const[]){ "payload", "payloadType", "signatures", NULL }, "dsseEnvelope", err) < 0)
+		return sw_err_prefix(err, "%s", what);
 	if (ms) {
 		if (sw_ss_jb64(ms, "signature", "messageSignature", &b->sig, err) < 0)
 			return sw_err_prefix(err, "%s", what);
@@ -394,6 +439,9 @@ int sw_ss_bundle_parse(const char *json, size_t len, const char *what, sw_ss_bun
 		 * signature nobody checks. */
 		if (!YAJL_IS_ARRAY(sigs) || sigs->u.array.len != 1)
 			return sw_err(err, SW_EINVAL, "%s: dsseEnvelope.signatures: exactly one signature expected", what);
+		if (known_keys(sigs->u.array.values[0], (const char *const[]){ "sig", "keyid", NULL },
+			       "dsseEnvelope.signatures[0]", err) < 0)
+			return sw_err_prefix(err, "%s", what);
 		if (sw_ss_jb64(sigs->u.array.values[0], "sig", "dsseEnvelope.signatures[0]", &b->sig, err) < 0)
 			return sw_err_prefix(err, "%s", what);
 	}

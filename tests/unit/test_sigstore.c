@@ -360,6 +360,42 @@ static void test_base64(void **state)
 	assert_true(sw_ss_b64dec("aG k", 4, &b) < 0);
 }
 
+static int parse_doc(const char *doc, sw_error *e)
+{
+	sw_ss_bundle b;
+	int r = sw_ss_bundle_parse(doc, strlen(doc), "b.json", &b, e);
+	sw_ss_bundle_free(&b);
+	return r;
+}
+
+static void test_bundle_parse(void **state)
+{
+	(void)state;
+	sw_error e = { 0 };
+#define MT3 "\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\""
+#define VM "\"verificationMaterial\":{\"publicKey\":{\"hint\":\"k\"}}"
+	assert_int_equal(parse_doc("{" MT3 "," VM ",\"messageSignature\":{\"signature\":\"aGk=\"}}", &e), 0);
+	/* Unknown fields, anywhere, are refused by name. */
+	assert_true(parse_doc("{" MT3 "," VM ",\"messageSignature\":{\"signature\":\"aGk=\"},\"x\":1}", &e) < 0);
+	assert_non_null(strstr(e.msg, "unknown field \"x\""));
+	assert_true(parse_doc("{" MT3 "," VM ",\"messageSignature\":{\"signature\":\"aGk=\",\"sig2\":\"aGk=\"}}", &e) < 0);
+	assert_non_null(strstr(e.msg, "sig2"));
+	/* Unknown versions, both signature kinds at once, two DSSE signatures. */
+	assert_true(parse_doc("{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.4+json\"," VM
+			      ",\"messageSignature\":{\"signature\":\"aGk=\"}}", &e) < 0);
+	assert_non_null(strstr(e.msg, "mediaType"));
+	assert_true(parse_doc("{" MT3 "," VM ",\"messageSignature\":{\"signature\":\"aGk=\"},"
+			      "\"dsseEnvelope\":{\"payload\":\"aGk=\",\"payloadType\":\"t\",\"signatures\":[{\"sig\":\"aGk=\"}]}}", &e) < 0);
+	assert_true(parse_doc("{" MT3 "," VM ",\"dsseEnvelope\":{\"payload\":\"aGk=\",\"payloadType\":\"t\","
+			      "\"signatures\":[{\"sig\":\"aGk=\"},{\"sig\":\"aGk=\"}]}}", &e) < 0);
+	/* A negative log index. */
+	assert_true(parse_doc("{" MT3 ",\"verificationMaterial\":{\"publicKey\":{\"hint\":\"k\"},\"tlogEntries\":[{\"logIndex\":\"-1\"}]},"
+			      "\"messageSignature\":{\"signature\":\"aGk=\"}}", &e) < 0);
+	assert_non_null(strstr(e.msg, "negative"));
+#undef MT3
+#undef VM
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_intoto_subject),
 		cmocka_unit_test(test_san_issuer),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_bundle_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
