@@ -38,6 +38,7 @@
 #include "ctrmeta.h"
 #include "declog.h"
 #include "dockerstore.h"
+#include "json.h"
 #include "keys.h"
 #include "oci.h"
 #include "ociimage.h"
@@ -389,9 +390,9 @@ static void log_parse(logview *lv, logfile *lf, char *text)
 	const char *last = NULL;
 	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		last = l;
-		char ebuf[128];
-		yajl_val v = yajl_tree_parse(l, ebuf, sizeof ebuf);
-		if (!v)
+		yajl_val v = NULL;
+		sw_error je = { 0 };
+		if (sw_json_tree(l, strlen(l), "decision record", &v, &je) < 0)
 			continue;
 		if (lv->n == lv->cap) {
 			lv->cap = lv->cap ? 2 * lv->cap : 64;
@@ -641,10 +642,9 @@ static void scan_runc(ctx *c, ctrs *cs)
 					unread(cs, "runc: %s", e.msg);
 				continue;
 			}
-			char ebuf[256];
-			yajl_val v = yajl_tree_parse(text, ebuf, sizeof ebuf);
-			if (!v) {
-				unread(cs, "runc: %s: not JSON: %s", p, ebuf);
+			yajl_val v = NULL;
+			if (sw_json_tree(text, len, p, &v, &e) < 0) {
+				unread(cs, "runc: %s", e.msg);
 				continue;
 			}
 			const char *id = jstr(v, "id");
@@ -678,7 +678,9 @@ static void scan_runc(ctx *c, ctrs *cs)
 					for (size_t k = 0; k < res.n; k++)
 						ctr_digest(x, res.d[k].digest, res.d[k].kind);
 					x->reference = xstrdup(res.reference);
-					yajl_val cv = yajl_tree_parse(cj, ebuf, sizeof ebuf);
+					yajl_val cv = NULL;
+					sw_error je = { 0 };
+					(void)sw_json_tree(cj, cl, cp, &cv, &je);
 					bool hk = cv && (has_hook(cv, "prestart") || has_hook(cv, "createRuntime"));
 					free(x->hook);
 					x->hook = xstrdup(hk ? "sigward-hook in config.json" : "NO sigward-hook in config.json");

@@ -22,6 +22,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "audit.h"
+#include "json.h"
 #include "util.h"
 
 #define OUT_MAX (256u << 10)
@@ -205,9 +206,12 @@ static void start(tr *t, const av *a, unsigned timeout)
 
 /* ------------------------------------------------------------------ runc */
 
+/* Cleaned of invalid UTF-8 first (json.h), which yajl_gen would copy as is. */
 static void gstr(yajl_gen g, const char *s)
 {
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+	_cleanup_jsonbuf_ sw_jsonbuf b = { 0 };
+	sw_jsonbuf_utf8(&b, s, strlen(s));
+	yajl_gen_string(g, (const unsigned char *)(b.p ? b.p : ""), b.failed ? 0 : b.len);
 }
 
 /* The bundle: an empty read-only rootfs, the sigward hook as a prestart hook

@@ -12,6 +12,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "cli.h"
+#include "json.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ model */
@@ -100,9 +101,13 @@ void tab_row(table *t, bool red, ...)
 
 /* ------------------------------------------------------------ renderings */
 
+/* yajl_gen copies bytes that are not UTF-8 as they are (invalid JSON): the
+ * string is cleaned by json.h's writer first (U+FFFD), as everywhere. */
 static void gstr(yajl_gen g, const char *s)
 {
-	yajl_gen_string(g, (const unsigned char *)(s ? s : ""), s ? strlen(s) : 0);
+	_cleanup_jsonbuf_ sw_jsonbuf b = { 0 };
+	sw_jsonbuf_utf8(&b, s ? s : "", s ? strlen(s) : 0);
+	yajl_gen_string(g, (const unsigned char *)(b.p ? b.p : ""), b.failed ? 0 : b.len);
 }
 
 int report_json(const report *rep, const report_meta *m, char **out, size_t *out_len, sw_error *err)
