@@ -11,6 +11,12 @@
 
 #include "cli.h"
 
+int cli_fail(const sw_error *e)
+{
+	fprintf(stderr, "sigward: %s\n", e->msg);
+	return EXIT_USAGE;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

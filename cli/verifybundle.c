@@ -4,7 +4,8 @@
  * of the Sigstore conformance protocol:
  *   verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL
  *                 | --key KEY) [--trusted-root FILE] FILE_OR_DIGEST
- * Exit 0 valid; 1 not valid, 2 usage, each with one line on stderr.
+ * Exit 0 valid; 1 not valid (anything wrong in the trust root, bundle, key or
+ * signature); 2 usage, or a file that cannot be read; one line on stderr.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -68,16 +69,16 @@ int cmd_verify_bundle(int argc, char **argv)
 	_cleanup_free_ char *root_json = NULL, *bundle_json = NULL, *key_pem = NULL, *data = NULL;
 	size_t root_len, bundle_len, key_len, data_len = 0;
 	if (sw_read_file(root_path, SW_SS_MAX_DOC, &root_json, &root_len, &err) < 0)
-		return fail(&err);
+		return cli_fail(&err);
 	if (sw_read_file(bundle_path, SW_SS_MAX_DOC, &bundle_json, &bundle_len, &err) < 0)
-		return fail(&err);
+		return cli_fail(&err);
 	sw_ss_artifact art = { 0 };
 	if (strncmp(subject, "sha256:", 7) == 0) {
 		if (!sw_is_hex64(subject + 7, strlen(subject + 7)) || sw_unhex(subject + 7, 32, art.sha256) < 0)
 			return cli_usage_error("verify-bundle", "%s: not sha256:<64 lowercase hex>", subject);
 	} else {
 		if (sw_read_file(subject, SW_SS_MAX_ARTIFACT, &data, &data_len, &err) < 0)
-			return fail(&err);
+			return cli_fail(&err);
 		art.data = (const unsigned char *)data;
 		art.len = data_len;
 		sw_sha256(data, data_len, art.sha256);
@@ -85,7 +86,7 @@ int cmd_verify_bundle(int argc, char **argv)
 	sw_ss_policy pol = { .identity = identity, .issuer = issuer };
 	if (key_path) {
 		if (sw_read_file(key_path, 1 << 20, &key_pem, &key_len, &err) < 0)
-			return fail(&err);
+			return cli_fail(&err);
 		if (sw_ss_pubkey_pem(key_pem, key_len, key_path, &pol.key, &err) < 0)
 			return fail(&err);
 	}
