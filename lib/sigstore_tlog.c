@@ -79,7 +79,7 @@ static ssize_t next_line(const char **p, const char *end, const char **line)
 	return n;
 }
 
-int sw_ss_checkpoint_parse(const char *text, size_t len, sw_ss_checkpoint *cp, sw_error *err)
+static int checkpoint_parse(const char *text, size_t len, sw_ss_checkpoint *cp, sw_error *err)
 {
 	memset(cp, 0, sizeof *cp);
 	const char *end = text + len, *p = text, *l;
@@ -149,6 +149,15 @@ int sw_ss_checkpoint_parse(const char *text, size_t len, sw_ss_checkpoint *cp, s
 	if (cp->nsigs == 0)
 		return sw_err(err, SW_EINVAL, "checkpoint: no signature");
 	return 0;
+}
+
+int sw_ss_checkpoint_parse(const char *text, size_t len, sw_ss_checkpoint *cp, sw_error *err)
+{
+	/* A bad line after good signatures: free what was kept. */
+	int r = checkpoint_parse(text, len, cp, err);
+	if (r < 0)
+		sw_ss_checkpoint_free(cp);
+	return r;
 }
 
 int sw_ss_checkpoint_verify(const char *text, const sw_ss_checkpoint *cp, const sw_ss_log *log,
