@@ -274,10 +274,10 @@ static int parse_entry(yajl_val t, size_t i, sw_ss_entry *e, sw_error *err)
 			return sw_err(err, SW_ETOOBIG, "%s.inclusionProof.hashes: %zu hashes, over %d", what, n, SW_SS_MAX_PROOF);
 		for (size_t j = 0; j < n; j++) {
 			yajl_val h = hs->u.array.values[j];
+			e->nhashes = j + 1; /* freed with the bundle, whatever comes next */
 			if (!YAJL_IS_STRING(h) || sw_ss_b64dec(h->u.string, strlen(h->u.string), &e->hashes[j]) < 0 ||
 			    e->hashes[j].n != 32)
 				return sw_err(err, SW_EINVAL, "%s.inclusionProof.hashes[%zu]: not a base64 SHA-256", what, j);
-			e->nhashes = j + 1;
 		}
 		const char *cp = sw_ss_jstr(sw_ss_jget(pr, "checkpoint"), "envelope");
 		if (!cp)
