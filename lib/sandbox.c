@@ -19,51 +19,14 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
 #include <linux/landlock.h>
-#include <seccomp.h>
+#include <linux/seccomp.h>
 #include <sys/capability.h>
 
 #include "config.h"
+#include "sandbox-filter.h" /* generated: lib/sandbox-gen.c */
 #include "util.h"
-
-/* What deciding needs: reading and writing through descriptors, directory walks,
- * atomic replacement of state files, flock, memory, time, sending on the syslog
- * socket and exiting. Found with strace on the allow, deny and first-verification
- * paths. */
-static const int decide_syscalls[] = {
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(readv), SCMP_SYS(writev),
-	SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(statx), SCMP_SYS(fcntl), SCMP_SYS(getdents64), SCMP_SYS(flock),
-	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(renameat), SCMP_SYS(renameat2),
-	SCMP_SYS(rename), SCMP_SYS(unlinkat), SCMP_SYS(unlink), SCMP_SYS(fchmod), SCMP_SYS(mkdirat), SCMP_SYS(mkdir),
-	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getcwd), SCMP_SYS(access), SCMP_SYS(faccessat),
-	SCMP_SYS(faccessat2), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(pipe2),
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise),
-	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(getrandom),
-	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
-	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
-	SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(restart_syscall),
-	SCMP_SYS(uname), SCMP_SYS(sysinfo), SCMP_SYS(prlimit64), SCMP_SYS(ioctl),
-	/* The pause before re-reading a store its owner was committing to
-	 * (lib/ctrmeta.c, lib/storage.c). */
-	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
-	/* sw_sandbox_confine, once the configuration is known: a Landlock ruleset
-	 * (it can only take rights away). */
-	SCMP_SYS(landlock_create_ruleset), SCMP_SYS(landlock_add_rule), SCMP_SYS(landlock_restrict_self),
-	/* socket, connect, sendto, sendmsg: per profile, below */
-};
-
-static const int fetch_extra[] = {
-	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
-	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(bind),
-	SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(shutdown),
-	SCMP_SYS(socketpair), SCMP_SYS(eventfd2), SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
-	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(timerfd_create),
-	SCMP_SYS(timerfd_settime), SCMP_SYS(wait4),
-	/* Installing a generation (lib/install.c): the `current` symlink, and the
-	 * removal of staging and pruned generation directories. */
-	SCMP_SYS(symlinkat), SCMP_SYS(symlink), SCMP_SYS(rmdir),
-};
 
 static int drop_caps(sw_error *err)
 {
@@ -83,17 +46,15 @@ static int drop_caps(sw_error *err)
 	return 0;
 }
 
-static int add_rules(scmp_filter_ctx ctx, const int *list, size_t n, sw_error *err)
+void sw_sandbox_filter(sw_sandbox_profile p, struct sock_fprog *prog)
 {
-	for (size_t i = 0; i < n; i++) {
-		/* __NR_SCMP_ERROR: a name this architecture lacks (e.g. open on arm64). */
-		if (list[i] < 0)
-			continue;
-		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, list[i], 0);
-		if (r < 0)
-			return sw_err_errno(err, -r, "sandbox: seccomp rule for syscall %d", list[i]);
+	if (p == SW_SANDBOX_FETCH) {
+		prog->filter = (struct sock_filter *)sw_filter_fetch;
+		prog->len = SW_ARRAY_SIZE(sw_filter_fetch);
+	} else {
+		prog->filter = (struct sock_filter *)sw_filter_decide;
+		prog->len = SW_ARRAY_SIZE(sw_filter_decide);
 	}
-	return 0;
 }
 
 int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err)
@@ -112,50 +73,21 @@ int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err)
 	if (p == SW_SANDBOX_DECIDE)
 		openlog("sigward", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	if (!ctx)
-		return sw_err(err, ENOMEM, "sandbox: seccomp_init failed");
-	r = add_rules(ctx, decide_syscalls, SW_ARRAY_SIZE(decide_syscalls), err);
-	if (r >= 0) {
-		int rr;
-		if (p == SW_SANDBOX_FETCH) {
-			/* AF_UNIX and inet sockets, connected anywhere (curl, syslog) */
-			rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-			if (rr >= 0)
-				rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
-			if (rr >= 0)
-				rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6));
-		} else {
-			/* Deciding: no new socket, no connect, no datagram to an address of
-			 * its choosing through a socket it holds; sending on the syslog
-			 * socket connected above stays. Without this, uid 0 could connect
-			 * to any root-owned socket (containerd.sock). EPERM, not a kill, for
-			 * what glibc's syslog() does by itself when its socket broke
-			 * (reconnect): a lost syslog line must not kill a decision. Other
-			 * families still kill (the default). */
-			const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
-			rr = seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-			if (rr >= 0)
-				rr = seccomp_rule_add(ctx, eperm, SCMP_SYS(connect), 0);
-			if (rr >= 0)
-				rr = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendmsg), 0);
-			if (rr >= 0)
-				rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_EQ, 0));
-			if (rr >= 0)
-				rr = seccomp_rule_add(ctx, eperm, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_NE, 0));
-		}
-		if (rr < 0)
-			r = sw_err_errno(err, -rr, "sandbox: seccomp socket rule");
-	}
-	if (r >= 0 && p == SW_SANDBOX_FETCH)
-		r = add_rules(ctx, fetch_extra, SW_ARRAY_SIZE(fetch_extra), err);
-	if (r >= 0) {
-		int rr = seccomp_load(ctx);
-		if (rr < 0)
-			r = sw_err_errno(err, -rr, "sandbox: cannot load the seccomp filter");
-	}
-	seccomp_release(ctx);
-	return r;
+	/* The profile's rules (lib/sandbox-rules.h), compiled by libseccomp at
+	 * build time: the same program seccomp_load would hand the kernel, with
+	 * the same flags (none), without building it on every start.
+	 * Its default is to kill the process, which a kernel before 4.14 would
+	 * read as killing the thread: refused there, as seccomp_init refused it
+	 * (and so is a seccomp(2) that is missing, e.g. under valgrind). */
+	uint32_t kill_process = SECCOMP_RET_KILL_PROCESS;
+	if (syscall(__NR_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &kill_process) < 0)
+		return sw_err_errno(err, errno, "sandbox: seccomp cannot kill a process on this kernel "
+				    "(SECCOMP_RET_KILL_PROCESS, Linux 4.14)");
+	struct sock_fprog prog;
+	sw_sandbox_filter(p, &prog);
+	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return sw_err_errno(err, errno, "sandbox: cannot load the seccomp filter");
+	return 0;
 }
 
 /* Milliseconds left until deadline (CLOCK_MONOTONIC), 0 when it has passed. */

@@ -55,6 +55,12 @@ typedef enum {
 
 int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err);
 
+struct sock_fprog;
+/* The BPF program sw_sandbox_enter loads for p: compiled at build time from
+ * lib/sandbox-rules.h (lib/sandbox-gen.c). Static storage; for the test that
+ * compares it with libseccomp's. */
+void sw_sandbox_filter(sw_sandbox_profile p, struct sock_fprog *prog);
+
 /* The confinement above, after sw_sandbox_enter(SW_SANDBOX_DECIDE): writable =
  * the config's state_dir and the directory of its log_file; syslog = its syslog.
  * Returns the Landlock ABI applied (0: none on this kernel), or negative. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,8 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+
 #include "config.h"
 #include "sandbox.h"
+#include "sandbox-rules.h"
 
 /* Run body in a child that enters the sandbox; return its wait status. Children
  * leave with _exit so no sanitizer exit handler runs under the filter. */
@@ -479,6 +483,49 @@ static void test_confine(void **state)
 	free(g_cdir);
 }
 
+/* The program the hook loads is compiled at build time (lib/sandbox-gen.c):
+ * it must be the one libseccomp builds from the rules now, byte for byte, for
+ * both profiles, or the rules and what is enforced have drifted apart. */
+static void check_precompiled(sw_sandbox_profile p)
+{
+	const char *what = "";
+	scmp_filter_ctx ctx = sw_sandbox_rules(p, &what);
+	assert_non_null(ctx);
+	int fd = memfd_create("filter", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(seccomp_export_bpf(ctx, fd), 0);
+	seccomp_release(ctx);
+	off_t size = lseek(fd, 0, SEEK_END);
+	assert_true(size > 0 && size % (off_t)sizeof(struct sock_filter) == 0);
+	struct sock_filter *want = malloc((size_t)size);
+	assert_non_null(want);
+	assert_int_equal(pread(fd, want, (size_t)size, 0), size);
+	close(fd);
+
+	struct sock_fprog got;
+	sw_sandbox_filter(p, &got);
+	assert_int_equal(got.len, (size_t)size / sizeof(struct sock_filter));
+	for (unsigned i = 0; i < got.len; i++) {
+		if (memcmp(&got.filter[i], &want[i], sizeof want[i]) != 0)
+			fail_msg("profile %d: instruction %u is {0x%04x, %u, %u, 0x%08x}, libseccomp builds "
+				 "{0x%04x, %u, %u, 0x%08x}", (int)p, i, got.filter[i].code, got.filter[i].jt,
+				 got.filter[i].jf, got.filter[i].k, want[i].code, want[i].jt, want[i].jf, want[i].k);
+	}
+	free(want);
+}
+
+static void test_precompiled_filter(void **state)
+{
+	check_precompiled(SW_SANDBOX_DECIDE);
+	check_precompiled(SW_SANDBOX_FETCH);
+	/* The two differ (the fetch profile's sockets): the comparison can see a
+	 * wrong profile. */
+	struct sock_fprog d, f;
+	sw_sandbox_filter(SW_SANDBOX_DECIDE, &d);
+	sw_sandbox_filter(SW_SANDBOX_FETCH, &f);
+	assert_true(d.len != f.len || memcmp(d.filter, f.filter, d.len * sizeof *d.filter) != 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_run_timeout),
 		cmocka_unit_test(test_caps_dropped),
 		cmocka_unit_test(test_confine),
+		cmocka_unit_test(test_precompiled_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
