@@ -456,7 +456,7 @@ int main(int argc, char **argv)
 		int64_t delay = next_delay(&cfg, &d);
 		d.next_attempt = sw_now() + delay;
 		write_status(&cfg, &d);
-		char st[SW_ERROR_MAX + 64];
+		char st[SW_ERROR_MAX + 128];   /* READY=1, STATUS=, last_result (64), ": ", last_error */
 		snprintf(st, sizeof st, "%sSTATUS=%s%s%s", ready ? "" : "READY=1\n", d.last_result,
 			 d.last_error[0] ? ": " : "", d.last_error);
 		notify(st);
