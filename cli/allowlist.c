@@ -474,9 +474,8 @@ static int verify_or_show(int argc, char **argv, bool show)
 	const char *dir = argv[optind];
 	sw_error e = { 0 };
 	_cleanup_(sw_config_free) sw_config cfg = { 0 };
-	if (load_config(config, scope, &cfg, &e) < 0) {
+	if (load_config(config, scope, &cfg, &e) < 0)
 		return cli_fail(&e);
-	}
 	sw_list l;
 	if (sw_list_open_dir(dir, &l, &e) < 0) {
 		sw_list_close(&l);
@@ -598,9 +597,8 @@ static int install(int argc, char **argv)
 		return cli_usage_error("allowlist install", "exactly one DIR is required");
 	sw_error e = { 0 };
 	_cleanup_(sw_config_free) sw_config cfg = { 0 };
-	if (sw_config_load(&cfg, config, &e) < 0) {
+	if (sw_config_load(&cfg, config, &e) < 0)
 		return cli_fail(&e);
-	}
 	char gen[SW_GEN_NAME_MAX + 8];
 	int r = sw_list_install(&cfg, argv[optind], dry, gen, sizeof gen, &e);
 	if (r < 0) {

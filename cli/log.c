@@ -45,12 +45,11 @@ static int verify(int argc, char **argv)
 	}
 	sw_error e = { 0 };
 	_cleanup_(sw_config_free) sw_config cfg = { 0 };
-	if (sw_config_load(&cfg, config, &e) < 0) {
+	if (sw_config_load(&cfg, config, &e) < 0)
 		return cli_fail(&e);
-	}
 	/* The files, oldest first: those given, or the configured log and its
 	 * rotated predecessors (FILE.N and FILE.N.gz, the higher N the older). */
-	sw_declog_set set = { 0 };
+	_cleanup_(sw_declog_set_free) sw_declog_set set = { 0 };
 	bool rotated = false;
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++) {
@@ -63,16 +62,14 @@ static int verify(int argc, char **argv)
 							       .gz = fl > 3 && strcmp(argv[i] + fl - 3, ".gz") == 0 };
 		}
 	} else if (cfg.log_file) {
-		if (sw_declog_set_find(cfg.log_file, &set, &e) < 0) {
+		if (sw_declog_set_find(cfg.log_file, &set, &e) < 0)
 			return cli_fail(&e);
-		}
 		rotated = set.n > 1;
 		if (!state_dir)
 			state_dir = cfg.state_dir;
 	}
-	if (set.n == 0) {
+	if (set.n == 0)
 		return cli_usage_error("log verify", "no log file configured or given");
-	}
 	size_t nf = set.n;
 
 	char head[SW_SHA256_HEX + 1] = "";
@@ -82,14 +79,11 @@ static int verify(int argc, char **argv)
 		snprintf(path, sizeof path, "%s/%s", state_dir, SW_LOG_HEAD_NAME);
 		_cleanup_free_ char *text = NULL;
 		size_t len;
-		if (sw_read_file(path, 4096, &text, &len, &e) < 0) {
-			rc = cli_fail(&e);
-			goto out;
-		}
+		if (sw_read_file(path, 4096, &text, &len, &e) < 0)
+			return cli_fail(&e);
 		if (len < SW_SHA256_HEX || !sw_is_hex64(text, SW_SHA256_HEX)) {
 			fprintf(stderr, "sigward: %s: not a log head record\n", path);
-			rc = EXIT_USAGE;
-			goto out;
+			return EXIT_USAGE;
 		}
 		memcpy(head, text, SW_SHA256_HEX);
 		head[SW_SHA256_HEX] = '\0';
@@ -105,7 +99,7 @@ static int verify(int argc, char **argv)
 		rc = 1;
 	}
 	if (rc)
-		goto out;
+		return rc;
 	for (size_t i = 0; i < nf; i++) {
 		const char *f = set.files[i].path;
 		size_t n = 0;
@@ -114,8 +108,7 @@ static int verify(int argc, char **argv)
 		int r = sw_declog_verify_file(&set.files[i], prev[0] ? prev : NULL, newest && head[0] ? head : NULL, &n, last, &e);
 		if (r < 0) {
 			fprintf(stderr, "sigward: %s\n", e.msg);
-			rc = e.code == SW_EVERIFY ? 1 : EXIT_USAGE;
-			goto out;
+			return e.code == SW_EVERIFY ? 1 : EXIT_USAGE;
 		}
 		total += n;
 		snprintf(prev, sizeof prev, "%s", last);
@@ -124,8 +117,6 @@ static int verify(int argc, char **argv)
 	}
 	printf("%s: %zu records in %zu file%s, chain intact%s\n", set.files[nf - 1].path, total, nf, nf == 1 ? "" : "s",
 	       head[0] ? ", head matches" : "");
-out:
-	sw_declog_set_free(&set);
 	return rc;
 }
 

@@ -79,14 +79,12 @@ int cmd_log_show(int argc, char **argv)
 	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	const char *file = optind < argc ? argv[optind] : NULL;
 	if (!file) {
-		if (sw_config_load(&cfg, config, &e) < 0) {
+		if (sw_config_load(&cfg, config, &e) < 0)
 			return cli_fail(&e);
-		}
 		file = cfg.log_file;
 	}
-	if (!file || !file[0]) {
+	if (!file || !file[0])
 		return cli_usage_error("log show", "no log file configured or given");
-	}
 	FILE *f = fopen(file, "re");
 	if (!f) {
 		sw_err_errno(&e, errno, "%s: cannot open", file);

@@ -78,9 +78,8 @@ int cmd_allowlist_push(int argc, char **argv)
 	if (r >= 0 && ((ca_file && set_str(&cfg.refresh_ca_file, ca_file) < 0) ||
 		       (credentials && set_str(&cfg.refresh_credentials, credentials) < 0)))
 		r = sw_err(&e, ENOMEM, "out of memory");
-	if (r < 0) {
+	if (r < 0)
 		return cli_fail(&e);
-	}
 
 	/* A producer's slip (the wrong directory, a list not signed yet) is caught
 	 * here rather than by every node that fetches it. */
@@ -105,9 +104,8 @@ int cmd_allowlist_push(int argc, char **argv)
 		if (r >= 0 && i == len)
 			r = sw_err(&e, SW_EVERIFY, "%s: empty: sign the list before pushing it", what);
 	}
-	if (r < 0) {
+	if (r < 0)
 		return cli_fail(&e);
-	}
 
 	char digest[SW_DIGEST_STR + 8];
 	r = sw_push(&cfg, dir, url, digest, sizeof digest, &e);

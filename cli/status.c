@@ -316,9 +316,8 @@ int cmd_status(int argc, char **argv)
 		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
 	sw_error e = { 0 };
 	_cleanup_(sw_config_free) sw_config cfg = { 0 };
-	if (sw_config_load(&cfg, config, &e) < 0) {
+	if (sw_config_load(&cfg, config, &e) < 0)
 		return cli_fail(&e);
-	}
 	int64_t now = sw_now();
 
 	/* Keys. */

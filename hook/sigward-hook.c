@@ -141,13 +141,11 @@ int main(int argc, char **argv)
 	/* From here on, write nowhere but beneath the configuration's state_dir
 	 * and log directory (nowhere without a configuration): Landlock where the
 	 * kernel has it. Before parsing anything the runtime sent. */
-	if ((cr >= 0 ? sw_sandbox_confine(&cfg, &e) : sw_sandbox_confine_dirs(NULL, 0, false, &e)) < 0) {
+	if ((cr >= 0 ? sw_sandbox_confine(&cfg, &e) : sw_sandbox_confine_dirs(NULL, 0, false, &e)) < 0)
 		return deny_early(NULL, &e);
-	}
 	sw_state st = { 0 };
-	if (sw_state_parse(text, len, "state (stdin)", &st, &e) < 0) {
+	if (sw_state_parse(text, len, "state (stdin)", &st, &e) < 0)
 		return deny_early(NULL, &e);
-	}
 	snprintf(g_alarm_buf, sizeof g_alarm_buf, "sigward: denied container %.200s: " TIMEOUT_TEXT "\n", st.id);
 	g_alarm_line = g_alarm_buf;
 	if (cr < 0) {

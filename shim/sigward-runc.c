@@ -312,9 +312,8 @@ int main(int argc, char **argv)
 		snprintf(line, sizeof line, "sigward: denied container %.200s: %.1700s", id, why);
 		return refuse(&c, line);
 	}
-	if (r == SW_DENY) {
+	if (r == SW_DENY)
 		return refuse(&c, line);
-	}
 	if (r == SW_WARN)
 		fprintf(stderr, "%s\n", line);
 	char path[PATH_MAX];
