@@ -85,7 +85,19 @@ static inline scmp_filter_ctx sw_sandbox_rules(sw_sandbox_profile p, const char 
 		errno = ENOMEM;
 		return NULL;
 	}
-	int r = sw_sandbox_add_allow(ctx, decide_syscalls, sizeof decide_syscalls / sizeof decide_syscalls[0], what);
+	/* A binary tree over the syscall numbers instead of libseccomp's default
+	 * linear chain: the same rules, fewer instructions per syscall, and the
+	 * kernel's attach (which runs the program for every syscall number to
+	 * build its allow cache) takes ~230 us instead of ~300 us of CPU here,
+	 * against ~180 us for a one-instruction program (bench/PROFILE.md). */
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (r < 0) {
+		*what = "the binary tree attribute";
+		seccomp_release(ctx);
+		errno = -r;
+		return NULL;
+	}
+	r = sw_sandbox_add_allow(ctx, decide_syscalls, sizeof decide_syscalls / sizeof decide_syscalls[0], what);
 	if (r >= 0) {
 		*what = "a socket rule";
 		if (p == SW_SANDBOX_FETCH) {
