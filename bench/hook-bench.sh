@@ -84,6 +84,11 @@ SCALE=$(awk -v a="$R1M" -v b="$R10K" 'BEGIN { printf "%.2f", a / b }')
 echo
 echo "hook-10k / noop       = ${R10K}x (target <= 3)"
 echo "hook-1m  / hook-10k   = ${SCALE}x (target <= 1.2)"
+# The same by CPU time (user + system of each run): steadier than wall time
+# on a machine other work keeps busy; bench/PROFILE.md says where it goes.
+C10K=$(echo "$OUT" | awk '$1 == "hook-10k" { print $8 }')
+C1M=$(echo "$OUT" | awk '$1 == "hook-1m" { print $8 }')
+echo "by CPU time: hook-10k / noop = ${C10K}x, hook-1m / hook-10k = $(awk -v a="$C1M" -v b="$C10K" 'BEGIN { printf "%.2f", a / b }')x"
 
 # The same comparison with hyperfine (-N: no shell, so no shell start-up to
 # subtract, which at a millisecond is noise). Debian 12's hyperfine (1.15) has no
