@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 
 typedef struct term_out {
 	int fd;
@@ -42,39 +43,6 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes available): >0 valid, 0 needs
- * more bytes, -1 invalid lead or continuation. */
-static int utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	int len;
-	unsigned char lo = 0x80, hi = 0xbf;   /* bounds of the second byte */
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;   /* overlong */
-		if (c == 0xed)
-			hi = 0x9f;   /* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return -1;
-	for (int i = 1; i < len; i++) {
-		if ((size_t)i >= n)
-			return 0;
-		unsigned char b = p[i];
-		if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf))
-			return -1;
-	}
-	return len;
-}
-
 /* Escape in[0..n) into out (4 bytes per input byte at most, +8 for a \u00NN).
  * Returns the bytes of out; *used = input consumed (a trailing incomplete
  * sequence is left unless `final`). */
@@ -94,7 +62,7 @@ static size_t escape(const unsigned char *in, size_t n, bool final, char *out, s
 			i++;
 			continue;
 		}
-		int l = utf8_len(in + i, n - i);
+		int l = sw_utf8_check(in + i, n - i);
 		if (l == 0 && !final)
 			break;
 		if (l <= 0) {

@@ -124,10 +124,10 @@ bool sw_json_go_key_eq(const unsigned char *k, size_t len, const char *field)
 
 /* ------------------------------------------------------------------ writing */
 
-size_t sw_utf8_len(const unsigned char *s, size_t n)
+int sw_utf8_check(const unsigned char *s, size_t n)
 {
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;   /* bounds of the second byte */
+	int len;
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf) {
@@ -145,14 +145,22 @@ size_t sw_utf8_len(const unsigned char *s, size_t n)
 		else if (c == 0xf4)
 			hi = 0x8f;    /* above U+10FFFF */
 	} else {
-		return 0;
+		return -1;
 	}
-	if (len > n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t k = 2; k < len; k++)
-		if ((s[k] & 0xc0) != 0x80)
+	for (int i = 1; i < len; i++) {
+		if ((size_t)i >= n)
 			return 0;
+		unsigned char b = s[i];
+		if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf))
+			return -1;
+	}
 	return len;
+}
+
+size_t sw_utf8_len(const unsigned char *s, size_t n)
+{
+	int l = sw_utf8_check(s, n);
+	return l > 0 ? (size_t)l : 0;
 }
 
 static bool jb_reserve(sw_jsonbuf *b, size_t n)

@@ -61,7 +61,11 @@ bool sw_json_go_key_eq(const unsigned char *k, size_t len, const char *field);
 
 /* ---- writing ---- */
 
-/* Length of the valid UTF-8 sequence at s[0..n) (n >= 1), or 0. */
+/* The UTF-8 sequence at s[0..n) (n >= 1; RFC 3629, strict as above): its
+ * length when valid, 0 when the n bytes are a valid start that needs more (for
+ * readers of a stream), -1 when invalid. */
+int sw_utf8_check(const unsigned char *s, size_t n);
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 (invalid or cut short). */
 size_t sw_utf8_len(const unsigned char *s, size_t n);
 
 /* A growing buffer, NUL-terminated once anything is in it. A failed allocation
