@@ -565,6 +565,48 @@ static void ctr_digest(ctr *x, const char *digest, const char *kind)
 	}
 }
 
+/* Whether a podman container runs: containers/storage does not record it, the
+ * OCI runtime's state does. podman (as root) keeps runc's under /run/runc and
+ * crun's under /run/crun, named by the container id; --runc-root adds others. An
+ * auditor asking whether a revoked container still runs gets the runtime's
+ * answer and the file it rests on. */
+static char *podman_state(const ctx *c, const char *id)
+{
+	const char *roots[SW_ARRAY_SIZE(c->runc_roots) + 2];
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_runc_roots; i++)
+		roots[n++] = c->runc_roots[i];
+	roots[n++] = "/run/runc";
+	roots[n++] = "/run/crun";
+	for (size_t i = 0; i < n; i++) {
+		static const struct { const char *file, *pid_key; } kinds[] = {
+			{ "state.json", "init_process_pid" },   /* runc */
+			{ "status", "pid" },                    /* crun */
+		};
+		for (size_t k = 0; k < SW_ARRAY_SIZE(kinds); k++) {
+			char p[4400];
+			snprintf(p, sizeof p, "%s/%s/%s", roots[i], id, kinds[k].file);
+			_cleanup_free_ char *text = NULL;
+			size_t len;
+			sw_error e = { 0 };
+			if (sw_read_file(p, AUDIT_FILE_MAX, &text, &len, &e) < 0) {
+				if (e.code == ENOENT || e.code == ENOTDIR)
+					continue;
+				return xasprintf("unknown (%s)", e.msg);
+			}
+			yajl_val v = NULL;
+			if (sw_json_tree(text, len, p, &v, &e) < 0)
+				return xasprintf("unknown (%s)", e.msg);
+			const char *pp[] = { kinds[k].pid_key, NULL };
+			yajl_val pid = yajl_tree_get(v, pp, yajl_t_number);
+			bool alive = pid && YAJL_GET_INTEGER(pid) > 0 && kill((pid_t)YAJL_GET_INTEGER(pid), 0) == 0;
+			yajl_tree_free(v);
+			return xasprintf("%s (runtime state %s)", alive ? "running" : "stopped", p);
+		}
+	}
+	return xstrdup("not running (no runtime state: created, exited or removed)");
+}
+
 /* podman (and CRI-O, buildah): every container record of every graph driver of
  * the storage root, through lib/storage (which reads them as podman does); the
  * digests through the same chain of custody a start is checked with. */
@@ -576,7 +618,7 @@ static int podman_one(const sw_storage_container *sc, void *p)
 		return 0;
 	}
 	ctr *x = ctr_add(k->cs, sc->id, "podman (containers/storage)");
-	x->state = xstrdup("created or running (containers/storage does not record the state)");
+	x->state = podman_state(k->c, sc->id);
 	x->hook = xstrdup("hooks.d (step 2)");
 	if (sc->error) {
 		x->error = xstrdup(sc->error);
@@ -949,7 +991,8 @@ static void step_negative(ctx *c, const char *config)
 	report *r = &c->rep;
 	section *s = sec_new(r, 6, "An unsigned image is refused by every wired runtime");
 	if (!c->negative) {
-		s->answer = xstrdup("Not run (--negative-test not given).");
+		sec_not_evidenced(r, s, "the negative test was not run (--negative-test not given): "
+				  "nothing in this bundle shows an unsigned image being refused.");
 		return;
 	}
 	sw_error e = { 0 };
@@ -1699,11 +1742,11 @@ int cmd_audit(int argc, char **argv)
 	if (render_all(&c, &e) < 0 || write_sums(&c, &e) < 0)
 		rv = cli_fail(&e);
 	else if (c.n_signers)
-		printf("%s: %zu finding(s); %s signed by %zu key(s) in %s; verify with: sigward audit verify --key KEY.pub %s\n",
-		       c.out, c.rep.n_findings, AUDIT_SUMS_NAME, c.n_signers, AUDIT_SUMS_SIG_NAME, c.out);
+		printf("%s: %zu finding(s), %zu step(s) not evidenced; %s signed by %zu key(s) in %s; verify with: sigward audit verify --key KEY.pub %s\n",
+		       c.out, c.rep.n_findings, c.rep.n_not_evidenced, AUDIT_SUMS_NAME, c.n_signers, AUDIT_SUMS_SIG_NAME, c.out);
 	else
-		printf("%s: %zu finding(s); verify with: cd %s && sha256sum -c SHA256SUMS\n",
-		       c.out, c.rep.n_findings, c.out);
+		printf("%s: %zu finding(s), %zu step(s) not evidenced; verify with: cd %s && sha256sum -c SHA256SUMS\n",
+		       c.out, c.rep.n_findings, c.rep.n_not_evidenced, c.out);
 	cli_signers_close(c.signers, c.n_signers);
 	if (c.have_cur)
 		sw_list_close(&c.cur);

@@ -68,6 +68,15 @@ void finding(report *r, section *s, const char *fmt, ...)
 	r->n_findings++;
 }
 
+void sec_not_evidenced(report *r, section *s, const char *why)
+{
+	free(s->answer);
+	s->answer = xasprintf("NOT EVIDENCED: %s", why);
+	if (!s->not_evidenced)
+		r->n_not_evidenced++;
+	s->not_evidenced = true;
+}
+
 table *tab_new(section *s, const char *name, ...)
 {
 	table *t = &s->tables[s->n_tables++];
@@ -122,6 +131,7 @@ int report_json(const report *rep, const report_meta *m, char **out, size_t *out
 	gethostname(host, sizeof host - 1);
 	gstr(g, "host"); gstr(g, host);
 	gstr(g, "n_findings"); yajl_gen_integer(g, (long long)rep->n_findings);
+	gstr(g, "n_not_evidenced"); yajl_gen_integer(g, (long long)rep->n_not_evidenced);
 	gstr(g, "bundle_signature");
 	if (m->n_signers) {
 		yajl_gen_map_open(g);
@@ -150,6 +160,7 @@ int report_json(const report *rep, const report_meta *m, char **out, size_t *out
 		gstr(g, "step"); yajl_gen_integer(g, s->step);
 		gstr(g, "title"); gstr(g, s->title);
 		gstr(g, "answer"); gstr(g, s->answer);
+		gstr(g, "not_evidenced"); yajl_gen_bool(g, s->not_evidenced);
 		gstr(g, "evidence");
 		yajl_gen_array_open(g);
 		for (size_t k = 0; k < s->n_evidence; k++)
@@ -216,7 +227,8 @@ int report_md(const report *rep, const report_meta *m, char **out, size_t *out_l
 	FILE *f = open_memstream(&buf, &len);
 	char now[32];
 	sw_format_rfc3339(m->now, now);
-	fprintf(f, "# sigward audit report\n\nGenerated %s. Findings: %zu.\n\n", now, rep->n_findings);
+	fprintf(f, "# sigward audit report\n\nGenerated %s. Findings: %zu. Steps not evidenced: %zu.\n\n", now,
+		rep->n_findings, rep->n_not_evidenced);
 	for (size_t i = 0; i < m->n_signers; i++)
 		fprintf(f, "%s `%s` is signed by key `%s` (%s) on line %zu of `%s`.\n", i ? "" : "The bundle's",
 			AUDIT_SUMS_NAME, m->signers[i].id, m->signers[i].alg, i + 1, AUDIT_SUMS_SIG_NAME);
@@ -293,7 +305,10 @@ int report_html(const report *rep, const report_meta *m, char **out, size_t *out
 	      "h1{font-size:22px;margin-bottom:.2em}h2{font-size:17px;border-bottom:2px solid #333;margin-top:1.6em}\n"
 	      "h3{font-size:14px;margin-bottom:.3em}\n"
 	      "table{border-collapse:collapse;width:100%;margin:.4em 0 1em;table-layout:auto}\n"
-	      "th,td{border:1px solid #999;padding:3px 6px;text-align:left;vertical-align:top;word-break:break-all}\n"
+	      "th,td{border:1px solid #999;padding:3px 6px;text-align:left;vertical-align:top;"
+	      "word-break:normal;overflow-wrap:break-word;hyphens:none}\n"
+	      "td .tok{word-break:break-all}\n"
+	      ".nev{color:#8a5a00;font-weight:bold}\n"
 	      "th{background:#e8e8e8}tr.finding td{background:#fde2e2;color:#a00000}\n"
 	      ".findings li{color:#b00000;font-weight:bold}.ok{color:#070;font-weight:bold}\n"
 	      ".summary{padding:.6em 1em;border:2px solid #333;display:inline-block}\n"
@@ -314,7 +329,8 @@ int report_html(const report *rep, const report_meta *m, char **out, size_t *out
 	}
 	if (m->n_signers)
 		fputs("<p>Check with <code>sigward audit verify --key KEY.pub DIR</code>.</p>\n", f);
-	fprintf(f, "<p class=\"summary%s\">%zu finding(s)</p>\n", rep->n_findings ? " bad" : "", rep->n_findings);
+	fprintf(f, "<p class=\"summary%s\">%zu finding(s), %zu step(s) not evidenced</p>\n",
+		rep->n_findings || rep->n_not_evidenced ? " bad" : "", rep->n_findings, rep->n_not_evidenced);
 	for (size_t i = 0; i < rep->n; i++) {
 		const section *s = &rep->s[i];
 		fprintf(f, "<h2>Step %d. ", s->step);
@@ -339,6 +355,8 @@ int report_html(const report *rep, const report_meta *m, char **out, size_t *out
 				fputs("</li>\n", f);
 			}
 			fputs("</ul>\n", f);
+		} else if (s->not_evidenced) {
+			fputs("<p class=\"nev\">Not evidenced by this run.</p>\n", f);
 		} else {
 			fputs("<p class=\"ok\">No finding.</p>\n", f);
 		}
@@ -356,9 +374,14 @@ int report_html(const report *rep, const report_meta *m, char **out, size_t *out
 			for (size_t row = 0; row < t->n_rows; row++) {
 				fputs(t->red[row] ? "<tr class=\"finding\">" : "<tr>", f);
 				for (size_t col = 0; col < t->n_cols; col++) {
-					fputs("<td>", f);
-					html_esc(f, t->cells[row * t->n_cols + col]);
-					fputs("</td>", f);
+					/* Words wrap between words; only a long unbroken token
+					 * (a digest, a path) may break anywhere, so a narrow
+					 * column shows "runc", not "ru n c". */
+					const char *cell = t->cells[row * t->n_cols + col];
+					bool tok = cell && strlen(cell) > 24 && !strpbrk(cell, " \t");
+					fputs(tok ? "<td><span class=\"tok\">" : "<td>", f);
+					html_esc(f, cell);
+					fputs(tok ? "</span></td>" : "</td>", f);
 				}
 				fputs("</tr>\n", f);
 			}

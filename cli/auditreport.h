@@ -39,12 +39,16 @@ typedef struct section {
 	size_t n_tables;
 	char *findings[256];
 	size_t n_findings;
+	/* The run did not answer this step (e.g. step 6 without --negative-test):
+	 * shown as NOT EVIDENCED, never as "no finding", and counted apart. */
+	bool not_evidenced;
 } section;
 
 typedef struct report {
 	section s[9];
 	size_t n;
 	size_t n_findings;
+	size_t n_not_evidenced;        /* steps marked with sec_not_evidenced */
 } report;
 
 /* What the renderings say beside the sections. */
@@ -63,6 +67,8 @@ section *sec_new(report *r, int step, const char *title);
 void sec_evidence(section *s, const char *file);
 /* A finding of section s, counted in r. */
 void finding(report *r, section *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The run did not answer this step; why (one sentence) becomes its answer. */
+void sec_not_evidenced(report *r, section *s, const char *why);
 /* A table named `name` with the columns that follow, NULL-terminated. */
 table *tab_new(section *s, const char *name, ...);
 /* One row: n_cols strings (NULL shown as empty); red marks it a finding. */

@@ -320,6 +320,13 @@ ctr_field() { # ctr_field ID FIELD
 }
 check "report: the eight steps in order (6 marked as not run)" \
 	[ "$(jq -c '[.sections[].step]' "$R")" = "[1,2,3,4,5,6,7,8]" ]
+check "report: step 6 without --negative-test is NOT EVIDENCED and counted apart from the findings" \
+	[ "$(jq -r '[.n_not_evidenced, (.sections[] | select(.step == 6) | .not_evidenced), ([.sections[] | select(.not_evidenced)] | length)] | @csv' "$R")" = "1,true,1" ]
+check "report.md and report.html say so (no 'No finding' for step 6)" \
+	bash -c 'grep -q "Steps not evidenced: 1" "$0/report.md" && grep -q "NOT EVIDENCED: the negative test was not run" "$0/report.md" &&
+		grep -q "1 step(s) not evidenced" "$0/report.html" && grep -q "Not evidenced by this run" "$0/report.html"' "$T/out1"
+check "report.html: table cells wrap between words, not inside them" \
+	bash -c 'grep -q "th,td{[^}]*word-break:normal" "$0/report.html" && ! grep -q "th,td{[^}]*break-all" "$0/report.html"' "$T/out1"
 check "report: ca is running, allowed at start by audittest#1, no finding" \
 	[ "$(ctr_field ca state)|$(ctr_field ca 'list at start')|$(ctr_field ca finding)|$(ctr_field ca _finding)" = "running|audittest#1||false" ]
 check "report: ca is in the current list" bash -c '[[ $0 == yes:* ]]' "$(ctr_field ca 'in current list')"
@@ -330,6 +337,8 @@ check "report: cc (warn mode, unlisted) is an unlisted finding" \
 if [ $HAVE_PODMAN = 1 ]; then
 	check "report: podman's pa (image A, via containers/storage) has no finding and its start record" \
 		[ "$(ctr_field "$PA" runtime)|$(ctr_field "$PA" finding)|$(ctr_field "$PA" 'list at start')" = "podman (containers/storage)||audittest#1" ]
+	check "report: podman's pa runs, as the runtime's state says (containers/storage does not record it)" \
+		bash -c '[[ $0 == "running (runtime state /run/runc/$1/state.json)" ]]' "$(ctr_field "$PA" state)" "$PA"
 	check "report: podman's pb (image B, removed by list #2) is a revoked finding" \
 		bash -c '[[ $0 == revoked:* ]]' "$(ctr_field "$PB" finding)"
 	check "report: podman's digests are the image id and the manifest" \
