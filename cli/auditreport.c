@@ -291,6 +291,34 @@ static void html_esc(FILE *f, const char *s)
 	}
 }
 
+/* A table cell: words wrap between words; a long unbroken word (a digest, a
+ * path) is marked so that it alone may break anywhere, which lets its column
+ * shrink to the page instead of pushing the table off it. */
+static void html_cell(FILE *f, const char *cell)
+{
+	if (!cell)
+		return;
+	for (const char *p = cell; *p;) {
+		size_t sp = strspn(p, " ");
+		for (size_t i = 0; i < sp; i++)
+			fputc(' ', f);
+		p += sp;
+		size_t wl = strcspn(p, " ");
+		if (!wl)
+			continue;
+		char *w = strndup(p, wl);
+		if (!w)
+			abort();
+		if (wl > 24)
+			fputs("<span class=\"tok\">", f);
+		html_esc(f, w);
+		if (wl > 24)
+			fputs("</span>", f);
+		free(w);
+		p += wl;
+	}
+}
+
 int report_html(const report *rep, const report_meta *m, char **out, size_t *out_len, sw_error *err)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -377,11 +405,9 @@ int report_html(const report *rep, const report_meta *m, char **out, size_t *out
 					/* Words wrap between words; only a long unbroken token
 					 * (a digest, a path) may break anywhere, so a narrow
 					 * column shows "runc", not "ru n c". */
-					const char *cell = t->cells[row * t->n_cols + col];
-					bool tok = cell && strlen(cell) > 24 && !strpbrk(cell, " \t");
-					fputs(tok ? "<td><span class=\"tok\">" : "<td>", f);
-					html_esc(f, cell);
-					fputs(tok ? "</span></td>" : "</td>", f);
+					fputs("<td>", f);
+					html_cell(f, t->cells[row * t->n_cols + col]);
+					fputs("</td>", f);
 				}
 				fputs("</tr>\n", f);
 			}
