@@ -312,17 +312,9 @@ static int cmp_gen_newest_first(const void *a, const void *b)
  * starts with it, so at most one attempt's copy ever exists at a time. */
 static void clean_leftovers(int dfd)
 {
-	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
+	DIR *d = sw_dir_stream(dfd);
+	if (!d)
 		return;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	/* A dup shares dfd's offset: start from the first entry, and leave it
-	 * for the next reader (prune) to rewind as well. */
-	rewinddir(d);
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (strncmp(de->d_name, STAGING_PREFIX, sizeof STAGING_PREFIX - 1) == 0 ||
@@ -350,15 +342,9 @@ static void remove_generation(int dfd, const char *name)
 /* Best effort: the install already succeeded; what cannot be removed stays. */
 static void prune(int dfd, const char *current)
 {
-	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
+	DIR *d = sw_dir_stream(dfd);
+	if (!d)
 		return;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	rewinddir(d);   /* the dup shares its offset with dfd, which others read */
 	_cleanup_free_ gen *gens = calloc(MAX_GENERATIONS, sizeof *gens);
 	size_t n = 0;
 	struct dirent *de;

@@ -197,14 +197,9 @@ static int load_dir(const char *dir, bool decode, sw_keyring *kr, sw_error *err)
 	_cleanup_close_ int dfd = sw_trust_open(dir, SW_TRUST_DIR, err);
 	if (dfd < 0)
 		return -dfd == EPERM ? dfd : sw_err_errno(err, -dfd, "%s: cannot open keys directory", dir);
-	int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-	if (dup_fd < 0)
-		return sw_err_errno(err, errno, "%s", dir);
-	DIR *d = fdopendir(dup_fd);
-	if (!d) {
-		close(dup_fd);
+	DIR *d = sw_dir_stream(dfd);
+	if (!d)
 		return sw_err_errno(err, errno, "%s: cannot read keys directory", dir);
-	}
 	char *names[SW_MAX_KEYS];
 	size_t n = 0;
 	struct dirent *de;
@@ -279,14 +274,9 @@ int sw_keys_survey(const char *dir, sw_keys_extra *out, size_t max, size_t *n, s
 	_cleanup_close_ int dfd = sw_trust_open(dir, SW_TRUST_DIR, err);
 	if (dfd < 0)
 		return dfd;
-	int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-	if (dup_fd < 0)
-		return sw_err_errno(err, errno, "%s", dir);
-	DIR *d = fdopendir(dup_fd);
-	if (!d) {
-		close(dup_fd);
+	DIR *d = sw_dir_stream(dfd);
+	if (!d)
 		return sw_err_errno(err, errno, "%s: cannot read keys directory", dir);
-	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

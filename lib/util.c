@@ -413,3 +413,19 @@ int sw_flock_wait(int fd, int op, unsigned timeout_ms)
 			pause_us *= 2;
 	}
 }
+
+DIR *sw_dir_stream(int dirfd)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}

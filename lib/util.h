@@ -10,6 +10,7 @@
 #ifndef SW_UTIL_H
 #define SW_UTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,11 @@ int sw_open_dir_at(int dirfd, const char *name, bool nofollow, sw_error *err);
  * store's). 1 opened (*out set), 0 missing, <0 error; a link is "is a symbolic
  * link, refused", naming `what`. */
 int sw_open_subdir(int dirfd, const char *name, const char *what, int *out, sw_error *err);
+
+/* A directory stream over an open directory fd, without taking the fd: a dup
+ * (which shares the fd's offset, so the stream starts with a rewind). NULL with
+ * errno set on failure. Close with closedir. */
+DIR *sw_dir_stream(int dirfd);
 
 /* Write data to dir/name atomically: temp file in dir, fsync, rename, fsync dir. */
 int sw_write_file_atomic_at(int dirfd, const char *dirpath, const char *name,
