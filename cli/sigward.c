@@ -28,23 +28,6 @@ static void usage(FILE *f)
 	fputs("\nRun 'sigward COMMAND --help' for a command's options.\n", f);
 }
 
-int cli_fail(const sw_error *e)
-{
-	fprintf(stderr, "sigward: %s\n", e->msg);
-	return EXIT_USAGE;
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "sigward %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see 'sigward %s --help')\n", cmd);
-	return EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
 	/* Everything printed below may quote files other accounts write. */
