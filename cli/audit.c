@@ -524,10 +524,8 @@ static void unread(ctrs *cs, const char *fmt, ...) __attribute__((format(printf,
 static void unread(ctrs *cs, const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 	va_start(ap, fmt);
-	if (vasprintf(&p, fmt, ap) < 0)
-		abort();
+	char *p = xvasprintf(fmt, ap);
 	va_end(ap);
 	cs->unread = realloc(cs->unread, (cs->n_unread + 1) * sizeof *cs->unread);
 	if (!cs->unread)

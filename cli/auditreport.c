@@ -25,13 +25,19 @@ char *xstrdup(const char *s)
 	return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *p;
+	if (vasprintf(&p, fmt, ap) < 0)
+		abort();
+	return p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 	va_start(ap, fmt);
-	if (vasprintf(&p, fmt, ap) < 0)
-		abort();
+	char *p = xvasprintf(fmt, ap);
 	va_end(ap);
 	return p;
 }
@@ -56,10 +62,8 @@ void sec_evidence(section *s, const char *file)
 void finding(report *r, section *s, const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 	va_start(ap, fmt);
-	if (vasprintf(&p, fmt, ap) < 0)
-		abort();
+	char *p = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (s->n_findings < SW_ARRAY_SIZE(s->findings))
 		s->findings[s->n_findings++] = p;

@@ -11,6 +11,7 @@
 #ifndef SW_AUDITREPORT_H
 #define SW_AUDITREPORT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +61,7 @@ typedef struct report_meta {
 
 char *xstrdup(const char *s);      /* NULL becomes "" */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* A new section of step `step`, with its title. */
 section *sec_new(report *r, int step, const char *title);
