@@ -30,6 +30,8 @@ enum {
 	SW_EPOLICY,         /* scope, expiry or serial refused */
 	SW_ENOTFOUND,       /* digest not in the list, or nothing to resolve */
 	SW_ECONFLICT,       /* sources disagree */
+	SW_EBUSY,           /* a store was being written for the whole read budget:
+	                     * not a policy refusal, a retry of the start will work */
 };
 
 /* Set err (when non-NULL) and return -code (code 0 becomes -1). */
