@@ -390,7 +390,7 @@ static bool is_blank(char ch)
 }
 
 /* Trim blanks in place; returns the start, terminates the end. */
-static char *trim(char *s)
+char *sw_config_trim(char *s)
 {
 	while (is_blank(*s))
 		s++;
@@ -404,17 +404,14 @@ static char *trim(char *s)
 static int parse_line(sw_config *c, const char *path, unsigned lineno, char *line,
 		      const char **section, sw_error *err)
 {
-	char *s = trim(line);
-	if (*s == '\0' || *s == '#' || *s == ';')
-		return 0;
-
+	char *s = line;
 	if (*s == '[') {
 		size_t n = strlen(s);
 		if (s[n - 1] != ']')
 			return sw_err(err, SW_EINVAL, "%s:%u: section header '%.*s' does not end with ']'",
 				      path, lineno, ECHO_MAX, s);
 		s[n - 1] = '\0';
-		char *name = trim(s + 1);
+		char *name = sw_config_trim(s + 1);
 		const char *known = known_section(name);
 		if (!known)
 			return sw_err(err, SW_EINVAL, "%s:%u: unknown section [%.*s]", path, lineno, ECHO_MAX, name);
@@ -428,7 +425,7 @@ static int parse_line(sw_config *c, const char *path, unsigned lineno, char *lin
 	if (!eq)
 		return sw_err(err, SW_EINVAL, "%s:%u: missing '='", path, lineno);
 	*eq = '\0';
-	char *key = trim(s), *value = trim(eq + 1);
+	char *key = sw_config_trim(s), *value = sw_config_trim(eq + 1);
 	if (*key == '\0')
 		return sw_err(err, SW_EINVAL, "%s:%u: missing key before '='", path, lineno);
 
@@ -450,20 +447,18 @@ static int parse_line(sw_config *c, const char *path, unsigned lineno, char *lin
 	return 0;
 }
 
-int sw_config_parse(sw_config *c, const char *path, const char *text, size_t len, sw_error *err)
+int sw_config_lines(const char *path, const char *text, size_t len, size_t max_size,
+		    sw_config_line_fn fn, void *ctx, sw_error *err)
 {
-	if (len > SW_CONFIG_MAX_SIZE)
-		return sw_err(err, SW_ETOOBIG, "%s: %zu bytes, more than the limit of %d",
-			      path, len, SW_CONFIG_MAX_SIZE);
+	if (len > max_size)
+		return sw_err(err, SW_ETOOBIG, "%s: %zu bytes, more than the limit of %zu",
+			      path, len, max_size);
 	/* An editor's UTF-8 byte order mark is not part of the first line. */
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
 		text += 3;
 		len -= 3;
 	}
 
-	/* Every file starts outside of any section: a drop-in cannot inherit the
-	 * section its predecessor ended in. */
-	const char *section = NULL;
 	char line[SW_CONFIG_MAX_LINE + 1];
 	unsigned lineno = 0;
 	size_t pos = 0;
@@ -493,11 +488,33 @@ int sw_config_parse(sw_config *c, const char *path, const char *text, size_t len
 		}
 		memcpy(line, start, n);
 		line[n] = '\0';
-		int r = parse_line(c, path, lineno, line, &section, err);
+		char *s = sw_config_trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		int r = fn(ctx, path, lineno, s, err);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+typedef struct parse_ctx {
+	sw_config *c;
+	/* Every file starts outside of any section: a drop-in cannot inherit the
+	 * section its predecessor ended in. */
+	const char *section;
+} parse_ctx;
+
+static int parse_one(void *ctx, const char *path, unsigned lineno, char *line, sw_error *err)
+{
+	parse_ctx *p = ctx;
+	return parse_line(p->c, path, lineno, line, &p->section, err);
+}
+
+int sw_config_parse(sw_config *c, const char *path, const char *text, size_t len, sw_error *err)
+{
+	parse_ctx p = { .c = c, .section = NULL };
+	return sw_config_lines(path, text, len, SW_CONFIG_MAX_SIZE, parse_one, &p, err);
 }
 
 /* ------------------------------------------------------------ drop-ins */

@@ -124,6 +124,16 @@ int sw_config_load_paths(sw_config *c, const char *main_file, const char *const 
 /* Parse one file's text into c (applied on top of what c holds). */
 int sw_config_parse(sw_config *c, const char *path, const char *text, size_t len, sw_error *err);
 
+/* The lexical layer of the syntax above, shared with files written in it (the
+ * image policy, lib/imgpolicy.h): size limit, BOM, CRLF, line length, NUL and
+ * control bytes are refused as "PATH:LINE: problem"; fn gets every other line
+ * trimmed (writable, NUL-terminated), blank and comment lines skipped. */
+typedef int (*sw_config_line_fn)(void *ctx, const char *path, unsigned lineno, char *line, sw_error *err);
+int sw_config_lines(const char *path, const char *text, size_t len, size_t max_size,
+		    sw_config_line_fn fn, void *ctx, sw_error *err);
+/* Trim blanks (space, tab) in place; returns the start, terminates the end. */
+char *sw_config_trim(char *s);
+
 void sw_config_free(sw_config *c);
 
 const char *sw_mode_name(sw_mode m);
