@@ -13,7 +13,7 @@ if [ "${SIGWARD_SKIP_INSTALL:-}" != 1 ]; then
 	echo "== installing build and runtime packages (apt-get)"
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		meson ninja-build pkg-config gcc libc6-dev libyajl-dev libssl-dev libseccomp-dev libcap-dev \
+		meson ninja-build pkg-config gcc libc6-dev libyajl-dev libssl-dev libseccomp-dev \
 		libcurl4-openssl-dev libcmocka-dev zlib1g-dev runc umoci busybox-static jq openssl ca-certificates >/dev/null
 fi
 

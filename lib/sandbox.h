@@ -53,6 +53,10 @@ typedef enum {
 	SW_SANDBOX_FETCH,     /* sigwardd's fetch-and-verify: also inet sockets */
 } sw_sandbox_profile;
 
+/* The first step of sw_sandbox_enter, apart for its test: empty every capability
+ * set and lock the securebits so that no execve as uid 0 hands any back. */
+int sw_sandbox_drop_caps(sw_error *err);
+
 int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err);
 
 struct sock_fprog;

@@ -220,6 +220,53 @@ static void test_caps_dropped(void **state)
 	free(g_dir);
 }
 
+/* What stands in for the bounding set: after sw_sandbox_drop_caps (no
+ * no_new_privs, no seccomp here, so an execve is possible), a program executed
+ * as uid 0 must start with no capabilities at all. Without the locked
+ * SECBIT_NOROOT it would get every capability of the (full) bounding set. */
+static uint64_t status_hex(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	assert_non_null(p);
+	return strtoull(p + strlen(key), NULL, 16);
+}
+
+static void test_exec_regains_nothing(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	int pfd[2];
+	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sw_error e = { 0 };
+		if (sw_sandbox_drop_caps(&e) < 0)
+			_exit(100);
+		if (dup2(pfd[1], 1) < 0)
+			_exit(101);
+		execl("/bin/cat", "cat", "/proc/self/status", (char *)NULL);
+		_exit(102);
+	}
+	close(pfd[1]);
+	char buf[8192];
+	size_t n = 0;
+	ssize_t r;
+	while (n < sizeof buf - 1 && (r = read(pfd[0], buf + n, sizeof buf - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	close(pfd[0]);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_non_null(strstr(buf, "\nUid:\t0\t0\t0\t0"));
+	assert_true(status_hex(buf, "CapEff:\t") == 0);
+	assert_true(status_hex(buf, "CapPrm:\t") == 0);
+	assert_true(status_hex(buf, "CapInh:\t") == 0);
+	assert_true(status_hex(buf, "CapAmb:\t") == 0);
+}
+
 /* ------------------------------------------------------------ confinement
  *
  * Issue 14 #6: a sandboxed decision is still uid 0. What root owns without any
@@ -534,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_run_timeout),
 		cmocka_unit_test(test_caps_dropped),
+		cmocka_unit_test(test_exec_regains_nothing),
 		cmocka_unit_test(test_confine),
 		cmocka_unit_test(test_precompiled_filter),
 	};
