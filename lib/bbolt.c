@@ -742,17 +742,22 @@ int sw_bolt_foreach(sw_bolt *db, const char *const *path, size_t n,
 int sw_bolt_view(sw_bolt *db, sw_bolt_view_fn fn, void *ctx, sw_error *err)
 {
 	sw_error last = { 0 };
-	bool raced = false;
-	for (int attempt = 0; attempt < SW_BOLT_MAX_RETRIES; attempt++) {
-		if (attempt) {
-			/* A writer is committing: give it a moment rather than spin. */
-			struct timespec ts = { 0, 1000000L * attempt };
-			nanosleep(&ts, NULL);
-		}
+	unsigned raced = 0, bad_meta = 0;
+	sw_deadline dl;
+	sw_deadline_start(&dl, SW_STORE_BUSY_MS);
+	for (;;) {
 		int r = load_meta(db, &last);
 		if (r < 0) {
-			raced = false;
-			continue;   /* possibly a meta page caught mid-write: try again */
+			/* Both meta pages unusable: bbolt writes one of the two per commit,
+			 * so a torn write leaves the other one valid, and this is a damaged
+			 * or truncated file rather than a busy one. A few tries in case the
+			 * file was caught growing, then the error itself. */
+			if (++bad_meta >= SW_BOLT_META_TRIES || !sw_deadline_pause(&dl)) {
+				if (err)
+					*err = last;
+				return -(last.code > 0 ? last.code : 1);
+			}
+			continue;
 		}
 		uint64_t txid = db->txid;
 		db->pages_read = 0;
@@ -771,12 +776,17 @@ int sw_bolt_view(sw_bolt *db, sw_bolt_view_fn fn, void *ctx, sw_error *err)
 				*err = fe;
 			return r;
 		}
-		raced = true;
+		/* A commit landed during the read: its answer (or its error) may mix
+		 * two versions of the file, so it is thrown away and the read starts
+		 * again, for as long as the budget lasts (a time, not a count: how
+		 * many reads fit depends on the store's size and the writer's pace). */
+		raced++;
+		if (!sw_deadline_pause(&dl))
+			break;
 	}
-	if (raced)
-		return sw_err(err, SW_EINVAL, "%s: transactions committed during each of %d attempts to read it",
-			      db->what, SW_BOLT_MAX_RETRIES);
-	if (err)
-		*err = last;
-	return -(last.code > 0 ? last.code : 1);
+	/* Fail closed, but say what happened: nothing is wrong with the file or the
+	 * image, the writer was faster than every read. Not a policy refusal. */
+	return sw_err(err, SW_EBUSY, "%s: a transaction committed during each of %u reads in %lld ms "
+		      "(containerd was writing its store)", db->what, raced,
+		      (long long)(sw_deadline_spent_us(&dl) / 1000));
 }

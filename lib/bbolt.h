@@ -7,8 +7,8 @@
  * It reads with pread, never takes the file's flock and never writes, so the
  * writer is never blocked. A consistent snapshot comes from sw_bolt_view: it
  * picks the newest valid meta page, runs the caller's function, re-reads the
- * meta pages and runs the function again (a bounded number of times) if a
- * transaction committed in between. Every page is checked before use (type, id,
+ * meta pages and runs the function again if a transaction committed in between,
+ * for at most SW_STORE_BUSY_MS (lib/util.h), then fails with SW_EBUSY. Every page is checked before use (type, id,
  * bounds, key order); page ids, tree depth and the number of pages visited are
  * bounded. A malformed file is an error naming the file and the page, never a
  * silent "not found".
@@ -34,7 +34,7 @@
 #define SW_BOLT_MAX_PATH 16           /* nested buckets in one lookup */
 #define SW_BOLT_MAX_PAGES 65536       /* pages read in one attempt of a view */
 #define SW_BOLT_MAX_SPAN (16u << 20)  /* bytes of one page with its overflow pages */
-#define SW_BOLT_MAX_RETRIES 8         /* attempts of a view while transactions commit */
+#define SW_BOLT_META_TRIES 3          /* reads of a file whose two meta pages are both unusable */
 
 typedef struct sw_bolt sw_bolt;
 
@@ -51,7 +51,9 @@ static inline void sw_bolt_closep(sw_bolt **db) { if (*db) sw_bolt_close(*db); }
 /* Run fn on a consistent snapshot. fn may run more than once (when containerd
  * commits while it runs), so it must start from scratch each time and keep its
  * results in ctx only. Returns fn's result from an attempt during which no
- * transaction committed; an error when every attempt raced a commit. */
+ * transaction committed; when every attempt within SW_STORE_BUSY_MS raced a
+ * commit, -SW_EBUSY ("store busy": a later read will succeed, nothing is wrong
+ * with the file). */
 typedef int (*sw_bolt_view_fn)(sw_bolt *db, void *ctx, sw_error *err);
 int sw_bolt_view(sw_bolt *db, sw_bolt_view_fn fn, void *ctx, sw_error *err);
 

@@ -315,8 +315,13 @@ void sw_format_rfc3339(int64_t t, char out[32])
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
-	if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	/* Not strftime: it calls tzset, which reads /etc/localtime (six system
+	 * calls on every start of the hook) for a time that is always UTC. */
+	if (!gmtime_r(&tt, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
 		snprintf(out, 32, "@%lld", (long long)t);
+	else
+		snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 int sw_parse_u64(const char *s, size_t len, uint64_t *out)
@@ -384,13 +389,41 @@ void sw_msgpath(char *out, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
+void sw_deadline_start(sw_deadline *d, unsigned budget_ms)
+{
+	*d = (sw_deadline){ .limit_us = (int64_t)budget_ms * 1000, .pause_us = 200 };
+	/* CLOCK_MONOTONIC cannot fail with a valid clock id and pointer; a zero
+	 * start would only make the budget end sooner, never later. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &d->start);
+}
+
+int64_t sw_deadline_spent_us(const sw_deadline *d)
+{
+	struct timespec now;
+	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
+		return INT64_MAX;
+	return (int64_t)(now.tv_sec - d->start.tv_sec) * 1000000 + (now.tv_nsec - d->start.tv_nsec) / 1000;
+}
+
+bool sw_deadline_pause(sw_deadline *d)
+{
+	int64_t spent_us = sw_deadline_spent_us(d);
+	if (spent_us >= d->limit_us)
+		return false;
+	int64_t us = d->pause_us < d->limit_us - spent_us ? d->pause_us : d->limit_us - spent_us;
+	struct timespec ts = { .tv_sec = (time_t)(us / 1000000), .tv_nsec = (long)(us % 1000000) * 1000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	if (d->pause_us < 10000)
+		d->pause_us *= 2;
+	d->tries++;
+	return true;
+}
+
 int sw_flock_wait(int fd, int op, unsigned timeout_ms)
 {
-	struct timespec start, now;
-	if (clock_gettime(CLOCK_MONOTONIC, &start) < 0)
-		return -errno;
-	const int64_t limit_us = (int64_t)timeout_ms * 1000;
-	int64_t pause_us = 200;
+	sw_deadline d;
+	sw_deadline_start(&d, timeout_ms);
 	for (;;) {
 		if (flock(fd, op | LOCK_NB) == 0)
 			return 0;
@@ -398,19 +431,11 @@ int sw_flock_wait(int fd, int op, unsigned timeout_ms)
 			continue;
 		if (errno != EWOULDBLOCK)
 			return -errno;
-		if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
-			return -errno;
-		int64_t spent_us = (int64_t)(now.tv_sec - start.tv_sec) * 1000000 + (now.tv_nsec - start.tv_nsec) / 1000;
-		if (spent_us >= limit_us)
-			return -ETIMEDOUT;
 		/* Polling, not a blocking flock under a timer: a blocking wait could
 		 * only be cut short by a signal, and the hook's one timer is the alarm
 		 * that bounds the whole decision. */
-		int64_t us = pause_us < limit_us - spent_us ? pause_us : limit_us - spent_us;
-		struct timespec ts = { .tv_sec = (time_t)(us / 1000000), .tv_nsec = (long)(us % 1000000) * 1000 };
-		nanosleep(&ts, NULL);
-		if (pause_us < 10000)
-			pause_us *= 2;
+		if (!sw_deadline_pause(&d))
+			return -ETIMEDOUT;
 	}
 }
 

@@ -123,6 +123,37 @@ int64_t sw_now(void);
  * in the deciding sandbox's allow-list). */
 int sw_flock_wait(int fd, int op, unsigned timeout_ms);
 
+/* ---- retrying within a time budget ---- */
+/* How long a start keeps re-reading a store that its writer (containerd,
+ * containers/storage) changed during every read, before the start is refused
+ * as "store busy" (SW_EBUSY). A time, not a count of tries: how many tries fit
+ * depends on the store's size and the machine's load, and a count that is
+ * plenty on a quiet node ran out in 8 ms under `ctr images import` (issue 17).
+ * A start reads at most two stores (containers/storage, then containerd or
+ * Docker), so with the two lock waits (SW_LOCK_WAIT_MS) a decision stays well
+ * under SW_DECIDE_TIMEOUT_S, and far under runc's, CRI-O's and kubelet's
+ * minutes. */
+#define SW_STORE_BUSY_MS 2000
+
+/* A deadline on the monotonic clock, for loops that retry until a budget is
+ * spent. Pauses between tries start at 0.2 ms and double up to 10 ms: a short
+ * wait first (most writers are done within a millisecond), then polling that
+ * costs little. */
+typedef struct sw_deadline {
+	struct timespec start;
+	int64_t limit_us;
+	int64_t pause_us;
+	unsigned tries;              /* pauses taken so far */
+} sw_deadline;
+
+void sw_deadline_start(sw_deadline *d, unsigned budget_ms);
+/* Microseconds since sw_deadline_start. */
+int64_t sw_deadline_spent_us(const sw_deadline *d);
+/* Sleep before the next try (never past the deadline) and return true; false,
+ * without sleeping, once the budget is spent. Needs only clock_gettime and
+ * nanosleep (both in the deciding sandbox's allow-list). */
+bool sw_deadline_pause(sw_deadline *d);
+
 /* ---- misc ---- */
 /* Bounded decimal parse of an unsigned 64-bit integer (no sign, no spaces). */
 int sw_parse_u64(const char *s, size_t len, uint64_t *out);
