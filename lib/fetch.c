@@ -757,3 +757,63 @@ int sw_push(const sw_config *c, const char *src_dir, const char *url, char *dige
 	http_free(&h);
 	return r;
 }
+
+/* ------------------------------------------------- registry reads (imagesig) */
+
+struct sw_registry {
+	http h;
+	sw_fetch_state st;
+	char base[1024];
+};
+
+int sw_registry_open(const sw_config *c, const char *base, sw_registry **out, sw_error *err)
+{
+	bool plain = strncmp(base, "http://", 7) == 0;
+	if (!plain && strncmp(base, "https://", 8) != 0)
+		return sw_err(err, SW_EINVAL, "registry %.200s: expected https:// or http://", base);
+	if (strlen(base) >= sizeof((sw_registry *)0)->base)
+		return sw_err(err, SW_ETOOBIG, "registry %.200s: URL too long", base);
+	sw_registry *r = calloc(1, sizeof *r);
+	if (!r)
+		return sw_err(err, ENOMEM, "out of memory");
+	snprintf(r->base, sizeof r->base, "%s", base);
+	int rc = http_init(&r->h, c, plain, &r->st, err);
+	if (rc < 0) {
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int sw_registry_get(sw_registry *r, const char *path, const char *accept, size_t max, long *status, char **body,
+		    size_t *len, sw_error *err)
+{
+	char url[2400], hdr[600];
+	snprintf(url, sizeof url, "%s%s", r->base, path);
+	snprintf(hdr, sizeof hdr, "Accept: %s", accept ? accept : "*/*");
+	const char *const hdrs[] = { hdr, NULL };
+	resp rr;
+	int rc = http_auth_req(&r->h, "GET", url, hdrs, NULL, 0, max, &rr, err);
+	if (rc < 0)
+		return rc;
+	*status = rr.status;
+	*len = rr.len;
+	*body = rr.body ? rr.body : calloc(1, 1);
+	if (!*body)
+		return sw_err(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+uint64_t sw_registry_requests(const sw_registry *r)
+{
+	return r->st.requests;
+}
+
+void sw_registry_close(sw_registry *r)
+{
+	if (!r)
+		return;
+	http_free(&r->h);
+	free(r);
+}

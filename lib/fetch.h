@@ -83,4 +83,18 @@ int sw_oci_manifest_layers(const char *json, size_t len, const char *what, uint6
 int sw_registry_token(const char *json, size_t len, const char *what, char token[SW_TOKEN_MAX + 1],
 		      int64_t *expires_in, sw_error *err);
 
+/* ---- registry reads for other tools (lib/imagesig.c) ----
+ * The transport of fetch (timeouts, CA file, client certificate, credentials
+ * and the Basic/Bearer token flow from c's [refresh] keys) for plain GETs.
+ * base: "https://host[:port]", or "http://" (a plain-HTTP registry). */
+typedef struct sw_registry sw_registry;
+int sw_registry_open(const sw_config *c, const char *base, sw_registry **out, sw_error *err);
+/* GET base + path ("/v2/..."), Accept: accept (NULL: any), the body bounded by
+ * max (more is SW_ETOOBIG). The status is the caller's to judge; *body is
+ * malloc'd and NUL-terminated at *len. */
+int sw_registry_get(sw_registry *r, const char *path, const char *accept, size_t max, long *status, char **body,
+		    size_t *len, sw_error *err);
+uint64_t sw_registry_requests(const sw_registry *r);
+void sw_registry_close(sw_registry *r);
+
 #endif

@@ -20,6 +20,7 @@
 #define SW_SIGSTORE_H
 
 #include <errno.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -165,6 +166,11 @@ int sw_ss_entry_verify_log(const sw_ss_entry *e, const sw_ss_log *log, bool *set
 
 /* Does the certificate carry `id` as a URI or rfc822 SAN, byte for byte? */
 bool sw_ss_cert_has_san(X509 *c, const char *id);
+/* The same with a pattern: id exact, else re (a POSIX regex, matching a whole
+ * SAN); the matching SAN copied to out (n bytes, NULL: not wanted). */
+bool sw_ss_cert_san(X509 *c, const char *id, const regex_t *re, char *out, size_t n);
+/* re matches all of s. */
+bool sw_ss_re_full(const regex_t *re, const char *s);
 /* The OIDC issuer: extension 1.3.6.1.4.1.57264.1.8 (a DER UTF8String), else the
  * legacy 1.3.6.1.4.1.57264.1.1 (raw bytes); both present must agree. */
 int sw_ss_cert_issuer(X509 *c, char *out, size_t n, sw_error *err);
@@ -189,6 +195,9 @@ int sw_ss_intoto_has_subject(const sw_ss_bytes *payload, const unsigned char sha
 typedef struct sw_ss_policy {
 	EVP_PKEY *key;                /* keyed, or NULL */
 	const char *identity, *issuer;/* keyless: exact SAN and OIDC issuer */
+	/* ... or patterns (whole-string POSIX regexes), used where the exact
+	 * string is NULL */
+	const regex_t *identity_re, *issuer_re;
 } sw_ss_policy;
 
 typedef struct sw_ss_artifact {

@@ -19,19 +19,43 @@ int64_t sw_ss_asn1_time(const ASN1_TIME *t)
 	return (int64_t)timegm(&tm);
 }
 
-bool sw_ss_cert_has_san(X509 *c, const char *id)
+/* A whole-string match of an extended regex (regexec finds a match anywhere;
+ * an identity pattern must describe the whole identity). */
+bool sw_ss_re_full(const regex_t *re, const char *s)
+{
+	regmatch_t m;
+	return regexec(re, s, 1, &m, 0) == 0 && m.rm_so == 0 && (size_t)m.rm_eo == strlen(s);
+}
+
+bool sw_ss_cert_san(X509 *c, const char *id, const regex_t *re, char *out, size_t n)
 {
 	GENERAL_NAMES *gens = X509_get_ext_d2i(c, NID_subject_alt_name, NULL, NULL);
 	bool found = false;
-	size_t idlen = strlen(id);
+	size_t idlen = id ? strlen(id) : 0;
 	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && !found; i++) {
 		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 		ASN1_IA5STRING *s = g->type == GEN_URI ? g->d.uniformResourceIdentifier
 				  : g->type == GEN_EMAIL ? g->d.rfc822Name : NULL;
-		found = s && (size_t)s->length == idlen && memcmp(s->data, id, idlen) == 0;
+		if (!s || s->length < 0)
+			continue;
+		if (id) {
+			found = (size_t)s->length == idlen && memcmp(s->data, id, idlen) == 0;
+		} else if (re) {
+			/* A SAN with a NUL inside would be matched only up to it. */
+			char *v = sw_memdup0(s->data, (size_t)s->length);
+			found = v && strlen(v) == (size_t)s->length && sw_ss_re_full(re, v);
+			free(v);
+		}
+		if (found && out)
+			snprintf(out, n, "%.*s", s->length, (const char *)s->data);
 	}
 	GENERAL_NAMES_free(gens);
 	return found;
+}
+
+bool sw_ss_cert_has_san(X509 *c, const char *id)
+{
+	return sw_ss_cert_san(c, id, NULL, NULL, 0);
 }
 
 /* The value of the extension with OID `oid`: 1 found, 0 absent, <0 twice. */

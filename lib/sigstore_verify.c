@@ -255,7 +255,7 @@ int sw_ss_verify(const sw_ss_trust *tr, const sw_ss_bundle *b, const sw_ss_polic
 	} else {
 		if (!b->leaf)
 			return sw_err(err, SW_EVERIFY, "bundle: signed with a key, but a certificate identity was given");
-		if (!pol->identity || !pol->issuer)
+		if ((!pol->identity && !pol->identity_re) || (!pol->issuer && !pol->issuer_re))
 			return sw_err(err, SW_EINVAL, "keyless verification needs a certificate identity and OIDC issuer");
 		c.key = X509_get0_pubkey(b->leaf);
 		if (!c.key)
@@ -326,12 +326,17 @@ int sw_ss_verify(const sw_ss_trust *tr, const sw_ss_bundle *b, const sw_ss_polic
 	X509_free(issuer);
 	if (r < 0)
 		return -1;
-	if (!sw_ss_cert_has_san(b->leaf, pol->identity))
-		return sw_err(err, SW_EVERIFY, "certificate: identity %.200s is not among its URI or email SANs", pol->identity);
+	if (!sw_ss_cert_san(b->leaf, pol->identity, pol->identity ? NULL : pol->identity_re, NULL, 0)) {
+		if (pol->identity)
+			return sw_err(err, SW_EVERIFY, "certificate: identity %.200s is not among its URI or email SANs", pol->identity);
+		return sw_err(err, SW_EVERIFY, "certificate: none of its URI or email SANs matches the identity pattern");
+	}
 	char iss[1024];
 	if (sw_ss_cert_issuer(b->leaf, iss, sizeof iss, err) < 0)
 		return -1;
-	if (strcmp(iss, pol->issuer) != 0)
+	if (pol->issuer && strcmp(iss, pol->issuer) != 0)
 		return sw_err(err, SW_EVERIFY, "certificate: OIDC issuer %.200s, expected %.200s", iss, pol->issuer);
+	if (!pol->issuer && !sw_ss_re_full(pol->issuer_re, iss))
+		return sw_err(err, SW_EVERIFY, "certificate: OIDC issuer %.200s does not match the issuer pattern", iss);
 	return 0;
 }
