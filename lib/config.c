@@ -272,11 +272,15 @@ static const conf_item items[] = {
 	ITEM("refresh", "staging_dir",        parse_path,          refresh_staging_dir),
 	ITEM("refresh", "status_file",        parse_path,          refresh_status_file),
 	ITEM("refresh", "metrics_file",       parse_path,          refresh_metrics_file),
+
+	ITEM("selftest", "interval",          parse_duration_pos,  selftest_interval),
+	ITEM("selftest", "tolerance",         parse_threshold,     selftest_tolerance),
+	ITEM("selftest", "metrics_file",      parse_path,          selftest_metrics_file),
 };
 
 _Static_assert(SW_ARRAY_SIZE(items) == SW_CONFIG_N_KEYS, "SW_CONFIG_N_KEYS must count the table's rows");
 
-static const char *const sections[] = { "sigward", "resolve", "runtime", "refresh" };
+static const char *const sections[] = { "sigward", "resolve", "runtime", "refresh", "selftest" };
 
 static const char *known_section(const char *name)
 {
@@ -318,6 +322,8 @@ int sw_config_defaults(sw_config *c, sw_error *err)
 		.refresh_jitter = 30,
 		.refresh_max_size = (uint64_t)256 << 20,
 		.refresh_timeout = 30,
+		.selftest_interval = 15 * 60,
+		.selftest_tolerance = 2,
 	};
 	static const struct {
 		size_t offset;
@@ -359,7 +365,7 @@ void sw_config_free(sw_config *c)
 		&c->storage_root, &c->docker_root, &c->containerd_root, &c->runtime_path,
 		&c->refresh_source, &c->refresh_ca_file, &c->refresh_client_cert,
 		&c->refresh_client_key, &c->refresh_credentials, &c->refresh_staging_dir,
-		&c->refresh_status_file, &c->refresh_metrics_file,
+		&c->refresh_status_file, &c->refresh_metrics_file, &c->selftest_metrics_file,
 	};
 	for (size_t i = 0; i < SW_ARRAY_SIZE(strings); i++)
 		free(*strings[i]);

@@ -49,7 +49,7 @@
 #define SW_CONFIG_MAX_SIZE (256 * 1024)
 #define SW_CONFIG_MAX_LINE 4096     /* bytes, without the line ending */
 #define SW_MAX_ANNOTATION_KEYS 16
-#define SW_CONFIG_N_KEYS 30         /* rows of the key table in config.c */
+#define SW_CONFIG_N_KEYS 33         /* rows of the key table in config.c */
 
 /* Where an effective value came from: file = index into sw_config.files, or -1
  * with line 0 for the built-in default. */
@@ -99,6 +99,11 @@ typedef struct sw_config {
 	char *refresh_staging_dir;  /* staging_dir (default /var/lib/sigward/lists/.staging) */
 	char *refresh_status_file;  /* status_file (default /run/sigwardd/refresh.json) */
 	char *refresh_metrics_file; /* metrics_file (Prometheus textfile; NULL = off) */
+
+	/* [selftest] (`sigward selftest`, sigward-selftest.timer) */
+	int64_t selftest_interval;  /* interval = DURATION between heartbeats (default 15m; the timer's) */
+	unsigned selftest_tolerance; /* tolerance = N: a gap over interval * N is a finding (1..16, default 2) */
+	char *selftest_metrics_file; /* metrics_file (Prometheus textfile; NULL = off) */
 
 	/* Every file that was read, in the order applied (for `status` and `audit`). */
 	char *files[SW_CONFIG_MAX_FILES];

@@ -189,7 +189,18 @@ static int open_head(const char *state_dir, sw_error *err)
 	return TAKE_FD(hfd);
 }
 
+static int render_decision(const void *rec, const char *prev_hex, char **out, size_t *len, sw_error *err)
+{
+	return sw_record_render(rec, prev_hex, out, len, err);
+}
+
 int sw_declog_append(const char *log_file, const char *state_dir, const sw_record *r, sw_error *err)
+{
+	return sw_declog_append_with(log_file, state_dir, render_decision, r, err);
+}
+
+int sw_declog_append_with(const char *log_file, const char *state_dir, sw_declog_render_fn render, const void *rec,
+			  sw_error *err)
 {
 	/* Open the head before appending: a head that cannot be opened (missing
 	 * directory, not a regular file) must fail the append before a record is
@@ -245,7 +256,7 @@ int sw_declog_append(const char *log_file, const char *state_dir, const sw_recor
 	}
 	_cleanup_free_ char *line = NULL;
 	size_t len;
-	if ((rc = sw_record_render(r, prev, &line, &len, err)) < 0)
+	if ((rc = render(rec, prev, &line, &len, err)) < 0)
 		return rc;
 	/* One write() of the whole record (after a torn write, with a newline that
 	 * ends the fragment first), so a reader never sees half of it. */

@@ -63,6 +63,13 @@ int sw_record_render(const sw_record *r, const char *prev_hex, char **out, size_
  * any reader of the log can hold; the hook and the wrapper always have one). */
 int sw_declog_append(const char *log_file, const char *state_dir, const sw_record *r, sw_error *err);
 
+/* The same append for a record of another kind (lib/heartbeat.h): render writes
+ * the record as one JSON line (no newline, under SW_LOG_LINE_MAX bytes, "prev"
+ * last) chained to prev_hex, under the same lock and into the same chain. */
+typedef int (*sw_declog_render_fn)(const void *rec, const char *prev_hex, char **out, size_t *len, sw_error *err);
+int sw_declog_append_with(const char *log_file, const char *state_dir, sw_declog_render_fn render, const void *rec,
+			  sw_error *err);
+
 /* One line to syslog (LOG_AUTHPRIV). */
 void sw_declog_syslog(const sw_record *r);
 
