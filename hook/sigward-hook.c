@@ -20,6 +20,7 @@
 #include "enforce.h"
 #include "oci.h"
 #include "sandbox.h"
+#include "trust.h"
 #include "util.h"
 
 static void usage(FILE *f)
@@ -120,6 +121,9 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	alarm(SW_DECIDE_TIMEOUT_S);
+	/* One start, milliseconds: the trust walks may start from directories
+	 * this process already walked to (lib/trust.h). */
+	sw_trust_memo_enable();
 
 	/* Everything from here on parses input that workloads and the network
 	 * influence: do it without capabilities and with a syscall allow-list. */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,82 @@
 
 /* As the kernel's own limit on links followed in one lookup. */
 #define MAX_LINKS 40
+
+/* The memo (sw_trust_memo_enable): directories this process has already walked
+ * to and checked, by the path text that led there, each held open (O_PATH).
+ * A start walks to state_dir three times and to the keys directory twice; with
+ * the memo each walk after the first costs three system calls instead of three
+ * per component. Only walks that followed no link are remembered, so the text
+ * is the path itself. Holding the descriptor is no weaker than walking again:
+ * every directory on the way is root's and not writable by others (or the walk
+ * would have been refused), so only root could change what the text leads to,
+ * and a held descriptor cannot be swapped at all. */
+#define MEMO_MAX 8
+static struct {
+	char *key;                /* the path text, without a trailing slash */
+	char *shown;              /* as the walk names it in messages */
+	int fd;                   /* O_PATH, O_CLOEXEC */
+	struct stat st;
+} memo[MEMO_MAX];
+static size_t n_memo;
+static bool memo_on;
+
+void sw_trust_memo_enable(void)
+{
+	memo_on = true;
+}
+
+void sw_trust_memo_clear(void)
+{
+	for (size_t i = 0; i < n_memo; i++) {
+		free(memo[i].key);
+		free(memo[i].shown);
+		close(memo[i].fd);
+	}
+	n_memo = 0;
+	memo_on = false;
+}
+
+/* The longest remembered directory that `path` starts with (at a component
+ * boundary), or -1. */
+static int memo_find(const char *path)
+{
+	int best = -1;
+	size_t best_len = 0;
+	for (size_t i = 0; i < n_memo; i++) {
+		size_t l = strlen(memo[i].key);
+		if (l > best_len && strncmp(path, memo[i].key, l) == 0 && (path[l] == '/' || path[l] == '\0')) {
+			best = (int)i;
+			best_len = l;
+		}
+	}
+	return best;
+}
+
+/* Remember fd (taken over: closed here when not kept) as the directory that the
+ * first `len` bytes of `text` lead to. Returns true when kept. */
+static bool memo_keep(const char *text, size_t len, const char *shown, int fd, const struct stat *st)
+{
+	while (len > 1 && text[len - 1] == '/')
+		len--;
+	if (!memo_on || n_memo == MEMO_MAX || len <= 1)
+		return false;
+	for (size_t i = 0; i < n_memo; i++)
+		if (strlen(memo[i].key) == len && strncmp(memo[i].key, text, len) == 0)
+			return false;
+	char *k = strndup(text, len), *sh = strdup(shown);
+	if (!k || !sh) {
+		free(k);
+		free(sh);
+		return false;
+	}
+	memo[n_memo].key = k;
+	memo[n_memo].shown = sh;
+	memo[n_memo].fd = fd;
+	memo[n_memo].st = *st;
+	n_memo++;
+	return true;
+}
 
 static bool owner_trusted(uid_t uid)
 {
@@ -93,12 +170,9 @@ static int open_final(int dirfd, const char *name, int pathfd, const struct stat
 		/* Only root could have swapped it in a checked directory. */
 		return sw_err(err, EAGAIN, "%s: replaced while it was opened", path);
 	}
-	if (kind == SW_TRUST_FILE) {
-		/* O_NONBLOCK was only for the open. */
-		int fl = fcntl(fd, F_GETFL);
-		if (fl >= 0)
-			(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	}
+	/* A FILE keeps O_NONBLOCK from its open (which was only there so that a
+	 * FIFO could not hang it): it is a regular file, checked above, and
+	 * regular files ignore the flag. */
 	return fd;
 }
 
@@ -140,21 +214,37 @@ int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
 	shown[0] = '\0';
 
 	int links = 0;
-	_cleanup_close_ int dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return sw_err_errno(err, errno, "/: cannot open");
-	struct stat st;
-	if (fstat(dfd, &st) < 0)
-		return sw_err_errno(err, errno, "/: cannot stat");
-	int r = check_stat(&st, "/", true, err);
-	if (r < 0)
-		return r;
-	struct stat dst = st;
-
+	bool dotted = false;
 	size_t pos = 0;
+	struct stat st;
+	int r;
+	_cleanup_close_ int dfd = -1;
+	struct stat dst;
+	int hit = memo_on ? memo_find(rest) : -1;
+	if (hit >= 0) {
+		/* Checked by an earlier walk of this process (see memo above). */
+		dfd = fcntl(memo[hit].fd, F_DUPFD_CLOEXEC, 3);
+		if (dfd < 0)
+			return sw_err_errno(err, errno, "%s: dup", memo[hit].shown);
+		dst = memo[hit].st;
+		snprintf(shown, sizeof shown, "%s", memo[hit].shown);
+		pos = strlen(memo[hit].key);
+	} else {
+		dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return sw_err_errno(err, errno, "/: cannot open");
+		if (fstat(dfd, &st) < 0)
+			return sw_err_errno(err, errno, "/: cannot stat");
+		r = check_stat(&st, "/", true, err);
+		if (r < 0)
+			return r;
+		dst = st;
+	}
+
 	for (;;) {
 		while (rest[pos] == '/')
 			pos++;
+		size_t name_at = pos;
 		if (rest[pos] == '\0') {
 			/* The path ends in the directory we stand in ("/", "dir/", "dir/."). */
 			r = check_stat(&dst, shown[0] ? shown : "/", false, err);
@@ -177,6 +267,8 @@ int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
 		size_t after = pos + strspn(rest + pos, "/");
 		bool last = rest[after] == '\0';
 
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			dotted = true;  /* the text is not the path: not remembered */
 		if (strcmp(name, ".") == 0)
 			continue;
 		size_t sl = strlen(shown);
@@ -235,7 +327,20 @@ int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
 		}
 		if (last) {
 			r = open_final(dfd, name, fd, &st, shown, kind, err);
-			close(fd);
+			if (r >= 0 && links == 0 && !dotted) {
+				/* The directory reached, and the one it is in. */
+				if (kind != SW_TRUST_DIR || !memo_keep(rest, pos, shown, fd, &st))
+					close(fd);
+				char parent[PATH_MAX];
+				snprintf(parent, sizeof parent, "%s", shown);
+				char *slash = strrchr(parent, '/');
+				if (slash)
+					*slash = '\0';
+				if (memo_keep(rest, name_at, parent, dfd, &dst))
+					dfd = -1;
+			} else {
+				close(fd);
+			}
 			return r;
 		}
 		if (!S_ISDIR(st.st_mode)) {

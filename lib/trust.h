@@ -46,6 +46,13 @@ int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err);
  * name) without following a link, then owner and mode. `path` names it in errors. */
 int sw_trust_openat(int dirfd, const char *name, const char *path, sw_trust_kind kind, sw_error *err);
 
+/* For short-lived processes (the hook, the wrapper): remember the directories
+ * walked to, so that later walks through them start there (lib/trust.c says why
+ * that is no weaker). Not for long-running ones: what a directory's path leads
+ * to may change over hours. sw_trust_memo_clear forgets and turns it off. */
+void sw_trust_memo_enable(void);
+void sw_trust_memo_clear(void);
+
 /* Check an open object (fstat): owner root or euid, no group/other write bit.
  * `path` names it in errors. */
 int sw_trust_check_fd(int fd, const char *path, sw_error *err);

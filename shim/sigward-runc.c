@@ -242,6 +242,9 @@ int main(int argc, char **argv)
 {
 	call c;
 	parse(argc, argv, &c);
+	/* One call, then an exec: the trust walks may start from directories
+	 * this process already walked to (lib/trust.h). */
+	sw_trust_memo_enable();
 
 	const char *config_file = getenv("SIGWARD_CONFIG");
 	_cleanup_(sw_config_free) sw_config cfg = { 0 };

@@ -133,6 +133,82 @@ static void test_refused(void **state)
 	free(p);
 }
 
+/* The memo of the hook and the wrapper (sw_trust_memo_enable): a walk may start
+ * from a directory this process already walked to, and everything below it is
+ * still checked; a prefix only counts at a component boundary. */
+static void test_memo(void **state)
+{
+	(void)state;
+	need_root();
+	char *d = tu_tmpdir();
+	sw_error e = { 0 };
+	char *sub = tu_path(d, "sub");
+	assert_int_equal(mkdir(sub, 0755), 0);
+	tu_writes(sub, "a.conf", "x\n");
+	tu_writes(sub, "other.conf", "x\n");
+	char *p = tu_path(sub, "a.conf");
+	char *other = tu_path(sub, "other.conf");
+	assert_int_equal(chown(other, OTHER_UID, 0), 0);
+	char *inner = tu_path(sub, "inner");
+	assert_int_equal(mkdir(inner, 0755), 0);
+	assert_int_equal(chmod(inner, 0775), 0);
+	tu_writes(inner, "x.conf", "x\n");
+	char *innerx = tu_path(inner, "x.conf");
+	char *subway = tu_path(d, "subway");
+	assert_int_equal(mkdir(subway, 0755), 0);
+	tu_writes(subway, "a.conf", "x\n");
+	assert_int_equal(chown(subway, OTHER_UID, 0), 0);
+	char *subwayp = tu_path(subway, "a.conf");
+
+	sw_trust_memo_enable();
+	int fd = sw_trust_open(p, SW_TRUST_FILE, &e);
+	assert_true(fd >= 0);
+	close(fd);
+	/* below the remembered directory, every check still holds */
+	assert_true(sw_trust_open(other, SW_TRUST_FILE, &e) < 0);
+	want_msg(&e, other, "owned by uid 4242");
+	assert_true(sw_trust_open(innerx, SW_TRUST_FILE, &e) < 0);
+	want_msg(&e, inner, "writable by group or others");
+	assert_int_equal(sw_trust_open(sub, SW_TRUST_FILE, &e), -EISDIR);
+	fd = sw_trust_open(sub, SW_TRUST_DIR, &e);
+	assert_true(fd >= 0);
+	close(fd);
+	/* "subway" starts with the text of "sub" but is another directory */
+	assert_true(sw_trust_open(subwayp, SW_TRUST_FILE, &e) < 0);
+	want_msg(&e, subway, "owned by uid 4242");
+	/* The memo is used: within this process the walk now starts at sub. Only
+	 * root can change sub (it is root's, 0755), and one start lasts
+	 * milliseconds, which is why the hook and the wrapper alone turn it on. */
+	assert_int_equal(chown(sub, OTHER_UID, 0), 0);
+	fd = sw_trust_open(p, SW_TRUST_FILE, &e);
+	assert_true(fd >= 0);
+	close(fd);
+	/* Cleared (and off): every walk from "/" again. */
+	sw_trust_memo_clear();
+	assert_true(sw_trust_open(p, SW_TRUST_FILE, &e) < 0);
+	want_msg(&e, sub, "owned by uid 4242");
+	/* A refused walk is never remembered. */
+	sw_trust_memo_enable();
+	assert_true(sw_trust_open(p, SW_TRUST_FILE, &e) < 0);
+	assert_int_equal(chown(sub, 0, 0), 0);
+	fd = sw_trust_open(p, SW_TRUST_FILE, &e);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chown(sub, OTHER_UID, 0), 0);
+	sw_trust_memo_clear();
+	assert_true(sw_trust_open(p, SW_TRUST_FILE, &e) < 0);
+
+	tu_rmrf(d);
+	free(d);
+	free(sub);
+	free(p);
+	free(other);
+	free(inner);
+	free(innerx);
+	free(subway);
+	free(subwayp);
+}
+
 /* Links are followed by hand, and what they lead to is checked like any path. */
 static void test_links(void **state)
 {
@@ -373,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_open_trusted),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_memo),
 		cmocka_unit_test(test_config_refused),
 		cmocka_unit_test(test_config_precedence_and_origin),
 		cmocka_unit_test(test_keys_refused),
