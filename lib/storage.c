@@ -1346,20 +1346,131 @@ int sw_storage_bundle_is_container(const char *bundle, const char *container_id)
  * A lookup reads several files, each a complete version (written by rename), but
  * not necessarily the same generation: podman may commit between two reads (a
  * re-pull rewrites a manifest item, then images.json). The failures such a race
- * can cause are a missing record or file and a digest mismatch; those are
- * retried from scratch after a short pause. Every attempt must succeed on its
- * own, so a real mismatch still fails, only later.
+ * can cause are a missing record or file and a digest mismatch. After one, the
+ * lookup runs again between two stamps of the store: a failure while the store
+ * stood still (same stamps, no writer holding a lock) is real and returned at
+ * once; one while it changed is retried, for SW_STORE_BUSY_MS at most, then
+ * refused as SW_EBUSY (store busy). Every attempt must succeed on its own, so a
+ * real mismatch still fails, and a store that is merely busy is never mistaken
+ * for a tampered one (or the reverse, while it stands still).
  */
 static bool transient(int code)
 {
 	return code == SW_EVERIFY || code == SW_ENOTFOUND || code == ENOENT;
 }
 
-static void pause_before(unsigned attempt)
+/* Every file a lookup reads, per driver: containers/storage rewrites one of
+ * these (a new inode, by rename) in every change it makes, after the big-data
+ * items the change writes, and all while holding the directory's lock file. */
+static const struct stamp_dir {
+	const char *suffix, *lock, *files[2];
+} stamp_dirs[] = {
+	{ "containers", "containers.lock", { "containers.json", "volatile-containers.json" } },
+	{ "images", "images.lock", { "images.json", NULL } },
+	{ "layers", "layers.lock", { "layers.json", "volatile-layers.json" } },
+};
+#define STAMP_N (SW_ARRAY_SIZE(drivers) * SW_ARRAY_SIZE(stamp_dirs) * 2)
+
+typedef struct store_stamp {
+	struct { dev_t dev; ino_t ino; off_t size; struct timespec mtime, ctime; } f[STAMP_N];
+	bool writing;      /* a writer held one of the lock files when the stamp was taken */
+} store_stamp;
+
+/* Does someone hold a write lock on dir/lock? containers/storage's writers take
+ * an fcntl F_WRLCK on the whole file (its readers F_RDLCK). Asked with F_GETLK,
+ * which takes no lock: podman, CRI-O and buildah never wait for sigward. */
+static bool write_locked(int rootfd, const char *path)
 {
-	struct timespec ts = { 0, 5L * 1000 * 1000 * attempt };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	_cleanup_close_ int fd = openat(rootfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return false;
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	return fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_WRLCK;
+}
+
+static void store_stamp_take(const char *root, store_stamp *s)
+{
+	memset(s, 0, sizeof *s);
+	_cleanup_close_ int rootfd = -1;
+	sw_error e = { 0 };
+	if (open_root(root, &rootfd, &e) <= 0)
+		return;
+	size_t k = 0;
+	for (size_t d = 0; d < SW_ARRAY_SIZE(drivers); d++) {
+		for (size_t i = 0; i < SW_ARRAY_SIZE(stamp_dirs); i++) {
+			const struct stamp_dir *sd = &stamp_dirs[i];
+			char path[SW_STORAGE_DRIVER_MAX + 64];
+			snprintf(path, sizeof path, "%s-%s/%s", drivers[d], sd->suffix, sd->lock);
+			if (write_locked(rootfd, path))
+				s->writing = true;
+			for (size_t f = 0; f < 2; f++, k++) {
+				struct stat st;
+				if (!sd->files[f])
+					continue;
+				snprintf(path, sizeof path, "%s-%s/%s", drivers[d], sd->suffix, sd->files[f]);
+				if (fstatat(rootfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+					continue;   /* missing: all zero, as in the other stamp if still missing */
+				s->f[k].dev = st.st_dev;
+				s->f[k].ino = st.st_ino;
+				s->f[k].size = st.st_size;
+				s->f[k].mtime = st.st_mtim;
+				s->f[k].ctime = st.st_ctim;
+			}
+		}
+	}
+}
+
+static bool store_stamp_same(const store_stamp *a, const store_stamp *b)
+{
+	return !a->writing && !b->writing && memcmp(a->f, b->f, sizeof a->f) == 0;
+}
+
+/* Run once(root, key, out, err) until it succeeds, fails for real, or the
+ * store stayed busy for the whole budget (SW_EBUSY). Costs nothing extra when
+ * the first lookup succeeds or fails for a reason no writer causes. */
+typedef int (*lookup_fn)(const char *root, const char *key, sw_storage_image *out, sw_error *err);
+
+static int lookup_settled(lookup_fn once, const char *root, const char *key, sw_storage_image *out,
+			  sw_error *err)
+{
+	sw_error e = { 0 };
+	sw_storage_image res = { 0 };
+	int r = once(root, key, &res, &e);
+	if (r >= 0 || !transient(e.code))
+		goto done;
+	sw_deadline dl;
+	sw_deadline_start(&dl, SW_STORE_BUSY_MS);
+	unsigned changed = 0;
+	for (;;) {
+		store_stamp before, after;
+		store_stamp_take(root, &before);
+		res = (sw_storage_image){ 0 };
+		e = (sw_error){ 0 };
+		r = once(root, key, &res, &e);
+		if (r >= 0 || !transient(e.code))
+			goto done;
+		store_stamp_take(root, &after);
+		/* The store stood still while the lookup failed: no writer caused it. */
+		if (store_stamp_same(&before, &after))
+			goto done;
+		changed++;
+		if (!sw_deadline_pause(&dl))
+			break;
+	}
+	/* Fail closed, and say both what happened and what the last lookup saw,
+	 * so that a busy store hides nothing. */
+	return sw_err(err, SW_EBUSY, "%s: a writer held a lock of the store or replaced its files during each "
+		      "of %u lookups in %lld ms (containers/storage was writing it); the last one: %.300s", root, changed,
+		      (long long)(sw_deadline_spent_us(&dl) / 1000), e.msg);
+done:
+	if (r < 0) {
+		if (err)
+			*err = e;
+		return r;
+	}
+	if (r == 1)
+		*out = res;
+	return r;
 }
 
 static int digests_once(const char *root, const char *id, sw_storage_image *out, sw_error *err)
@@ -1385,24 +1496,7 @@ int sw_storage_image_digests(const char *storage_root, const char *image_id,
 	if (!image_id || sw_digest_normalize(image_id, strlen(image_id), norm) < 0)
 		return sw_err(err, SW_EINVAL, "containers-storage: \"%.80s\" is not an image id",
 			      image_id ? image_id : "(null)");
-	sw_error e = { 0 };
-	int r;
-	for (unsigned attempt = 1;; attempt++) {
-		sw_storage_image res = { 0 };
-		e = (sw_error){ 0 };
-		r = digests_once(storage_root, norm + 7, &res, &e);
-		if (r >= 0) {
-			if (r == 1)
-				*out = res;
-			return r;
-		}
-		if (attempt >= SW_STORAGE_ATTEMPTS || !transient(e.code))
-			break;
-		pause_before(attempt);
-	}
-	if (err)
-		*err = e;
-	return r;
+	return lookup_settled(digests_once, storage_root, norm + 7, out, err);
 }
 
 static int resolve_once(const char *root, const char *container_id, sw_storage_image *out, sw_error *err)
@@ -1435,24 +1529,10 @@ int sw_storage_resolve(const char *storage_root, const char *container_id,
 	if (!container_id || !*container_id)
 		return sw_err(err, SW_EINVAL, "containers-storage: empty container id");
 
-	sw_storage_image img;
-	sw_error e = { 0 };
-	int rc;
-	for (unsigned attempt = 1;; attempt++) {
-		img = (sw_storage_image){ 0 };
-		e = (sw_error){ 0 };
-		rc = resolve_once(storage_root, container_id, &img, &e);
-		if (rc >= 0 || attempt >= SW_STORAGE_ATTEMPTS || !transient(e.code))
-			break;
-		pause_before(attempt);
-	}
-	if (rc < 0) {
-		if (err)
-			*err = e;
+	sw_storage_image img = { 0 };
+	int rc = lookup_settled(resolve_once, storage_root, container_id, &img, err);
+	if (rc <= 0)
 		return rc;
-	}
-	if (rc == 0)
-		return 0;
 
 	/* All or nothing: a half-added set could let another source's digest
 	 * look linked to a partial view. */

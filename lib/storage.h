@@ -31,12 +31,16 @@
  * layers, is refused (issue 14).
  *
  * Never locks: containers/storage's lock files (containers.lock, images.lock,
- * storage.lock) are never opened, so podman, CRI-O and buildah never wait for
- * sigward. The view is still consistent: containers/storage writes every one of
- * these files whole into a temporary file in the same directory and rename(2)s it
- * into place, so one open+read sees exactly one complete version of a file; and a
- * lookup that fails a cross-file check (a record or item written between two of
- * our reads) is retried from scratch, a bounded number of times.
+ * layers.lock) are never locked, so podman, CRI-O and buildah never wait for
+ * sigward; after a failed lookup they are opened read-only to ask (F_GETLK)
+ * whether a writer holds one. The view is still consistent: containers/storage
+ * writes every one of these files whole into a temporary file in the same
+ * directory and rename(2)s it into place, so one open+read sees exactly one
+ * complete version of a file; and a lookup that fails a cross-file check (a
+ * record or item written between two of our reads) is run again: its failure is
+ * returned when the store stood still meanwhile (no file replaced, no writer
+ * holding a lock), and retried while the store changed, for SW_STORE_BUSY_MS
+ * (lib/util.h) at most, then SW_EBUSY ("store busy", not a policy refusal).
  *
  * Nothing under the root is followed through a symbolic link (the root itself may
  * be one: it is the operator's configuration). JSON is read with Go's rules of
@@ -78,8 +82,6 @@
 /* Layers of one image (rootfs.diff_ids): Docker refuses more than 125, and
  * overlay's mount options run out long before 1024. */
 #define SW_STORAGE_MAX_LAYERS 1024
-/* Lookups of a container that failed a cross-file check, before giving up. */
-#define SW_STORAGE_ATTEMPTS 3
 #define SW_STORAGE_DRIVER_MAX 16
 #define SW_STORAGE_NAME_MAX 512
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -1495,6 +1496,107 @@ static void test_no_locks(void **state)
 	free(root);
 }
 
+/* ---- a store being written (issue 17) ---- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A child that holds containers/storage's write lock on images.lock (podman
+ * in the middle of a change), and after hold_ms (0: until killed) puts
+ * good_json in place of images.json by rename, as containers/storage does,
+ * then lets go. Returns its pid once the lock is held. */
+static pid_t writer_holding_lock(const char *root, int hold_ms, const char *good_json)
+{
+	int go[2];
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char p[PATH_MAX + 64];
+		snprintf(p, sizeof p, "%s/overlay-images/images.lock", root);
+		int fd = open(p, O_RDWR | O_CREAT, 0600);
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
+			_exit(1);
+		(void)!write(go[1], "x", 1);
+		if (hold_ms == 0)
+			for (;;)
+				pause();
+		struct timespec ts = { hold_ms / 1000, (hold_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		char cmd[3 * PATH_MAX];
+		snprintf(cmd, sizeof cmd, "cp '%s' '%s/overlay-images/.tmp-images.json' && mv '%s/overlay-images/.tmp-images.json' '%s/%s'",
+			 good_json, root, root, root, IMAGES);
+		_exit(system(cmd) == 0 ? 0 : 2);
+	}
+	char c;
+	assert_int_equal(read(go[0], &c, 1), 1);
+	close(go[0]);
+	close(go[1]);
+	return pid;
+}
+
+static void test_busy_writer(void **state)
+{
+	(void)state;
+	char *root = copy_fixture();
+	char good[PATH_MAX + 64];
+	snprintf(good, sizeof good, "%s/images.json.good", root);
+	sh("cp '%s/%s' '%s'", root, IMAGES, good);
+	/* The store as a writer may leave it between two files: the container's
+	 * image missing from images.json. */
+	sh("sed -i 's/\"id\":\"%s\"/\"id\":\"%s\"/' '%s/%s'", IMG_V1,
+	   "0000000000000000000000000000000000000000000000000000000000000000", root, IMAGES);
+	sw_resolution r;
+	sw_error e;
+
+	/* Nobody writing: the failure is real, returned at once, not retried
+	 * for the budget and not called busy. */
+	int64_t t0 = mono_ms();
+	assert_true(resolve(root, C_V1, &r, &e) < 0);
+	assert_int_equal(e.code, SW_ENOTFOUND);
+	assert_true(mono_ms() - t0 < 500);
+
+	/* A writer holds images.lock the whole time: every lookup fails while
+	 * the store is being written, for the whole budget, then SW_EBUSY, whose
+	 * message also says what the last lookup saw. */
+	pid_t w = writer_holding_lock(root, 0, good);
+	t0 = mono_ms();
+	int rc = resolve(root, C_V1, &r, &e);
+	int64_t spent = mono_ms() - t0;
+	kill(w, SIGKILL);
+	int status;
+	assert_int_equal(waitpid(w, &status, 0), w);
+	print_message("busy store: rc %d after %lld ms: %s\n", rc, (long long)spent, e.msg);
+	assert_int_equal(rc, -SW_EBUSY);
+	assert_int_equal(e.code, SW_EBUSY);
+	assert_int_equal(r.n, 0);
+	assert_true(spent >= SW_STORE_BUSY_MS && spent < SW_STORE_BUSY_MS + 1000);
+	assert_non_null(strstr(e.msg, "(containers/storage was writing it)"));
+	assert_non_null(strstr(e.msg, "no record of image " IMG_V1));
+	assert_null(strchr(e.msg, '\n'));
+
+	/* A writer that finishes after 300 ms (renames the complete images.json
+	 * into place and lets go of the lock): waited out within the budget. */
+	w = writer_holding_lock(root, 300, good);
+	t0 = mono_ms();
+	rc = resolve(root, C_V1, &r, &e);
+	spent = mono_ms() - t0;
+	assert_int_equal(waitpid(w, &status, 0), w);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	print_message("writer done after 300 ms: rc %d after %lld ms %s\n", rc, (long long)spent, rc < 0 ? e.msg : "");
+	assert_int_equal(rc, 1);
+	assert_int_equal(r.n, 3);
+	assert_true(has(&r, MAN_V1, "manifest"));
+	assert_true(spent >= 250 && spent < SW_STORE_BUSY_MS);
+	tu_rmrf(root);
+	free(root);
+}
+
 /* ---- what an error leaves behind ---- */
 
 static void test_nothing_added_on_error(void **state)
@@ -1595,6 +1697,7 @@ int main(void)
 		cmocka_unit_test(test_config_over_other_layers),
 		cmocka_unit_test(test_layer_chain),
 		cmocka_unit_test(test_no_locks),
+		cmocka_unit_test(test_busy_writer),
 		cmocka_unit_test(test_nothing_added_on_error),
 		cmocka_unit_test(test_random_flips),
 	};
