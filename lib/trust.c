@@ -130,6 +130,18 @@ static int check_stat(const struct stat *st, const char *path, bool on_the_way, 
 	return 0;
 }
 
+/* memo_keep for the directory a walk stands in before its last component:
+ * `shown` names that component, so its parent is shown up to the last slash. */
+static bool keep_parent(const char *text, size_t len, const char *shown, int dfd, const struct stat *st)
+{
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof parent, "%s", shown);
+	char *slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	return memo_keep(text, len, parent, dfd, st);
+}
+
 int sw_trust_check_fd(int fd, const char *path, sw_error *err)
 {
 	struct stat st;
@@ -281,8 +293,14 @@ int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
 		}
 
 		int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return sw_err_errno(err, errno, "%s: cannot open", path);
+		if (fd < 0) {
+			int e = errno;
+			/* An optional file that is absent (sigward.conf.d): the directory
+			 * it would be in was still reached and checked. */
+			if (last && e == ENOENT && links == 0 && !dotted && keep_parent(rest, name_at, shown, dfd, &dst))
+				dfd = -1;
+			return sw_err_errno(err, e, "%s: cannot open", path);
+		}
 		if (fstat(fd, &st) < 0) {
 			int e = errno;
 			close(fd);
@@ -331,12 +349,7 @@ int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
 				/* The directory reached, and the one it is in. */
 				if (kind != SW_TRUST_DIR || !memo_keep(rest, pos, shown, fd, &st))
 					close(fd);
-				char parent[PATH_MAX];
-				snprintf(parent, sizeof parent, "%s", shown);
-				char *slash = strrchr(parent, '/');
-				if (slash)
-					*slash = '\0';
-				if (memo_keep(rest, name_at, parent, dfd, &dst))
+				if (keep_parent(rest, name_at, shown, dfd, &dst))
 					dfd = -1;
 			} else {
 				close(fd);

@@ -18,16 +18,20 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
-int sw_read_fd(int fd, size_t max, const char *what, char **out, size_t *len, sw_error *err)
+/* st: the descriptor's fstat when the caller already made it, else NULL. */
+static int read_fd(int fd, size_t max, const char *what, const struct stat *st, char **out, size_t *len,
+		   sw_error *err)
 {
 	size_t cap = 4096, n = 0;
-	struct stat st;
+	struct stat own;
 
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		if ((uint64_t)st.st_size > max)
+	if (!st && fstat(fd, &own) == 0)
+		st = &own;
+	if (st && S_ISREG(st->st_mode)) {
+		if ((uint64_t)st->st_size > max)
 			return sw_err(err, SW_ETOOBIG, "%s: %lld bytes, more than the limit of %zu",
-				      what, (long long)st.st_size, max);
-		cap = (size_t)st.st_size + 1;
+				      what, (long long)st->st_size, max);
+		cap = (size_t)st->st_size + 1;
 	}
 	if (cap > max + 1)
 		cap = max + 1;
@@ -63,6 +67,11 @@ int sw_read_fd(int fd, size_t max, const char *what, char **out, size_t *len, sw
 	return 0;
 }
 
+int sw_read_fd(int fd, size_t max, const char *what, char **out, size_t *len, sw_error *err)
+{
+	return read_fd(fd, max, what, NULL, out, len, err);
+}
+
 static int read_opened(int fd, const char *what, size_t max, char **out, size_t *len, sw_error *err)
 {
 	struct stat st;
@@ -70,12 +79,10 @@ static int read_opened(int fd, const char *what, size_t max, char **out, size_t 
 		return sw_err_errno(err, errno, "%s: stat failed", what);
 	if (!S_ISREG(st.st_mode))
 		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
-	/* O_NONBLOCK was only there so that opening a FIFO cannot hang; regular
-	 * files ignore it, but clear it anyway for clarity of the reads below. */
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	return sw_read_fd(fd, max, what, out, len, err);
+	/* O_NONBLOCK stays: it was only there so that opening a FIFO cannot
+	 * hang, and a regular file (checked above) ignores it. One fstat: the
+	 * hook reads five files per start. */
+	return read_fd(fd, max, what, &st, out, len, err);
 }
 
 int sw_read_file_at(int dirfd, const char *name, size_t max, const char *what,
