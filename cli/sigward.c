@@ -18,6 +18,7 @@ static const struct {
 	{ "status", cmd_status, "is this node enforcing, with which keys, list and wiring" },
 	{ "keygen", cmd_keygen, "generate a signing key pair" },
 	{ "verify-bundle", cmd_verify_bundle, "verify a Sigstore bundle offline (conformance protocol)" },
+	{ "image", cmd_image, "find and verify an image's cosign signatures offline" },
 };
 
 static void usage(FILE *f)

@@ -27,9 +27,6 @@
 #define MAX_BLOB (1u << 20)           /* a payload or annotation-sized blob */
 #define MAX_LAYOUT_MANIFESTS 4096
 
-static void yfree(yajl_val *v) { yajl_tree_free(*v); }
-#define _cleanup_ytree_ _cleanup_(yfree)
-
 static const char *jstr(yajl_val o, const char *k)
 {
 	return sw_ss_jstr(o, k);
@@ -124,7 +121,10 @@ int sw_imgsig_parse_ref(const char *ref, char *buf, size_t n, sw_imgsig_src *src
 	for (const char *p = base + strlen(scheme) + 3; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr(".-:[]", *p)))
 			return sw_err(err, SW_EINVAL, "%s: invalid registry host", ref);
+	/* After the tag or digest split_ref left in buf (if it did). */
 	char *dref = repo + strlen(repo) + 1;
+	if (*tag_or_digest >= buf && *tag_or_digest < buf + n)
+		dref = (char *)*tag_or_digest + strlen(*tag_or_digest) + 1;
 	size_t rl = strlen(repo);
 	memcpy(dref, rest, (size_t)hl);
 	dref[hl] = '/';
@@ -174,7 +174,7 @@ bool sw_imgsig_reference_matches(const char *payload_ref, const char *want)
 int sw_imgsig_payload_parse(const char *json, size_t len, sw_imgsig_payload *out, sw_error *err)
 {
 	memset(out, 0, sizeof *out);
-	_cleanup_ytree_ yajl_val doc = NULL;
+	_cleanup_yajl_ yajl_val doc = NULL;
 	if (sw_json_tree(json, len, "simple-signing payload", &doc, err) < 0)
 		return -1;
 	yajl_val crit = sw_ss_jget(doc, "critical");
@@ -201,7 +201,7 @@ int sw_imgsig_predicate_type(const sw_ss_bytes *payload, char *out, size_t n, sw
 	_cleanup_free_ char *doc = sw_memdup0(payload->p, payload->n);
 	if (!doc)
 		return sw_err(err, ENOMEM, "out of memory");
-	_cleanup_ytree_ yajl_val root = NULL;
+	_cleanup_yajl_ yajl_val root = NULL;
 	if (sw_json_tree(doc, payload->n, "in-toto statement", &root, err) < 0)
 		return -1;
 	const char *t = jstr(root, "predicateType");
@@ -406,7 +406,7 @@ static int find_sig_tag(reader *r, sw_imgsig_manifest *m, sw_error *err)
 	int rc = manifest(r, tag, &body, &len, sdg, err);
 	if (rc <= 0)
 		return rc;
-	_cleanup_ytree_ yajl_val doc = NULL;
+	_cleanup_yajl_ yajl_val doc = NULL;
 	if (sw_json_tree(body, len, tag, &doc, err) < 0)
 		return sw_err_prefix(err, "%s", r->what);
 	yajl_val layers = sw_ss_jget(doc, "layers");
@@ -444,7 +444,7 @@ static int add_referrer(reader *r, sw_imgsig_manifest *m, const char *digest, co
 		return sw_err(err, SW_EINVAL, "%s: referrer %s not found", r->what, digest);
 	if (rc < 0)
 		return rc;
-	_cleanup_ytree_ yajl_val doc = NULL;
+	_cleanup_yajl_ yajl_val doc = NULL;
 	if (sw_json_tree(body, len, digest, &doc, err) < 0)
 		return sw_err_prefix(err, "%s", r->what);
 	/* A referrers list is the registry's word; the subject is the artifact's. */
@@ -488,7 +488,7 @@ static int add_referrers(reader *r, sw_imgsig_manifest *m, yajl_val ms, const ch
 static int find_referrers(reader *r, sw_imgsig_manifest *m, sw_error *err)
 {
 	_cleanup_free_ char *body = NULL;
-	_cleanup_ytree_ yajl_val doc = NULL;
+	_cleanup_yajl_ yajl_val doc = NULL;
 	size_t len;
 	if (r->src->layout) {
 		/* A layout has no API: every manifest it lists may be a referrer. */
@@ -550,7 +550,7 @@ static int discover(reader *r, const char *ref, sw_imgsig_set *out, sw_error *er
 		return sw_err(err, SW_ENOTFOUND, "%s: %s: no such manifest", r->what, ref);
 	if (rc < 0)
 		return rc;
-	_cleanup_ytree_ yajl_val doc = NULL;
+	_cleanup_yajl_ yajl_val doc = NULL;
 	if (sw_json_tree(body, len, ref, &doc, err) < 0)
 		return sw_err_prefix(err, "%s", r->what);
 	snprintf(out->digest, sizeof out->digest, "%s", dg);
@@ -667,7 +667,7 @@ void sw_imgsig_identity_free(sw_imgsig_identity *id)
  *  "logIndex": n, "logID": hex}}. */
 static int rekor_entry(const char *json, sw_ss_entry *e, sw_error *err)
 {
-	_cleanup_ytree_ yajl_val doc = NULL;
+	_cleanup_yajl_ yajl_val doc = NULL;
 	if (sw_json_tree(json, strlen(json), ANN_BUNDLE, &doc, err) < 0)
 		return -1;
 	yajl_val p = sw_ss_jget(doc, "Payload");
@@ -678,7 +678,7 @@ static int rekor_entry(const char *json, sw_ss_entry *e, sw_error *err)
 	    sw_ss_jint(p, "logIndex", &e->log_index) < 0 || e->log_index < 0 || e->integrated_time <= 0)
 		return sw_err(err, SW_EINVAL, ANN_BUNDLE ": Payload.body, logID, integratedTime or logIndex missing or invalid");
 	size_t ll = strlen(lid);
-	if (ll != 64 || !(e->log_id.p = malloc(32)) || sw_unhex(lid, 64, e->log_id.p) < 0)
+	if (ll != 64 || !(e->log_id.p = malloc(32)) || sw_unhex(lid, 32, e->log_id.p) < 0)
 		return sw_err(err, SW_EINVAL, ANN_BUNDLE ": Payload.logID is not 64 hex digits");
 	e->log_id.n = 32;
 	if (!(e->body_b64 = strdup(body)) || sw_ss_b64dec(body, strlen(body), &e->body) < 0)
@@ -686,7 +686,7 @@ static int rekor_entry(const char *json, sw_ss_entry *e, sw_error *err)
 	/* kind and version are the body's own: the entry binding compares them
 	 * with nothing else here, and checks the body field by field. */
 	_cleanup_free_ char *bj = sw_memdup0(e->body.p, e->body.n);
-	_cleanup_ytree_ yajl_val bd = NULL;
+	_cleanup_yajl_ yajl_val bd = NULL;
 	if (!bj || sw_json_tree(bj, e->body.n, ANN_BUNDLE " Payload.body", &bd, err) < 0)
 		return -1;
 	const char *kind = jstr(bd, "kind"), *ver = jstr(bd, "apiVersion");
@@ -719,7 +719,7 @@ static int classic_bundle(const sw_imgsig_sig *s, sw_ss_bundle *b, sw_error *err
 			return -1;
 	}
 	if (s->timestamp) {
-		_cleanup_ytree_ yajl_val doc = NULL;
+		_cleanup_yajl_ yajl_val doc = NULL;
 		if (sw_json_tree(s->timestamp, strlen(s->timestamp), ANN_TSA, &doc, err) < 0)
 			return -1;
 		if (sw_ss_jb64(doc, "SignedRFC3161Timestamp", ANN_TSA, &b->tsa[0], err) < 0)
