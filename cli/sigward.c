@@ -16,9 +16,9 @@ static const struct {
 	{ "log", cmd_log, "verify and read the decision log" },
 	{ "audit", cmd_audit, "collect the evidence an auditor asks for" },
 	{ "status", cmd_status, "is this node enforcing, with which keys, list and wiring" },
+	{ "selftest", cmd_selftest, "canary refusals through every wired runtime and a heartbeat in the log" },
 	{ "keygen", cmd_keygen, "generate a signing key pair" },
 	{ "verify-bundle", cmd_verify_bundle, "verify a Sigstore bundle offline (conformance protocol)" },
-	{ "image", cmd_image, "find and verify an image's cosign signatures offline" },
 };
 
 static void usage(FILE *f)
