@@ -318,17 +318,35 @@ int sw_parse_rfc3339(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
+/* The inverse of days_from_civil (same algorithm, H. Hinnant). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
 void sw_format_rfc3339(int64_t t, char out[32])
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-	/* Not strftime: it calls tzset, which reads /etc/localtime (six system
-	 * calls on every start of the hook) for a time that is always UTC. */
-	if (!gmtime_r(&tt, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+	/* Not gmtime_r or strftime: glibc's run tzset once, which reads
+	 * /etc/localtime (six system calls on every start of the hook) for a
+	 * time that is always UTC. */
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t secs = t - days * 86400;
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999)
 		snprintf(out, 32, "@%lld", (long long)t);
 	else
-		snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y, m, d, (int)(secs / 3600),
+			 (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
 int sw_parse_u64(const char *s, size_t len, uint64_t *out)
