@@ -27,6 +27,7 @@ int cmd_status(int argc, char **argv);
 int cmd_log_show(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_verify_bundle(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 /* The audit bundle's checksums and their detached signatures (audit.c writes them,
  * auditverify.c checks them). */

@@ -19,6 +19,7 @@ static const struct {
 	{ "selftest", cmd_selftest, "canary refusals through every wired runtime and a heartbeat in the log" },
 	{ "keygen", cmd_keygen, "generate a signing key pair" },
 	{ "verify-bundle", cmd_verify_bundle, "verify a Sigstore bundle offline (conformance protocol)" },
+	{ "image", cmd_image, "find and verify an image's cosign signatures offline" },
 };
 
 static void usage(FILE *f)
