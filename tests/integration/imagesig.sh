@@ -1,0 +1,224 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Image signatures (issue 18): `sigward image verify` against a real
+# docker-registry holding images pushed with skopeo and signed the way cosign
+# signs them, by a test Sigstore of the test's own (imagesig-fixtures.py: a
+# Fulcio root, a Rekor key, trusted_root.json, a cosign key pair):
+#  - classic signatures (tag sha256-<hex>.sig, simple-signing payload, signature,
+#    certificate, Rekor SET annotations), keyed (one signed by the openssl CLI and
+#    uploaded with curl) and keyless;
+#  - cosign v3 bundles (DSSE, in-toto, Rekor entry with inclusion proof and
+#    checkpoint) as OCI 1.1 referrers: through the referrers API (served by
+#    imagesig-referrers.py in front of the registry, which lacks it) and through
+#    the sha256-<hex> fallback tag on the registry itself;
+#  - multi-arch indexes, an OCI layout copied with skopeo;
+#  - and what must fail: tampered payload, wrong digest, wrong reference, wrong
+#    identity, wrong issuer, expired certificate, missing log entry, an
+#    attestation without a signature, an index whose platform manifest is
+#    unsigned, the registry down.
+# Exit 0 pass, 77 skipped (a tool is missing), anything else fail.
+set -uo pipefail
+B=${SIGWARD_BUILD:?}
+SRC=${SIGWARD_SRC:?}
+HERE=$SRC/tests/integration
+SW=$B/cli/sigward
+pass=0 fail=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+nok() { echo "not ok - $1${2:+: $2}"; fail=$((fail + 1)); }
+skip() {
+	echo "SKIP: $1"
+	[ "${SIGWARD_REQUIRE_ALL:-}" = 1 ] && exit 1
+	exit 77
+}
+for t in docker-registry skopeo curl jq openssl python3 ss; do
+	command -v "$t" >/dev/null || skip "$t not installed"
+done
+python3 -c 'import cryptography' 2>/dev/null || skip "python3-cryptography not installed"
+[ -x "$SW" ] || skip "build first: $SW"
+
+T=$(mktemp -d /tmp/sw-imagesig.XXXXXX)
+PROXY_PID=
+cleanup() {
+	[ -z "$PROXY_PID" ] || kill "$PROXY_PID" 2>/dev/null
+	dk_stop_all
+	rm -rf "$T"
+}
+trap cleanup EXIT
+# shellcheck source=docker-lib.sh
+. "$HERE/docker-lib.sh"
+cd "$T" || exit 1
+FX=$T/fx
+fx() { python3 "$HERE/imagesig-fixtures.py" "$@"; }
+
+SAN=https://github.com/acme/app/.github/workflows/ci.yml@refs/heads/main
+ISS=https://token.actions.githubusercontent.com
+TAGS="key key-openssl key-notlog keyless expired keyless-notlog tampered wrongdigest wrongref bundle-ref bundle-tag attest"
+fx init "$FX" $TAGS || { echo "not ok - setup: fixtures"; exit 1; }
+dk_registry_start || { echo "not ok - setup: $DK_ERR"; exit 1; }
+REG=$DK_REG
+python3 "$HERE/imagesig-referrers.py" "http://$REG" "$T/proxy.port" 2>"$T/proxy.log" &
+PROXY_PID=$!
+for _ in $(seq 100); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
+[ -s "$T/proxy.port" ] || { echo "not ok - setup: referrers proxy did not start"; exit 1; }
+PROXY=127.0.0.1:$(cat "$T/proxy.port")
+
+# ---- images, pushed with skopeo ---------------------------------------------------
+for t in $TAGS multi1 multi2; do
+	timeout 60 skopeo copy -q --all --dest-tls-verify=false "oci:$FX/layout:$t" "docker://$REG/app:$t" ||
+		{ echo "not ok - setup: skopeo copy $t"; exit 1; }
+done
+declare -A D
+for t in $TAGS multi1 multi2; do
+	D[$t]=sha256:$(timeout 30 skopeo inspect --raw --tls-verify=false "docker://$REG/app:$t" | sha256sum | cut -c1-64)
+done
+plat() { # INDEX-TAG ARCH -> platform manifest digest
+	timeout 30 skopeo inspect --raw --tls-verify=false "docker://$REG/app:$1" |
+		jq -r --arg a "$2" '.manifests[] | select(.platform.architecture == $a) | .digest'
+}
+M1_AMD=$(plat multi1 amd64) M1_ARM=$(plat multi1 arm64) M2_AMD=$(plat multi2 amd64) M2_ARM=$(plat multi2 arm64)
+
+# ---- signatures -------------------------------------------------------------------
+R=http://$REG
+KL=(--keyless "$SAN" "$ISS")
+{
+	fx simple "$FX" "$R" app "${D[key]}" &&
+	fx simple "$FX" "$R" app "${D[key-notlog]}" --no-tlog &&
+	fx simple "$FX" "$R" app "${D[keyless]}" "${KL[@]}" &&
+	fx simple "$FX" "$R" app "${D[expired]}" "${KL[@]}" --expired &&
+	fx simple "$FX" "$R" app "${D[keyless-notlog]}" "${KL[@]}" --no-tlog &&
+	fx simple "$FX" "$R" app "${D[tampered]}" --tamper &&
+	fx simple "$FX" "$R" app "${D[wrongdigest]}" --payload-digest "${D[key]}" &&
+	fx simple "$FX" "$R" app "${D[wrongref]}" --ref "$REG/other" &&
+	fx bundle "$FX" "http://$PROXY" app "${D[bundle-ref]}" &&
+	fx bundle "$FX" "$R" app "${D[bundle-tag]}" "${KL[@]}" --fallback-tag &&
+	fx bundle "$FX" "http://$PROXY" app "${D[attest]}" --predicate https://slsa.dev/provenance/v1 &&
+	fx simple "$FX" "$R" app "${D[multi1]}" "${KL[@]}" &&
+	fx simple "$FX" "$R" app "$M2_AMD" "${KL[@]}"
+} >"$T/sign.log" 2>&1 || { echo "not ok - setup: signing"; cat "$T/sign.log"; exit 1; }
+
+# The openssl CLI signs a payload of the test's own; curl uploads it as cosign does.
+{
+	H=${D[key-openssl]}
+	printf '{"critical":{"identity":{"docker-reference":"%s/app"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' "$REG" "$H" >payload.json
+	openssl dgst -sha256 -sign "$FX/cosign.key" -out payload.sig payload.json &&
+	upload() { # FILE -> digest
+		local d loc
+		d=sha256:$(sha256sum "$1" | cut -c1-64)
+		loc=$(curl -fsS -X POST -D - -o /dev/null "$R/v2/app/blobs/uploads/" | tr -d '\r' | sed -n 's/^Location: //Ip')
+		case $loc in /*) loc=$R$loc ;; esac
+		curl -fsS -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$1" "$loc&digest=$d" >/dev/null && echo "$d"
+	}
+	echo -n '{}' >config.json
+	PD=$(upload payload.json) && CD=$(upload config.json) &&
+	jq -n --arg pd "$PD" --argjson ps "$(stat -c %s payload.json)" --arg cd "$CD" --arg sig "$(base64 -w0 payload.sig)" \
+		'{schemaVersion:2, mediaType:"application/vnd.oci.image.manifest.v1+json",
+		  config:{mediaType:"application/vnd.oci.image.config.v1+json", digest:$cd, size:2},
+		  layers:[{mediaType:"application/vnd.dev.cosign.simplesigning.v1+json", digest:$pd, size:$ps,
+		           annotations:{"dev.cosignproject.cosign/signature":$sig}}]}' >sig.json &&
+	curl -fsS -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @sig.json \
+		"$R/v2/app/manifests/sha256-${H#sha256:}.sig"
+} >"$T/openssl.log" 2>&1 || { echo "not ok - setup: openssl signature"; cat "$T/openssl.log"; exit 1; }
+
+# ---- verification -------------------------------------------------------------------
+TR=(--trusted-root "$FX/trusted_root.json")
+KEY=(--key "$FX/cosign.pub" "${TR[@]}")
+ID=(--identity "$SAN" --issuer "$ISS" "${TR[@]}")
+# v NAME WANT-RC REF ARGS... : runs sigward image verify, JSON in $J, stderr in $E
+v() {
+	local name=$1 want=$2 ref=$3
+	shift 3
+	J=$(timeout 30 "$SW" image verify "$ref" "$@" 2>"$T/err") RC=$?
+	E=$(cat "$T/err")
+	if [ "$RC" = "$want" ]; then return 0; fi
+	nok "$name" "rc=$RC (want $want) $E"
+	return 1
+}
+# has NAME NEEDLE [--arg K V]... JQ-EXPR: the expression holds on $J and stderr
+# holds NEEDLE (empty: not checked)
+has() {
+	local name=$1 needle=$2
+	shift 2
+	if jq -e "$@" <<<"$J" >/dev/null 2>&1 && { [ -z "$needle" ] || grep -qF -- "$needle" <<<"$E"; }; then ok "$name"
+	else nok "$name" "$(jq -c . <<<"$J" 2>/dev/null | cut -c1-400) $E"; fi
+}
+start=$(date +%s.%N)
+
+v "classic keyed" 0 "oci+http://$REG/app:key" "${KEY[@]}" &&
+	has "classic keyed: approved with its evidence (simple signing, key id, Rekor log index and time, reference)" "" --arg d "${D[key]}" '.approved and .digest == $d and (.evidence | length) == 1 and
+		 (.evidence[0] | .kind == "simple-signing" and .source == "tag" and .image == $d and .via_index == false and
+		  (.key_id | startswith("sha256:")) and .log_index == 1 and .integrated_time > 1700000000 and
+		  (.docker_reference | endswith("/app")))'
+v "classic keyed, other key" 1 "oci+http://$REG/app:key" --key "$FX/other.pub" "${TR[@]}" &&
+	has "classic keyed under another key: refused" "does not verify" '.approved == false and (.evidence | length) == 0'
+v "classic keyed by the openssl CLI, uploaded with curl" 0 "oci+http://$REG/app:key-openssl" --key "$FX/cosign.pub" &&
+	has "classic keyed by the openssl CLI (no log entry): approved without --need-tlog" "" '.approved and .evidence[0].log_index == null'
+v "openssl signature with --need-tlog" 1 "oci+http://$REG/app:key-openssl" "${KEY[@]}" --need-tlog &&
+	has "missing log entry (keyed, --need-tlog): refused" "no Rekor entry" '.approved == false'
+v "classic keyless" 0 "oci+http://$REG/app:keyless" "${ID[@]}" &&
+	has "classic keyless: approved, evidence names SAN, issuer, log index" "" --arg s "$SAN" --arg i "$ISS" '.approved and (.evidence[0] | .kind == "simple-signing" and .san == $s and .issuer == $i and .log_index == 1)'
+v "classic keyless, identity pattern" 0 "oci+http://$REG/app:keyless" \
+	--identity-regexp 'https://github\.com/acme/[^/]+/\.github/workflows/.*' --issuer-regexp 'https://token\.actions\.githubusercontent\.com' "${TR[@]}" &&
+	has "keyless with identity and issuer patterns: approved, the matching SAN reported" "" --arg s "$SAN" '.approved and .evidence[0].san == $s'
+v "unanchored pattern" 1 "oci+http://$REG/app:keyless" --identity-regexp 'https://github\.com/acme/' --issuer "$ISS" "${TR[@]}" &&
+	has "an identity pattern matching only a prefix of the SAN: refused (patterns match whole SANs)" "identity pattern" '.approved == false'
+v "wrong identity" 1 "oci+http://$REG/app:keyless" --identity https://github.com/evil/app/.github/workflows/ci.yml@refs/heads/main \
+	--issuer "$ISS" "${TR[@]}" && has "wrong identity: refused" "is not among its URI or email SANs" '.approved == false'
+v "wrong issuer" 1 "oci+http://$REG/app:keyless" --identity "$SAN" --issuer https://accounts.google.com "${TR[@]}" &&
+	has "wrong issuer: refused" "OIDC issuer" '.approved == false'
+v "expired certificate" 1 "oci+http://$REG/app:expired" "${ID[@]}" &&
+	has "certificate expired before the log entry's integrated time: refused" "not valid at the verified time" '.approved == false'
+v "keyless without log entry" 1 "oci+http://$REG/app:keyless-notlog" "${ID[@]}" &&
+	has "missing log entry (keyless): refused" "no transparency log entry" '.approved == false'
+v "tampered payload" 1 "oci+http://$REG/app:tampered" "${KEY[@]}" &&
+	has "tampered payload: refused" "does not verify" '.approved == false'
+v "wrong digest" 1 "oci+http://$REG/app:wrongdigest" "${KEY[@]}" &&
+	has "validly signed payload naming another image's digest: refused" "docker-manifest-digest is ${D[key]}" '.approved == false'
+v "wrong reference" 1 "oci+http://$REG/app:wrongref" "${KEY[@]}" &&
+	has "payload docker-reference of another repository: refused" "docker-reference $REG/other is not" '.approved == false'
+v "wrong reference, policy's own" 0 "oci+http://$REG/app:wrongref" "${KEY[@]}" --reference "$REG/other" &&
+	has "the same signature under a policy naming that repository: approved" "" '.approved'
+v "bundle through the referrers API" 0 "oci+http://$PROXY/app:bundle-ref" "${KEY[@]}" &&
+	has "cosign v3 bundle (keyed) through the referrers API: approved" "" '.approved and (.evidence[0] | .kind == "bundle" and .source == "referrers" and .log_index == 1)'
+grep -q "GET /v2/app/referrers/${D[bundle-ref]}" "$T/proxy.log" && ok "the referrers API was asked" || nok "the referrers API was asked"
+v "bundle through the fallback tag" 0 "oci+http://$REG/app:bundle-tag" "${ID[@]}" &&
+	has "cosign v3 bundle (keyless) through the sha256-<hex> fallback tag (registry without the API): approved" "" --arg s "$SAN" '.approved and (.evidence[0] | .kind == "bundle" and .source == "referrers-tag" and .san == $s)'
+v "bundle, wrong identity" 1 "oci+http://$REG/app:bundle-tag" --identity "$SAN" --issuer https://accounts.google.com "${TR[@]}" &&
+	has "cosign v3 bundle under the wrong issuer: refused" "OIDC issuer" '.approved == false'
+v "attestation only" 1 "oci+http://$PROXY/app:attest" "${KEY[@]}" &&
+	has "an attestation (SLSA provenance) without a signature: refused" "an attestation (predicateType https://slsa.dev/provenance/v1), not a signature" '.approved == false and .manifests[0].signatures_found == 1'
+
+# ---- multi-arch ------------------------------------------------------------------------
+v "signed index" 0 "oci+http://$REG/app:multi1" "${ID[@]}" &&
+	has "signed index: index and both platform manifests approved, the platforms as covered by the index" "" --arg i "${D[multi1]}" --arg a "$M1_AMD" --arg r "$M1_ARM" '.approved and (.manifests | length) == 3 and .manifests[0].index and
+		 ([.manifests[1:][] | .covered_by] == ["index", "index"]) and
+		 ([.evidence[] | select(.via_index) | .image] | sort) == ([$a, $r] | sort) and
+		 all(.evidence[] | select(.via_index); .signed_digest == $i)'
+v "signed index, --each-platform" 1 "oci+http://$REG/app:multi1" "${ID[@]}" --each-platform &&
+	has "signed index whose platform manifests are unsigned, --each-platform: refused" "(linux/amd64): not approved" '.approved == false'
+v "unsigned index" 1 "oci+http://$REG/app:multi2" "${ID[@]}" &&
+	has "unsigned index, amd64 signed, arm64 unsigned: refused; amd64 reported as approved on its own" "not approved" --arg a "$M2_AMD" --arg r "$M2_ARM" '.approved == false and (.manifests[] | select(.digest == $a) | .approved and .covered_by == "own") and
+		 (.manifests[] | select(.digest == $r) | .approved == false)'
+v "platform manifest by digest" 0 "oci+http://$REG/app@$M2_AMD" "${ID[@]}" &&
+	has "the signed platform manifest by digest: approved" "" '.approved'
+
+# ---- OCI layout (a mirror made with skopeo) ---------------------------------------------
+{
+	H=${D[key]}
+	skopeo copy -q --src-tls-verify=false "docker://$REG/app:key" "oci:$T/mirror:key" &&
+		skopeo copy -q --src-tls-verify=false "docker://$REG/app:sha256-${H#sha256:}.sig" "oci:$T/mirror:sha256-${H#sha256:}.sig"
+} >"$T/mirror.log" 2>&1 || nok "skopeo copy into an OCI layout" "$(tail -3 "$T/mirror.log")"
+v "OCI layout" 0 "oci-layout:$T/mirror:key" "${KEY[@]}" --reference "$REG/app" &&
+	has "OCI layout (no network): approved, same digest as in the registry" "" --arg d "${D[key]}" '.approved and .digest == $d and .evidence[0].source == "layout"'
+
+# ---- the registry down ------------------------------------------------------------------
+kill "$PROXY_PID" 2>/dev/null
+wait "$PROXY_PID" 2>/dev/null
+PROXY_PID=
+v "registry down" 2 "oci+http://$PROXY/app:bundle-ref" "${KEY[@]}" --timeout 5 &&
+	{ [ -z "$J" ] && grep -q "Could not connect\|Couldn't connect\|Connection refused" <<<"$E" &&
+		ok "registry down: an error, nothing printed as verified" || nok "registry down" "$J $E"; }
+
+end=$(date +%s.%N)
+echo "# $(echo "$end - $start" | bc) s for the verifications"
+echo "# $pass passed, $fail failed"
+[ "$fail" = 0 ]
