@@ -14,6 +14,11 @@ const char *sw_verdict_name(sw_verdict v)
 	return "deny";
 }
 
+const char *sw_denial_name(sw_denial d)
+{
+	return d == SW_DENIAL_STORE_BUSY ? "store-busy" : "policy";
+}
+
 /* "image sha256:..." naming the first digest, and how many more there were;
  * "" when nothing was resolved. */
 static void image_of(const sw_decision_input *in, char *buf, size_t n)
@@ -43,11 +48,19 @@ void sw_decide(const sw_decision_input *in, sw_decision *out)
 {
 	char img[160], why[sizeof out->reason];
 	bool deny = true;
+	sw_denial denial = SW_DENIAL_POLICY;
 	image_of(in, img, sizeof img);
 
 	/* The order follows the steps: the first failed step is the reason, and
 	 * later steps are not consulted. A missing message still denies. */
-	if (in->resolve_rc < 0) {
+	if (in->resolve_rc == -SW_EBUSY) {
+		/* Fail closed (nothing unverified starts), but say it is no verdict on
+		 * the image: the operator and kubelet's retry should just try again.
+		 * The hint comes first so that warn mode's prefix never cuts it off. */
+		denial = SW_DENIAL_STORE_BUSY;
+		snprintf(why, sizeof why, "store busy, a retry of the start will work (not a policy refusal): %s",
+			 in->resolve_msg ? in->resolve_msg : "an image store was being written during every read");
+	} else if (in->resolve_rc < 0) {
 		snprintf(why, sizeof why, "%s", in->resolve_msg ? in->resolve_msg : "cannot resolve the image digest");
 	} else if (in->list_rc < 0) {
 		const char *m = in->list_msg ? in->list_msg : "no valid allowlist";
@@ -74,6 +87,7 @@ void sw_decide(const sw_decision_input *in, sw_decision *out)
 		deny = false;
 	}
 
+	out->denial = deny ? denial : SW_DENIAL_POLICY;
 	if (!deny) {
 		out->verdict = SW_ALLOW;
 		snprintf(out->reason, sizeof out->reason, "%s", why);

@@ -25,7 +25,8 @@ typedef enum {
 typedef struct sw_decision_input {
 	sw_mode mode;
 	const char *container_id;
-	/* step 2: resolution; resolve_rc < 0 means it failed with resolve_msg */
+	/* step 2: resolution; resolve_rc < 0 means it failed with resolve_msg
+	 * (-SW_EBUSY: a store stayed busy, a store-busy denial) */
 	int resolve_rc;
 	const char *resolve_msg;
 	const sw_resolution *res;
@@ -40,12 +41,27 @@ typedef struct sw_decision_input {
 	const char *lookup_msg;
 } sw_decision_input;
 
+/* What a denial (or a warn-mode would-deny) is. A policy refusal is final for
+ * that image until the list changes; a store-busy one says only that an image
+ * store (containerd's meta.db, containers/storage) was being written during
+ * every read of the time budget (SW_STORE_BUSY_MS): nothing is known about the
+ * image, the start is refused because nothing unverified may start, and a
+ * retry will work. The log records it as "denial":"store-busy" so that audits
+ * and `log show` count it apart from policy refusals. */
+typedef enum {
+	SW_DENIAL_POLICY = 0,
+	SW_DENIAL_STORE_BUSY = 1,
+} sw_denial;
+
 typedef struct sw_decision {
 	sw_verdict verdict;
+	sw_denial denial;            /* SW_DENIAL_POLICY for an allow */
 	char reason[768];            /* one line, without the "sigward: denied ..." prefix */
 } sw_decision;
 
 void sw_decide(const sw_decision_input *in, sw_decision *out);
 const char *sw_verdict_name(sw_verdict v);
+/* "policy", "store-busy" */
+const char *sw_denial_name(sw_denial d);
 
 #endif

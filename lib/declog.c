@@ -77,6 +77,14 @@ int sw_record_render(const sw_record *r, const char *prev_hex, char **out, size_
 	rw_field(&w, false, "mode"); sw_jsonbuf_str(&w, sw_mode_name(r->mode));
 	/* No decision at all is recorded as what it amounts to: a denial. */
 	rw_field(&w, false, "decision"); sw_jsonbuf_str(&w, r->decision ? sw_verdict_name(r->decision->verdict) : "deny");
+	/* Only on a denial (or warn mode's would-deny) that is no verdict on the
+	 * image: a store stayed busy for the whole read budget. A record without
+	 * "denial" is a policy decision, as every record written before this
+	 * member existed; readers that do not know it still see a deny. */
+	if (r->decision && r->decision->verdict != SW_ALLOW && r->decision->denial == SW_DENIAL_STORE_BUSY) {
+		rw_field(&w, false, "denial");
+		sw_jsonbuf_str(&w, sw_denial_name(r->decision->denial));
+	}
 	rw_field(&w, false, "reason"); sw_jsonbuf_str(&w, r->decision ? r->decision->reason : "no decision");
 	/* Last, so the record reads as "everything above, chained to prev"; the
 	 * chain itself hashes raw line bytes, never a re-rendering. */

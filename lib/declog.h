@@ -18,6 +18,10 @@
  * next record starts on a fresh line and names the fragment's hash as prev.
  * The log and the head must be regular files (no links, no FIFOs).
  *
+ * A denial that is no verdict on the image (a store stayed busy for the whole
+ * read budget, lib/decision.h) carries "denial":"store-busy" after "decision";
+ * a record without it is a policy decision.
+ *
  * Strings from outside are escaped (invalid UTF-8 becomes U+FFFD), so a record is
  * always exactly one valid JSON line of less than SW_LOG_LINE_MAX bytes.
  *

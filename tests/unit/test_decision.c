@@ -30,6 +30,12 @@ typedef struct row {
 	const char *reason;
 } row;
 
+#define BUSY_MSG "/r/io.containerd.metadata.v1.bolt/meta.db: a transaction committed during each of 40 reads " \
+		 "in 2001 ms (containerd was writing its store)"
+#define BUSY_HINT "store busy, a retry of the start will work (not a policy refusal): "
+
+static void run_rows(const row *rows, size_t n, sw_denial want_denial);
+
 static void test_table(void **state)
 {
 	(void)state;
@@ -67,8 +73,35 @@ static void test_table(void **state)
 		  "cannot resolve the image digest" },
 		/* a "successful" resolution with nothing in it allows nothing */
 		{ "no digest", { .scope = "prod", .serial = 1, .matched = DG }, 0, false, "no image digest found" },
+		/* any other failed resolution is a policy refusal */
+		{ "tampered store", { .resolve_rc = -SW_EVERIFY, .resolve_msg = "images.json: digest mismatch" }, 1, false,
+		  "images.json: digest mismatch" },
+		{ "list failure is never store-busy", { .resolve_rc = 0, .list_rc = -SW_EBUSY, .list_msg = "x" }, 1, false,
+		  "image " DG ": x" },
 	};
-	for (size_t i = 0; i < SW_ARRAY_SIZE(rows); i++) {
+	run_rows(rows, SW_ARRAY_SIZE(rows), SW_DENIAL_POLICY);
+}
+
+/* A store busy for the whole read budget: denied (nothing unverified starts)
+ * whatever the later steps say, but as a store-busy denial whose reason says a
+ * retry will work. */
+static void test_busy_table(void **state)
+{
+	(void)state;
+	const row rows[] = {
+		{ "store busy", { .resolve_rc = -SW_EBUSY, .resolve_msg = BUSY_MSG, .scope = "prod", .serial = 1,
+				  .matched = DG }, 1, false, BUSY_HINT BUSY_MSG },
+		{ "store busy, no digest", { .resolve_rc = -SW_EBUSY, .resolve_msg = BUSY_MSG }, 0, false,
+		  BUSY_HINT BUSY_MSG },
+		{ "store busy without a message", { .resolve_rc = -SW_EBUSY }, 0, false,
+		  BUSY_HINT "an image store was being written during every read" },
+	};
+	run_rows(rows, SW_ARRAY_SIZE(rows), SW_DENIAL_STORE_BUSY);
+}
+
+static void run_rows(const row *rows, size_t n, sw_denial want_denial)
+{
+	for (size_t i = 0; i < n; i++) {
 		const row *w = &rows[i];
 		sw_resolution r = w->n_digests ? with_digests(w->n_digests) : (sw_resolution){ 0 };
 		sw_decision_input in = w->in;
@@ -81,10 +114,12 @@ static void test_table(void **state)
 		sw_decide(&in, &d);
 		assert_int_equal(d.verdict, w->allows ? SW_ALLOW : SW_DENY);
 		assert_string_equal(d.reason, w->reason);
+		assert_int_equal(d.denial, want_denial);
 
 		in.mode = SW_MODE_WARN;
 		sw_decide(&in, &d);
 		assert_int_equal(d.verdict, w->allows ? SW_ALLOW : SW_WARN);
+		assert_int_equal(d.denial, want_denial);
 		if (w->allows) {
 			assert_string_equal(d.reason, w->reason);
 		} else {
@@ -149,6 +184,28 @@ static void test_verdict_names(void **state)
 	assert_string_equal(sw_verdict_name(SW_DENY), "deny");
 	assert_string_equal(sw_verdict_name(SW_WARN), "warn");
 	assert_string_equal(sw_verdict_name((sw_verdict)9), "deny");
+	assert_string_equal(sw_denial_name(SW_DENIAL_POLICY), "policy");
+	assert_string_equal(sw_denial_name(SW_DENIAL_STORE_BUSY), "store-busy");
+}
+
+/* The hint that a retry will work comes first, so neither warn mode's prefix
+ * nor a long store message can cut it off. */
+static void test_busy_hint_survives(void **state)
+{
+	(void)state;
+	char big[2000];
+	memset(big, 'm', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	sw_decision d;
+	sw_decision_input in = { .mode = SW_MODE_WARN, .resolve_rc = -SW_EBUSY, .resolve_msg = big };
+	sw_decide(&in, &d);
+	assert_int_equal(d.verdict, SW_WARN);
+	assert_int_equal(d.denial, SW_DENIAL_STORE_BUSY);
+	assert_int_equal(strncmp(d.reason, "would deny: " BUSY_HINT "mmm", strlen("would deny: " BUSY_HINT) + 3), 0);
+	in.mode = SW_MODE_ENFORCE;
+	sw_decide(&in, &d);
+	assert_int_equal(d.verdict, SW_DENY);
+	assert_int_equal(strncmp(d.reason, BUSY_HINT "mmm", strlen(BUSY_HINT) + 3), 0);
 }
 
 /* ---- kinds (issue 14): the lookup loop of lib/enforce.c, then the verdict ---- */
@@ -274,10 +331,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_busy_table),
 		cmocka_unit_test(test_no_resolution_struct),
 		cmocka_unit_test(test_reason_is_one_line),
 		cmocka_unit_test(test_long_messages_fit),
 		cmocka_unit_test(test_verdict_names),
+		cmocka_unit_test(test_busy_hint_survives),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_kind_table),
 	};

@@ -175,6 +175,31 @@ static void test_render_fields(void **state)
 				  "\"runtime\":null,\"digests\":[],\"matched\":null,\"allowlist\":null,\"signers\":[],"
 				  "\"mode\":\"enforce\",\"decision\":\"deny\",\"reason\":\"no decision\",\"prev\":\"" ZERO "\"}");
 	free(line);
+
+	/* a store-busy denial: "denial" after "decision", nothing else changes;
+	 * a policy denial and an allow carry no "denial" (records as before) */
+	sw_decision busy = { .verdict = SW_DENY, .denial = SW_DENIAL_STORE_BUSY, .reason = "store busy" };
+	bare.decision = &busy;
+	assert_int_equal(sw_record_render(&bare, ZERO, &line, &len, &e), 0);
+	assert_string_equal(line, "{\"time\":\"1970-01-01T00:00:00Z\",\"container\":\"c2\",\"bundle\":null,"
+				  "\"runtime\":null,\"digests\":[],\"matched\":null,\"allowlist\":null,\"signers\":[],"
+				  "\"mode\":\"enforce\",\"decision\":\"deny\",\"denial\":\"store-busy\","
+				  "\"reason\":\"store busy\",\"prev\":\"" ZERO "\"}");
+	free(line);
+	busy.verdict = SW_WARN;
+	assert_int_equal(sw_record_render(&bare, ZERO, &line, &len, &e), 0);
+	assert_non_null(strstr(line, "\"decision\":\"warn\",\"denial\":\"store-busy\",\"reason\""));
+	free(line);
+	/* an allow never carries it, whatever the field holds */
+	busy.verdict = SW_ALLOW;
+	assert_int_equal(sw_record_render(&bare, ZERO, &line, &len, &e), 0);
+	assert_null(strstr(line, "denial"));
+	free(line);
+	sw_decision policy = { .verdict = SW_DENY, .reason = "not listed" };
+	bare.decision = &policy;
+	assert_int_equal(sw_record_render(&bare, ZERO, &line, &len, &e), 0);
+	assert_null(strstr(line, "denial"));
+	free(line);
 }
 
 static void test_render_hostile(void **state)
