@@ -34,13 +34,23 @@ static const char *jstr(yajl_val o, const char *k)
 
 /* ------------------------------------------------------------ references */
 
+static bool alnum_lc(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* The distribution spec's name: components of [a-z0-9] joined by '.', '_', '-'
+ * and separated by '/'; nothing that could bend the request path ("..", "//"). */
 static bool repo_ok(const char *s)
 {
-	if (!*s)
+	if (!*s || strlen(s) > 255)
 		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("._-/", *p)))
+	for (const char *p = s; *p; p++) {
+		if (alnum_lc(*p))
+			continue;
+		if (!strchr("._-/", *p) || p == s || !alnum_lc(p[-1]) || !alnum_lc(p[1]))
 			return false;
+	}
 	return true;
 }
 
