@@ -156,6 +156,10 @@ int report_json(const report *rep, const report_meta *m, char **out, size_t *out
 	} else {
 		yajl_gen_null(g);
 	}
+	if (rep->json_extra) {
+		gstr(g, rep->json_extra_key);
+		rep->json_extra(g, rep->json_extra_arg);
+	}
 	gstr(g, "sections");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < rep->n; i++) {

@@ -46,10 +46,15 @@ typedef struct section {
 } section;
 
 typedef struct report {
-	section s[9];
+	section s[10];
 	size_t n;
 	size_t n_findings;
 	size_t n_not_evidenced;        /* steps marked with sec_not_evidenced */
+	/* A top-level object of report.json its step writes itself (step 9's
+	 * "liveness", auditlive.c): the key and a writer given the yajl_gen. */
+	const char *json_extra_key;
+	void (*json_extra)(void *yajl_gen, const void *arg);
+	const void *json_extra_arg;
 } report;
 
 /* What the renderings say beside the sections. */

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "declog.h"
+#include "heartbeat.h"
 #include "json.h"
 #include "util.h"
 
@@ -59,9 +60,10 @@ int cmd_log_show(int argc, char **argv)
 		case 'h':
 			puts("usage: sigward log show [--config FILE] [--denied] [--since TIME] [--json] [FILE]\n"
 			     "Prints the decision log (FILE, or the configured log_file): one line per\n"
-			     "decision with time, verdict, container, digest and reason; --json prints the\n"
+			     "decision with time, verdict, container, digest and reason, and one per\n"
+			     "heartbeat of 'sigward selftest' (verdict 'alive': mode, list, canaries); --json prints the\n"
 			     "records themselves (JSON lines). --denied keeps denials and warn-mode\n"
-			     "would-be denials; --since keeps records at or after TIME (RFC 3339) or within\n"
+			     "would-be denials (and heartbeats with a canary not refused); --since keeps records at or after TIME (RFC 3339) or within\n"
 			     "a duration before now (30m, 12h, 7d). Does not check the hash chain: see\n"
 			     "'sigward log verify'.\n"
 			     "Exit 0 shown (even when nothing matched), 2 usage or error.");
@@ -110,6 +112,31 @@ int cmd_log_show(int argc, char **argv)
 		const char *t = v ? get_str(v, "time", NULL) : NULL;
 		const char *d = v ? get_str(v, "decision", NULL) : NULL;
 		int64_t when;
+		sw_heartbeat hb;
+		int hr = t && !d ? sw_heartbeat_parse(line, (size_t)n, file, &hb, &je) : 0;
+		if (hr == 1) {
+			/* The self-test's heartbeat (lib/heartbeat.h): with --denied only
+			 * one whose canaries were not all refused. */
+			char what[1024] = "";
+			bool weak = strcmp(hb.mode, "enforce") != 0 || hb.n_canaries == 0;
+			for (size_t k = 0; k < hb.n_canaries; k++) {
+				weak |= hb.canaries[k].result != SW_CANARY_REFUSED;
+				snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s via %s %s", k ? ", " : "",
+					 hb.canaries[k].runtime, hb.canaries[k].path, sw_canary_result_name(hb.canaries[k].result));
+			}
+			if (sw_parse_rfc3339(t, strlen(t), &when) < 0 || when < since || (denied && !weak))
+				continue;
+			if (json) {
+				puts(line);
+				continue;
+			}
+			char list[SW_SCOPE_MAX + 32] = "(none)";
+			if (hb.have_list)
+				snprintf(list, sizeof list, "%s#%llu", hb.scope, (unsigned long long)hb.serial);
+			printf("%-20s  %-7s  %-16s  %-23s  mode %s, list %s, canaries: %s\n", t, "alive", "(heartbeat)", "-",
+			       hb.mode, list, hb.n_canaries ? what : "NONE (nothing wired)");
+			continue;
+		}
 		if (!t || !d || sw_parse_rfc3339(t, strlen(t), &when) < 0) {
 			/* Shown, not dropped: a damaged log must not look shorter. */
 			fprintf(stderr, "sigward: %s:%lu: not a decision record\n", file, lineno);
