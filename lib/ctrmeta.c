@@ -122,6 +122,8 @@ typedef struct rctx {
 	size_t n_seen;
 	size_t n_images;
 	int scan_err;
+	bool exhaustive;        /* input: scan every image record even when the image id's own answers */
+	bool partial;           /* the scan was left out (see resolve_view) */
 } rctx;
 
 static void add_found(rctx *c, const char *digest, const char *kind)
@@ -757,6 +759,7 @@ static void attempt_reset(rctx *c)
 	c->best_effort = false;
 	c->n_seen = 0;
 	c->n_images = 0;
+	c->partial = false;
 	c->reference[0] = '\0';
 	c->image_id[0] = '\0';
 }
@@ -827,6 +830,18 @@ static int resolve_view(sw_bolt *db, void *ctx, sw_error *err)
 			return r;
 		if (r == 1 && (r = cri_target(c, &t, err)) < 0)
 			return r;
+		/* The scan below reads every image record of the namespace and its
+		 * blobs: its cost followed the node's image count (issue 17). When the
+		 * image id's own record already gave manifest digests (kubelet pulls
+		 * through the CRI plugin, which always writes it), they are the
+		 * answer: a subset of the scan's, and a start is allowed when any
+		 * digest is listed, so an allow on it is the scan's allow. A start it
+		 * does not allow is resolved again with the scan (r->partial,
+		 * enforce.c), so no listed digest is ever missed. */
+		if (!c->exhaustive && c->n > 1) {
+			c->partial = true;
+			return 0;
+		}
 		const char *ipath[] = { "v1", c->ns, "images" };
 		scan s = { .c = c, .db = db };
 		r = sw_bolt_foreach(db, ipath, SW_ARRAY_SIZE(ipath), scan_image, &s, err);
@@ -889,6 +904,7 @@ int sw_containerd_image(const char *containerd_root, const char *ns, const char 
 int sw_containerd_resolve(const char *containerd_root, const char *ns, const char *container_id,
 			  sw_resolution *r, sw_error *err)
 {
+	/* run_view reads r->exhaustive and sets r->partial. */
 	if (!*container_id || strlen(container_id) > 1024 || strchr(container_id, '/'))
 		return sw_err(err, SW_EINVAL, "container id \"%.80s\" is not a containerd id", container_id);
 	return run_view(containerd_root, ns, container_id, resolve_view, NULL, r, err);
@@ -916,6 +932,7 @@ static int run_view(const char *containerd_root, const char *ns, const char *id,
 		snprintf(c->source, sizeof c->source, "%s", source);
 	c->rootfd = rootfd;
 	c->content_fd = -1;
+	c->exhaustive = r->exhaustive;
 	snprintf(c->what, sizeof c->what, "%s/%s", containerd_root, SW_CONTAINERD_META);
 
 	int ret;
@@ -954,6 +971,8 @@ static int run_view(const char *containerd_root, const char *ns, const char *id,
 	}
 	if (!r->reference[0] && c->reference[0])
 		snprintf(r->reference, sizeof r->reference, "%s", c->reference);
+	if (c->partial)
+		r->partial = true;
 	ret = 1;
 out:
 	if (c->content_fd >= 0)

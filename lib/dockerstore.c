@@ -17,6 +17,7 @@
 
 #include "json.h"
 #include "cleanup.h"
+#include "storeindex.h"
 #include "util.h"
 
 #define PATHBUF (PATH_MAX + 256)
@@ -162,6 +163,7 @@ struct jwalk {
 	int (*value)(jwalk *w, enum jtype t, const unsigned char *s, size_t len);
 	int (*end)(jwalk *w);
 	void *doc;
+	yajl_handle h;            /* the parser, for offsets (storeindex spans) */
 };
 
 static int fail(jwalk *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -228,7 +230,7 @@ static const yajl_callbacks callbacks = {
 /* Walk a whole document. 0, or <0 with the walker's error or yajl's. */
 static int jwalk_run(jwalk *w, const char *json, size_t len)
 {
-	return sw_json_events(&callbacks, w, &w->failed, json, len, w->what, w->err);
+	return sw_json_events_h(&callbacks, w, &w->h, &w->failed, json, len, w->what, w->err);
 }
 
 /* ---- keys seen in one object, for duplicates ---- */
@@ -547,10 +549,18 @@ typedef struct repos_doc {
 	keyset names, refs;
 	docker_image *img;
 	bool ref_is_tag;              /* img->reference holds a "name:tag" */
+	/* Building the index (ix non-NULL): where the current repository's member
+	 * ("<name>": {...}) starts in json, and the image ids it maps to. */
+	sw_storeindex_build *ix;
+	const char *json;
+	uint64_t member_start;
+	char (*ids)[SW_SHA256_HEX + 1];
+	size_t n_ids, cap_ids;
 } repos_doc;
 
 static void repos_doc_free(repos_doc *d)
 {
+	free(d->ids);
 	free(d->repo);
 	free(d->ref);
 	keyset_free(&d->names);
@@ -608,6 +618,21 @@ static int repos_key(jwalk *w, const unsigned char *k, size_t len)
 		}
 		if (dup_name(&d->repo, &d->repo_len, k, len) < 0 || keyset_add(&d->names, k, len) < 0)
 			return fail(w, ENOMEM, "out of memory");
+		if (d->ix && w->h) {
+			/* yajl has consumed the key's closing quote; its opening quote is
+			 * the nearest one before that no odd run of backslashes escapes. */
+			size_t q = yajl_get_bytes_consumed(w->h) - 1;
+			while (q > 0) {
+				q--;
+				size_t bs = 0;
+				while (q > bs && d->json[q - 1 - bs] == '\\')
+					bs++;
+				if (d->json[q] == '"' && bs % 2 == 0)
+					break;
+			}
+			d->member_start = q;
+			d->n_ids = 0;
+		}
 	} else if (w->depth == 3 && d->in_repo) {
 		if (dup_name(&d->ref, &d->ref_len, k, len) < 0 || keyset_add(&d->refs, k, len) < 0)
 			return fail(w, ENOMEM, "out of memory");
@@ -654,6 +679,24 @@ static int repos_entry(jwalk *w, repos_doc *d, const unsigned char *s, size_t le
 	 * digest is a record sigward cannot read, not one to skip. */
 	if (!tag && !sw_is_sha256_digest((const char *)rest, rest_len))
 		return fail(w, SW_EINVAL, "\"%s\" is not a name@sha256:<64 hex> reference", r);
+
+	if (d->ix) {
+		bool seen = false;
+		for (size_t i = 0; i < d->n_ids && !seen; i++)
+			seen = memcmp(d->ids[i], s + 7, SW_SHA256_HEX) == 0;
+		if (!seen && d->n_ids == d->cap_ids) {
+			size_t nc = d->cap_ids ? 2 * d->cap_ids : 8;
+			void *n = realloc(d->ids, nc * sizeof *d->ids);
+			if (!n)
+				return fail(w, ENOMEM, "out of memory");
+			d->ids = n;
+			d->cap_ids = nc;
+		}
+		if (!seen) {
+			memcpy(d->ids[d->n_ids], s + 7, SW_SHA256_HEX);
+			d->ids[d->n_ids++][SW_SHA256_HEX] = '\0';
+		}
+	}
 
 	if (len != strlen(d->want) || memcmp(s, d->want, len) != 0)
 		return 1;
@@ -727,6 +770,12 @@ static int repos_end(jwalk *w)
 			show((const unsigned char *)dup->s, dup->len, v);
 			return fail(w, SW_EINVAL, "\"%s\" appears twice", v);
 		}
+		if (d->ix && w->h) {
+			uint64_t end = yajl_get_bytes_consumed(w->h);
+			for (size_t i = 0; i < d->n_ids; i++)
+				sw_storeindex_add(d->ix, d->ids[i], SW_SHA256_HEX, d->member_start,
+						  end - d->member_start);
+		}
 	} else if (w->depth == 1 && d->in_repos) {
 		d->in_repos = false;
 		const struct kv *dup = keyset_dup(&d->names);
@@ -739,11 +788,96 @@ static int repos_end(jwalk *w)
 }
 
 static int parse_repositories(const char *json, size_t len, const char *what, docker_image *img,
-			      sw_error *err)
+			      sw_storeindex_build *ix, sw_error *err)
 {
-	_cleanup_(repos_doc_free) repos_doc d = { .want = img->id, .img = img };
+	_cleanup_(repos_doc_free) repos_doc d = { .want = img->id, .img = img, .ix = ix, .json = json };
 	jwalk w = { .what = what, .err = err, .key = repos_key, .value = repos_value, .end = repos_end, .doc = &d };
 	return jwalk_run(&w, json, len);
+}
+
+/*
+ * repositories.json grows with every image and tag of the node, and it was read
+ * whole on every start (issue 17). Its index (storeindex.h), built from exactly
+ * this version of the file (inode, size, mtime, ctime: dockerd replaces it by
+ * rename), names for each image id the repositories ("<name>": {...} members)
+ * that map a reference to it. Those members are read from the file itself and
+ * parsed as a document of their own, {"Repositories": {<members>}}, with the
+ * whole file's rules: a reference is added only where the file maps it to the
+ * image, so an index can leave digests out (a denied start; the file is parsed
+ * whole again when a span does not read as a member) but never add one. Without
+ * a usable index: the whole file, as before, which rebuilds it.
+ * 1 read, 0 no such file, <0 error.
+ */
+static int read_repositories(int storefd, const char *what, docker_image *img, sw_error *err)
+{
+	_cleanup_close_ int fd = openat(storefd, "repositories.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)
+			return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
+		return sw_err_errno(err, errno, "%s: cannot open", what);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return sw_err_errno(err, errno, "%s: stat failed", what);
+	if (!S_ISREG(st.st_mode))
+		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
+	if ((uint64_t)st.st_size > SW_DOCKER_REPOS_MAX)
+		return sw_err(err, SW_ETOOBIG, "%s: %lld bytes, more than the limit of %u", what,
+			      (long long)st.st_size, SW_DOCKER_REPOS_MAX);
+	bool index = sw_storeindex_enabled();
+	if (index) {
+		sw_storeindex_entry spans[SW_STOREINDEX_MAX_SPANS];
+		size_t n = 0;
+		int r = sw_storeindex_lookup("docker-repos", what, &st, img->id + 7, spans, SW_ARRAY_SIZE(spans), &n);
+		if (r == 0)
+			return 1;
+		_cleanup_free_ char *doc = NULL;
+		size_t dlen = 0;
+		static const char head[] = "{\"Repositories\":{", tail[] = "}}";
+		for (size_t i = 0; r == 1 && i < n; i++) {
+			_cleanup_free_ char *span = NULL;
+			size_t slen = 0;
+			if (sw_storeindex_read_span(fd, &st, &spans[i], "{,", ",}", &span, &slen) < 0 || span[0] != '"') {
+				r = -1;
+				break;
+			}
+			char *nd = realloc(doc, dlen + slen + sizeof head + sizeof tail + 1);
+			if (!nd) {
+				r = -1;
+				break;
+			}
+			doc = nd;
+			if (i == 0) {
+				memcpy(doc, head, sizeof head - 1);
+				dlen = sizeof head - 1;
+			} else {
+				doc[dlen++] = ',';
+			}
+			memcpy(doc + dlen, span, slen);
+			dlen += slen;
+		}
+		if (r == 1) {
+			memcpy(doc + dlen, tail, sizeof tail);
+			dlen += sizeof tail - 1;
+			docker_image got = *img;
+			if (parse_repositories(doc, dlen, what, &got, NULL, NULL) == 0) {
+				*img = got;
+				return 1;
+			}
+		}
+	}
+	_cleanup_free_ char *json = NULL;
+	size_t len = 0;
+	int r = sw_read_fd(fd, SW_DOCKER_REPOS_MAX, what, &json, &len, err);
+	if (r < 0)
+		return r;
+	_cleanup_(sw_storeindex_build_free) sw_storeindex_build ix = { 0 };
+	r = parse_repositories(json, len, what, img, index ? &ix : NULL, err);
+	if (r == 0 && index)
+		sw_storeindex_store("docker-repos", what, &st, &ix);
+	return r < 0 ? r : 1;
 }
 
 /* ---- the image store ---- */
@@ -960,16 +1094,9 @@ static int lookup(const char *root, const char *cid, docker_image *img, sw_error
 	 * Missing repositories.json: Docker has never named an image. */
 	char repos_what[PATHBUF];
 	sw_msgpath(repos_what, sizeof repos_what, "%s/repositories.json", store_path);
-	_cleanup_free_ char *rjson = NULL;
-	size_t rlen = 0;
-	r = read_optional(storefd, "repositories.json", SW_DOCKER_REPOS_MAX, repos_what, &rjson, &rlen, err);
+	r = read_repositories(storefd, repos_what, img, err);
 	if (r < 0)
 		return r;
-	if (r == 1) {
-		r = parse_repositories(rjson, rlen, repos_what, img, err);
-		if (r < 0)
-			return r;
-	}
 	return 1;
 }
 

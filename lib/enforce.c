@@ -14,7 +14,7 @@ static void copy_msg(char *dst, size_t n, const sw_error *e)
 }
 
 /* Step 2: config.json and the sources. */
-static int resolve_step(const sw_enforce_req *req, sw_resolution *res, sw_error *err)
+static int resolve_step(const sw_enforce_req *req, bool exhaustive, sw_resolution *res, sw_error *err)
 {
 	_cleanup_close_ int bfd = open(req->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (bfd < 0)
@@ -22,7 +22,8 @@ static int resolve_step(const sw_enforce_req *req, sw_resolution *res, sw_error 
 	sw_bundle b = { 0 };
 	int r = sw_bundle_load(bfd, req->bundle, &b, err);
 	if (r >= 0)
-		r = sw_resolve(req->config, req->container_id, req->bundle, &b, res, err);
+		r = exhaustive ? sw_resolve_exhaustive(req->config, req->container_id, req->bundle, &b, res, err)
+			       : sw_resolve(req->config, req->container_id, req->bundle, &b, res, err);
 	sw_bundle_free(&b);
 	return r;
 }
@@ -122,7 +123,8 @@ void sw_enforce_digest(const sw_config *c, const char *digest, sw_enforce_result
 	sw_decide(&in, &out->decision);
 }
 
-void sw_enforce(const sw_enforce_req *req, sw_enforce_result *out)
+/* Steps 2 to 4 and the decision, into a cleared *out. */
+static void decide_pass(const sw_enforce_req *req, bool exhaustive, sw_enforce_result *out)
 {
 	const sw_config *c = req->config;
 	memset(out, 0, sizeof *out);
@@ -133,7 +135,7 @@ void sw_enforce(const sw_enforce_req *req, sw_enforce_result *out)
 	};
 
 	sw_error e = { 0 };
-	out->resolve_rc = resolve_step(req, &out->res, &e);
+	out->resolve_rc = resolve_step(req, exhaustive, &out->res, &e);
 	if (out->resolve_rc < 0) {
 		copy_msg(out->resolve_msg, sizeof out->resolve_msg, &e);
 		in.resolve_rc = out->resolve_rc;
@@ -142,9 +144,22 @@ void sw_enforce(const sw_enforce_req *req, sw_enforce_result *out)
 		list_step(req, out, &in);
 	}
 	sw_decide(&in, &out->decision);
+}
+
+void sw_enforce(const sw_enforce_req *req, sw_enforce_result *out)
+{
+	const sw_config *c = req->config;
+	decide_pass(req, false, out);
+	/* A source answered from a subset of the digests it knows (res.partial,
+	 * the containerd image id's own record): an allow on a subset is the
+	 * allow the whole set gives, anything else is decided again on the whole
+	 * set, so the shortcut never refuses a listed image (issue 17). */
+	if (out->decision.verdict != SW_ALLOW && out->res.partial)
+		decide_pass(req, true, out);
 
 	if (req->dry_run)
 		return;
+	sw_error e = { 0 };
 	sw_record rec = {
 		.time = sw_now(),
 		.container_id = req->container_id,

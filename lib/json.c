@@ -22,9 +22,17 @@ void sw_yajl_val_freep(yajl_val *v)
 int sw_json_events(const yajl_callbacks *cb, void *ctx, const bool *failed,
 		   const char *json, size_t len, const char *what, sw_error *err)
 {
+	return sw_json_events_h(cb, ctx, NULL, failed, json, len, what, err);
+}
+
+int sw_json_events_h(const yajl_callbacks *cb, void *ctx, yajl_handle *handle, const bool *failed,
+		     const char *json, size_t len, const char *what, sw_error *err)
+{
 	_cleanup_yajl_handle_ yajl_handle h = yajl_alloc(cb, NULL, ctx);
 	if (!h)
 		return sw_err(err, ENOMEM, "%s: out of memory", what);
+	if (handle)
+		*handle = h;
 
 	yajl_status s = yajl_parse(h, (const unsigned char *)json, len);
 	size_t at = yajl_get_bytes_consumed(h);

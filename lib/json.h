@@ -42,6 +42,10 @@
  * *failed after filling err; its error is returned as it is. 0 or <0. */
 int sw_json_events(const yajl_callbacks *cb, void *ctx, const bool *failed,
 		   const char *json, size_t len, const char *what, sw_error *err);
+/* The same, with the parser's handle stored in *handle for the callbacks to ask
+ * yajl_get_bytes_consumed (where a value starts or ends: storeindex spans). */
+int sw_json_events_h(const yajl_callbacks *cb, void *ctx, yajl_handle *handle, const bool *failed,
+		     const char *json, size_t len, const char *what, sw_error *err);
 
 /* Parse a NUL-terminated document (json[len] == '\0') into *out after the scan
  * above. 0, or <0 with *out NULL. Free with yajl_tree_free (or _cleanup_yajl_). */

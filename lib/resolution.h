@@ -37,6 +37,11 @@ typedef struct sw_resolution {
 	size_t n;
 	char reference[512];        /* an image reference when a source named one ("" if none) */
 	char looked_at[512];        /* sources consulted, ", "-separated, for the "no digest" error */
+	/* A source answered from the fewest records that name the image (a subset
+	 * of what it knows, never a digest it would not report): a start that is
+	 * not allowed on it is decided again with `exhaustive` (enforce.c). */
+	bool partial;
+	bool exhaustive;            /* input: every source reports all it knows */
 } sw_resolution;
 
 /* Add one digest ("sha256:<64 lowercase hex>") from a source (deduplicated per

@@ -4,6 +4,7 @@
 #include "ctrmeta.h"
 #include "dockerstore.h"
 #include "storage.h"
+#include "storeindex.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -120,10 +121,28 @@ int sw_resolve_annotations(const sw_config *c, const sw_bundle *b, sw_resolution
 	return 0;
 }
 
+static int resolve_with(const sw_config *c, const char *id, const char *bundle_path,
+			const sw_bundle *b, bool exhaustive, sw_resolution *r, sw_error *err);
+
 int sw_resolve(const sw_config *c, const char *id, const char *bundle_path,
 	       const sw_bundle *b, sw_resolution *r, sw_error *err)
 {
-	*r = (sw_resolution){ 0 };
+	return resolve_with(c, id, bundle_path, b, false, r, err);
+}
+
+int sw_resolve_exhaustive(const sw_config *c, const char *id, const char *bundle_path,
+			  const sw_bundle *b, sw_resolution *r, sw_error *err)
+{
+	return resolve_with(c, id, bundle_path, b, true, r, err);
+}
+
+static int resolve_with(const sw_config *c, const char *id, const char *bundle_path,
+			const sw_bundle *b, bool exhaustive, sw_resolution *r, sw_error *err)
+{
+	*r = (sw_resolution){ .exhaustive = exhaustive };
+	/* Store files are read through their indexes in root-only state_dir
+	 * (storeindex.h); without one, parsed whole. */
+	sw_storeindex_set_dir(c->state_dir);
 
 	int rc = sw_resolve_annotations(c, b, r, err);
 	if (rc < 0)

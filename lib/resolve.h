@@ -44,4 +44,9 @@ int sw_resolve_annotations(const sw_config *c, const sw_bundle *b, sw_resolution
 int sw_resolve(const sw_config *c, const char *container_id, const char *bundle_path,
 	       const sw_bundle *b, sw_resolution *r, sw_error *err);
 
+/* The same with r->exhaustive set: no source answers from a subset (r->partial
+ * stays false). For a start that sw_resolve's answer did not allow. */
+int sw_resolve_exhaustive(const sw_config *c, const char *container_id, const char *bundle_path,
+			  const sw_bundle *b, sw_resolution *r, sw_error *err);
+
 #endif

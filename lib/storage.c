@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "storeindex.h"
 
 /*
  * The graph drivers whose stores are looked at, in this order. containers/storage
@@ -178,6 +179,9 @@ typedef struct rparse {
 	bool have_found;
 	record *all;            /* want == NULL: every record, in file order */
 	size_t n_all, cap_all;
+	yajl_handle h;          /* the parser, for record offsets (with ix) */
+	sw_storeindex_build *ix;   /* non-NULL: collect every record's id and span */
+	uint64_t rec_start;     /* offset of the current record's '{' */
 } rparse;
 
 static void rparse_done(rparse *p)
@@ -336,6 +340,9 @@ static int finish_record(rparse *p)
 {
 	if (!p->id_seen)
 		return FAIL(p, SW_EINVAL, "%s: record %zu has no \"id\"", p->what, p->index);
+	if (p->ix && p->h && p->cur.id)
+		sw_storeindex_add(p->ix, p->cur.id, strlen(p->cur.id), p->rec_start,
+				  yajl_get_bytes_consumed(p->h) - p->rec_start);
 	if (!p->want) {
 		if (p->n_all == p->cap_all) {
 			size_t nc = p->cap_all ? 2 * p->cap_all : 64;
@@ -375,6 +382,9 @@ static int on_value(rparse *p, enum vtype t, const unsigned char *s, size_t len)
 			return FAIL(p, SW_EINVAL, "%s: record %zu is not an object (got %s)",
 				    p->what, p->index, vtype_name(t));
 		record_free(&p->cur);
+		/* yajl has just consumed the record's '{'. */
+		if (p->ix && p->h)
+			p->rec_start = yajl_get_bytes_consumed(p->h) - 1;
 		p->field = RF_OTHER;
 		p->seen = 0;
 		p->id_seen = false;
@@ -501,14 +511,14 @@ static const yajl_callbacks callbacks = {
  * it too, and a file sigward reads differently from podman must not decide.
  */
 static int find_record(const char *json, size_t len, const char *what, enum rfile file,
-		       const char *want, record *out, sw_error *err)
+		       const char *want, record *out, sw_storeindex_build *ix, sw_error *err)
 {
 	/* containers/storage treats an empty file as an empty store. */
 	if (len == 0)
 		return 0;
 
-	_cleanup_(rparse_done) rparse p = { .what = what, .err = err, .file = file, .want = want };
-	int r = sw_json_events(&callbacks, &p, &p.failed, json, len, what, err);
+	_cleanup_(rparse_done) rparse p = { .what = what, .err = err, .file = file, .want = want, .ix = ix };
+	int r = sw_json_events_h(&callbacks, &p, &p.h, &p.failed, json, len, what, err);
 	if (r < 0)
 		return r;
 	if (!p.have_found)
@@ -522,20 +532,149 @@ static int find_record(const char *json, size_t len, const char *what, enum rfil
  * (caller frees each with record_free, then the array), <0 when the document is
  * malformed anywhere. */
 static int all_records(const char *json, size_t len, const char *what, enum rfile file,
-		       record **out, size_t *n, sw_error *err)
+		       record **out, size_t *n, sw_storeindex_build *ix, sw_error *err)
 {
 	*out = NULL;
 	*n = 0;
 	if (len == 0)
 		return 0;
-	_cleanup_(rparse_done) rparse p = { .what = what, .err = err, .file = file, .want = NULL };
-	int r = sw_json_events(&callbacks, &p, &p.failed, json, len, what, err);
+	_cleanup_(rparse_done) rparse p = { .what = what, .err = err, .file = file, .want = NULL, .ix = ix };
+	int r = sw_json_events_h(&callbacks, &p, &p.h, &p.failed, json, len, what, err);
 	if (r < 0)
 		return r;
 	*out = TAKE_PTR(p.all);
 	*n = p.n_all;
 	p.n_all = p.cap_all = 0;
 	return 0;
+}
+
+/* ---- one store file, through its index (storeindex.h) ---- */
+
+/*
+ * containers.json, images.json and layers.json grow with the node (4 MB of
+ * images.json at 3 000 images), and parsing them whole made every start cost
+ * follow the node's image and container count (issue 17). A lookup reads the
+ * one record it needs at the span the file's index names, when the index was
+ * built from exactly this version of the file (same inode, size, mtime and
+ * ctime: containers/storage replaces these files by rename), and parses it
+ * with the same strict rules; the record must carry the id looked for and sit
+ * between '[' or ',' and ',' or ']'. Anything else (no index, another version,
+ * a span that does not hold the record) parses the file whole, as before, which
+ * also rebuilds the index. So the index only says where a record is: the record
+ * itself is always read from the store.
+ */
+typedef struct sfile {
+	int fd;                 /* -1: the file does not exist */
+	struct stat st;         /* the version read: all reads go through fd */
+	enum rfile kind;
+	char what[PATHBUF];
+} sfile;
+
+static const char *const sfile_kind[] = {
+	[FILE_CONTAINERS] = "cs-containers", [FILE_IMAGES] = "cs-images", [FILE_LAYERS] = "cs-layers",
+};
+
+static void sfile_close(sfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+/* 1 opened, 0 the file does not exist (f->fd -1), <0 error. Regular files only,
+ * no links, bounded, as sw_read_file_at. */
+static int sfile_open(int dirfd, const char *name, const char *what, enum rfile kind, sfile *f, sw_error *err)
+{
+	f->fd = -1;
+	f->kind = kind;
+	sw_msgpath(f->what, sizeof f->what, "%s", what);
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)
+			return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
+		return sw_err_errno(err, errno, "%s: cannot open", what);
+	}
+	if (fstat(fd, &f->st) < 0) {
+		int e = errno;
+		close(fd);
+		return sw_err_errno(err, e, "%s: stat failed", what);
+	}
+	if (!S_ISREG(f->st.st_mode)) {
+		close(fd);
+		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
+	}
+	if ((uint64_t)f->st.st_size > SW_STORAGE_JSON_MAX) {
+		close(fd);
+		return sw_err(err, SW_ETOOBIG, "%s: %lld bytes, more than the limit of %u", what,
+			      (long long)f->st.st_size, SW_STORAGE_JSON_MAX);
+	}
+	f->fd = fd;
+	return 1;
+}
+
+/* The whole file, from the descriptor whose version f->st describes. */
+static int sfile_read(sfile *f, char **json, size_t *len, sw_error *err)
+{
+	if (lseek(f->fd, 0, SEEK_SET) < 0)
+		return sw_err_errno(err, errno, "%s: cannot seek", f->what);
+	return sw_read_fd(f->fd, SW_STORAGE_JSON_MAX, f->what, json, len, err);
+}
+
+/* The record `want` through the index: 1 found (*out), 0 the index says the
+ * file has no such record, -1 not answered this way (parse whole). */
+static int sfile_indexed(sfile *f, const char *want, record *out)
+{
+	if (!sw_storeindex_enabled() || !sw_is_hex64(want, strlen(want)))
+		return -1;
+	sw_storeindex_entry spans[2];
+	size_t n = 0;
+	int r = sw_storeindex_lookup(sfile_kind[f->kind], f->what, &f->st, want, spans, SW_ARRAY_SIZE(spans), &n);
+	if (r <= 0)
+		return r;
+	/* Ids are unique in a file whose index was built (a duplicate fails the
+	 * build): two spans are a damaged index. */
+	if (n != 1)
+		return -1;
+	_cleanup_free_ char *span = NULL;
+	size_t len = 0;
+	if (sw_storeindex_read_span(f->fd, &f->st, &spans[0], "[,", ",]", &span, &len) < 0 || span[0] != '{')
+		return -1;
+	/* The span alone, as a one-record array, with the whole file's rules. */
+	_cleanup_free_ char *arr = malloc(len + 3);
+	if (!arr)
+		return -1;
+	arr[0] = '[';
+	memcpy(arr + 1, span, len);
+	arr[len + 1] = ']';
+	arr[len + 2] = '\0';
+	record rec = { 0 };
+	if (find_record(arr, len + 2, f->what, f->kind, want, &rec, NULL, NULL) != 1)
+		return -1;
+	*out = rec;
+	return 1;
+}
+
+/* The record `want` of an open file: 1 found, 0 none, <0 error (the file is
+ * malformed: see find_record). */
+static int sfile_find(sfile *f, const char *want, record *out, sw_error *err)
+{
+	if (f->fd < 0)
+		return 0;
+	int r = sfile_indexed(f, want, out);
+	if (r >= 0)
+		return r;
+	_cleanup_free_ char *json = NULL;
+	size_t len = 0;
+	if ((r = sfile_read(f, &json, &len, err)) < 0)
+		return r;
+	_cleanup_(sw_storeindex_build_free) sw_storeindex_build ix = { 0 };
+	bool index = sw_storeindex_enabled();
+	r = find_record(json, len, f->what, f->kind, want, out, index ? &ix : NULL, err);
+	if (r >= 0 && index)
+		sw_storeindex_store(sfile_kind[f->kind], f->what, &f->st, &ix);
+	return r;
 }
 
 /* ---- big-data file names ---- */
@@ -784,10 +923,17 @@ static int parse_config(const char *buf, size_t len, const char *what, diffids *
 	return 0;
 }
 
-/* One driver's layer records (layers.json and volatile-layers.json), sorted by id. */
+/*
+ * One driver's layer records (layers.json and volatile-layers.json). Read one
+ * record at a time through the files' indexes (the chain of one image is a few
+ * records of thousands), or, when an index cannot answer, parsed whole (which
+ * rebuilds the indexes) and kept sorted by id.
+ */
 typedef struct layerset {
-	record *l;
-	size_t n;
+	sfile f[2];                  /* layers.json, volatile-layers.json (fd -1: absent) */
+	bool whole;                  /* parsed whole: l[] holds every record */
+	record *l;                   /* whole: every record, sorted; else the records read so far */
+	size_t n, cap;
 	char what[PATHBUF];          /* <root>/<driver>-layers/layers.json, for messages */
 } layerset;
 
@@ -797,7 +943,9 @@ static void layerset_free(layerset *ls)
 		record_free(&ls->l[i]);
 	free(ls->l);
 	ls->l = NULL;
-	ls->n = 0;
+	ls->n = ls->cap = 0;
+	for (size_t i = 0; i < SW_ARRAY_SIZE(ls->f); i++)
+		sfile_close(&ls->f[i]);
 }
 
 static int cmp_layer(const void *a, const void *b)
@@ -805,42 +953,27 @@ static int cmp_layer(const void *a, const void *b)
 	return strcmp(((const record *)a)->id, ((const record *)b)->id);
 }
 
-static const record *layer_get(const layerset *ls, const char *id)
+/* Both files whole, into l[] sorted; a layer in both, or twice, is refused. */
+static int layers_whole(layerset *ls, sw_error *err)
 {
-	record key = { .id = (char *)id };
-	return ls->n ? bsearch(&key, ls->l, ls->n, sizeof *ls->l, cmp_layer) : NULL;
-}
-
-/*
- * containers/storage keeps the layers in <driver>-layers/layers.json, and the
- * layers of volatile containers (podman >= 4.4, --rm) in volatile-layers.json
- * next to it, both written whole by rename like the other files. A missing
- * directory or file holds no layers; a layer in both, or twice, is refused.
- */
-static int load_layers(int rootfd, const char *root, const char *driver, layerset *ls, sw_error *err)
-{
-	static const char *const files[] = { "layers.json", "volatile-layers.json" };
-	char dirname[SW_STORAGE_DRIVER_MAX + 16], dir_path[PATHBUF];
-	sw_msgpath(dirname, sizeof dirname, "%s-layers", driver);
-	sw_msgpath(dir_path, sizeof dir_path, "%s/%s", root, dirname);
-	sw_msgpath(ls->what, sizeof ls->what, "%s/layers.json", dir_path);
-	_cleanup_close_ int lfd = -1;
-	int r = sw_open_subdir(rootfd, dirname, dir_path, &lfd, err);
-	if (r <= 0)
-		return r;
-	for (size_t f = 0; f < SW_ARRAY_SIZE(files); f++) {
-		char what[PATHBUF];
-		sw_msgpath(what, sizeof what, "%s/%s", dir_path, files[f]);
+	for (size_t i = 0; i < ls->n; i++)
+		record_free(&ls->l[i]);
+	ls->n = 0;
+	ls->whole = true;
+	bool index = sw_storeindex_enabled();
+	for (size_t f = 0; f < SW_ARRAY_SIZE(ls->f); f++) {
+		sfile *sf = &ls->f[f];
+		if (sf->fd < 0)
+			continue;
 		_cleanup_free_ char *json = NULL;
 		size_t len = 0;
-		r = read_optional(lfd, files[f], SW_STORAGE_JSON_MAX, what, &json, &len, err);
+		int r = sfile_read(sf, &json, &len, err);
 		if (r < 0)
 			return r;
-		if (r == 0)
-			continue;
 		record *recs = NULL;
 		size_t n = 0;
-		r = all_records(json, len, what, FILE_LAYERS, &recs, &n, err);
+		_cleanup_(sw_storeindex_build_free) sw_storeindex_build ix = { 0 };
+		r = all_records(json, len, sf->what, FILE_LAYERS, &recs, &n, index ? &ix : NULL, err);
 		if (r < 0)
 			return r;
 		record *nl = n ? realloc(ls->l, (ls->n + n) * sizeof *nl) : ls->l;
@@ -848,13 +981,16 @@ static int load_layers(int rootfd, const char *root, const char *driver, layerse
 			for (size_t i = 0; i < n; i++)
 				record_free(&recs[i]);
 			free(recs);
-			return sw_err(err, ENOMEM, "%s: out of memory", what);
+			return sw_err(err, ENOMEM, "%s: out of memory", sf->what);
 		}
 		ls->l = nl;
 		if (n)
 			memcpy(ls->l + ls->n, recs, n * sizeof *recs);
 		ls->n += n;
+		ls->cap = ls->n;
 		free(recs);
+		if (index)
+			sw_storeindex_store(sfile_kind[FILE_LAYERS], sf->what, &sf->st, &ix);
 	}
 	if (ls->n)
 		qsort(ls->l, ls->n, sizeof *ls->l, cmp_layer);
@@ -865,13 +1001,106 @@ static int load_layers(int rootfd, const char *root, const char *driver, layerse
 }
 
 /*
+ * The record of layer id: 1 with *out (valid until the layerset is freed), 0
+ * when there is none, <0 error. Through the indexes, a layer found in both files
+ * is refused as the whole parse refuses it (for the layers looked up: the
+ * whole parse that built the indexes refused duplicates within each file).
+ */
+static int layer_get(layerset *ls, const char *id, const record **out, sw_error *err)
+{
+	*out = NULL;
+	if (!ls->whole) {
+		for (size_t i = 0; i < ls->n; i++)
+			if (strcmp(ls->l[i].id, id) == 0) {
+				*out = &ls->l[i];
+				return 1;
+			}
+		record got[2] = { { 0 } };
+		size_t n_got = 0;
+		bool answered = true;
+		for (size_t f = 0; f < SW_ARRAY_SIZE(ls->f) && answered; f++) {
+			if (ls->f[f].fd < 0)
+				continue;
+			int r = sfile_indexed(&ls->f[f], id, &got[n_got]);
+			if (r < 0)
+				answered = false;
+			else if (r == 1)
+				n_got++;
+		}
+		if (answered && n_got == 2) {
+			record_free(&got[0]);
+			record_free(&got[1]);
+			return sw_err(err, SW_EINVAL, "%s: layer %.80s appears twice", ls->what, id);
+		}
+		if (answered && n_got == 0)
+			return 0;
+		if (answered && ls->n == ls->cap) {
+			size_t nc = ls->cap ? 2 * ls->cap : 8;
+			record *nl = realloc(ls->l, nc * sizeof *nl);
+			if (!nl)
+				answered = false;
+			else {
+				ls->l = nl;
+				ls->cap = nc;
+			}
+		}
+		if (answered) {
+			/* l[] may move on the next call: callers copy what they keep
+			 * of a record before asking for another (check_chain). */
+			ls->l[ls->n] = got[0];
+			*out = &ls->l[ls->n++];
+			return 1;
+		}
+		for (size_t i = 0; i < n_got; i++)
+			record_free(&got[i]);
+		int r = layers_whole(ls, err);
+		if (r < 0)
+			return r;
+	}
+	record key = { .id = (char *)id };
+	*out = ls->n ? bsearch(&key, ls->l, ls->n, sizeof *ls->l, cmp_layer) : NULL;
+	return *out ? 1 : 0;
+}
+
+/*
+ * containers/storage keeps the layers in <driver>-layers/layers.json, and the
+ * layers of volatile containers (podman >= 4.4, --rm) in volatile-layers.json
+ * next to it, both written whole by rename like the other files. A missing
+ * directory or file holds no layers. Only opened here: records are read by
+ * layer_get.
+ */
+static int load_layers(int rootfd, const char *root, const char *driver, layerset *ls, sw_error *err)
+{
+	static const char *const files[] = { "layers.json", "volatile-layers.json" };
+	char dirname[SW_STORAGE_DRIVER_MAX + 16], dir_path[PATHBUF];
+	sw_msgpath(dirname, sizeof dirname, "%s-layers", driver);
+	sw_msgpath(dir_path, sizeof dir_path, "%s/%s", root, dirname);
+	sw_msgpath(ls->what, sizeof ls->what, "%s/layers.json", dir_path);
+	for (size_t f = 0; f < SW_ARRAY_SIZE(ls->f); f++)
+		ls->f[f].fd = -1;
+	_cleanup_close_ int lfd = -1;
+	int r = sw_open_subdir(rootfd, dirname, dir_path, &lfd, err);
+	if (r <= 0)
+		return r;
+	for (size_t f = 0; f < SW_ARRAY_SIZE(files); f++) {
+		char what[PATHBUF];
+		sw_msgpath(what, sizeof what, "%s/%s", dir_path, files[f]);
+		r = sfile_open(lfd, files[f], what, FILE_LAYERS, &ls->f[f], err);
+		if (r < 0)
+			return r;
+	}
+	/* Without indexes, every record at once, as before. */
+	return sw_storeindex_enabled() ? 0 : layers_whole(ls, err);
+}
+
+/*
  * The layers a container runs on are the chain below `top` (each layer's
  * "parent"); their "diff-digest"s (the uncompressed digests containers/storage
  * computed while it unpacked them), bottom first, must be the config's
  * rootfs.diff_ids exactly. Without this a config (and so an image id) could sit
  * over any layers: a listed image's real config bytes over other content.
  */
-static int check_chain(const layerset *ls, const char *top, const diffids *ids, const char *image_id,
+static int check_chain(layerset *ls, const char *top, const diffids *ids, const char *image_id,
 		       sw_error *err)
 {
 	if (!top || !*top) {
@@ -880,20 +1109,31 @@ static int check_chain(const layerset *ls, const char *top, const diffids *ids, 
 				      ls->what, image_id, ids->n);
 		return 0;
 	}
-	/* k falls by one per layer: a cycle in "parent" cannot loop. */
+	/* k falls by one per layer: a cycle in "parent" cannot loop. layer_get
+	 * may move the records read before: the id walked is a copy. */
 	size_t k = ids->n;
-	for (const char *cur = top; cur && *cur;) {
+	_cleanup_free_ char *cur = strdup(top);
+	if (!cur)
+		return sw_err(err, ENOMEM, "%s: out of memory", ls->what);
+	while (*cur) {
 		if (k == 0)
 			return sw_err(err, SW_EVERIFY, "%s: image %s: the layer chain below %.80s is longer than the config's %zu rootfs.diff_ids",
 				      ls->what, image_id, top, ids->n);
-		const record *l = layer_get(ls, cur);
-		if (!l)
+		const record *l = NULL;
+		int r = layer_get(ls, cur, &l, err);
+		if (r < 0)
+			return r;
+		if (r == 0)
 			return sw_err(err, SW_EVERIFY, "%s: image %s: no record of layer %.80s", ls->what, image_id, cur);
 		k--;
 		if (!l->diff || strcmp(l->diff, ids->d[k]) != 0)
 			return sw_err(err, SW_EVERIFY, "%s: image %s: layer %.80s has diff-digest %.80s, the config's rootfs.diff_ids[%zu] is %s",
 				      ls->what, image_id, cur, l->diff ? l->diff : "(none)", k, ids->d[k]);
-		cur = l->parent;
+		char *next = strdup(l->parent ? l->parent : "");
+		if (!next)
+			return sw_err(err, ENOMEM, "%s: out of memory", ls->what);
+		free(cur);
+		cur = next;
 	}
 	if (k != 0)
 		return sw_err(err, SW_EVERIFY, "%s: image %s: the layer chain below %.80s holds %zu layers, the config lists %zu rootfs.diff_ids",
@@ -1088,15 +1328,23 @@ static int verify_image(int imagesfd, const char *images_path, const char *image
  * content, whose chain is then checked too). Otherwise the image record names an
  * image the container does not run.
  */
-static int check_container_layer(const layerset *ls, const record *img, const char *id, const char *cid,
+static int check_container_layer(layerset *ls, const record *img, const char *id, const char *cid,
 				 const char *clayer, const diffids *ids, sw_error *err)
 {
 	if (!clayer || !*clayer)
 		return sw_err(err, SW_EVERIFY, "%s: container %.80s of image %s records no layer", ls->what, cid, id);
-	const record *l = layer_get(ls, clayer);
-	if (!l)
+	const record *l = NULL;
+	int r = layer_get(ls, clayer, &l, err);
+	if (r < 0)
+		return r;
+	if (r == 0)
 		return sw_err(err, SW_EVERIFY, "%s: no record of layer %.80s of container %.80s", ls->what, clayer, cid);
-	const char *parent = l->parent ? l->parent : "";
+	/* A copy: check_chain reads more records, which may move this one. */
+	char parent[SW_STORAGE_KEY_MAX + 1];
+	if (l->parent && strlen(l->parent) >= sizeof parent)
+		return sw_err(err, SW_EINVAL, "%s: layer %.80s: \"parent\" is longer than %d bytes", ls->what, clayer,
+			      SW_STORAGE_KEY_MAX);
+	snprintf(parent, sizeof parent, "%s", l->parent ? l->parent : "");
 	const char *top = img->layer ? img->layer : "";
 	if (strcmp(parent, top) == 0)
 		return 0;
@@ -1124,14 +1372,12 @@ static int image_in_store(int rootfd, const store_paths *sp, const char *id, con
 	if (r <= 0)
 		return r;
 
-	_cleanup_free_ char *json = NULL;
-	size_t len = 0;
-	r = read_optional(imagesfd, "images.json", SW_STORAGE_JSON_MAX, images_json, &json, &len, err);
+	_cleanup_(sfile_close) sfile imf = { .fd = -1 };
+	r = sfile_open(imagesfd, "images.json", images_json, FILE_IMAGES, &imf, err);
 	if (r <= 0)
 		return r;
-
 	_cleanup_(record_free) record img = { 0 };
-	r = find_record(json, len, images_json, FILE_IMAGES, id, &img, err);
+	r = sfile_find(&imf, id, &img, err);
 	if (r <= 0)
 		return r;
 
@@ -1144,7 +1390,7 @@ static int image_in_store(int rootfd, const store_paths *sp, const char *id, con
 	r = verify_image(imagesfd, images_path, images_json, id, &img, &res, &ids, err);
 	if (r < 0)
 		return r;
-	_cleanup_(layerset_free) layerset ls = { 0 };
+	_cleanup_(layerset_free) layerset ls = { .f = { { .fd = -1 }, { .fd = -1 } } };
 	r = load_layers(rootfd, sp->root, sp->driver, &ls, err);
 	if (r < 0)
 		return r;
@@ -1180,15 +1426,14 @@ static int container_once(int rootfd, const char *root, const char *container_id
 		for (size_t f = 0; f < SW_ARRAY_SIZE(files); f++) {
 			char what[PATHBUF];
 			sw_msgpath(what, sizeof what, "%s/%s", dir_path, files[f]);
-			_cleanup_free_ char *json = NULL;
-			size_t len = 0;
-			r = read_optional(cfd, files[f], SW_STORAGE_JSON_MAX, what, &json, &len, err);
+			_cleanup_(sfile_close) sfile cf = { .fd = -1 };
+			r = sfile_open(cfd, files[f], what, FILE_CONTAINERS, &cf, err);
 			if (r < 0)
 				return r;
 			if (r == 0)
 				continue;
 			_cleanup_(record_free) record c = { 0 };
-			r = find_record(json, len, what, FILE_CONTAINERS, container_id, &c, err);
+			r = sfile_find(&cf, container_id, &c, err);
 			if (r < 0)
 				return r;
 			if (r == 0)
@@ -1254,7 +1499,7 @@ static int list_file(int cfd, const char *dir_path, const char *driver, const ch
 	record *all = NULL;
 	size_t n = 0;
 	if (r > 0)
-		r = all_records(json, len, what, FILE_CONTAINERS, &all, &n, &e);
+		r = all_records(json, len, what, FILE_CONTAINERS, &all, &n, NULL, &e);
 	if (r < 0) {
 		c.error = e.msg;
 		return fn(&c, ctx);

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "storage.h"
+#include "storeindex.h"
 
 /* What the fixture holds (docs/containers-storage.md, "The unit-test fixture"). */
 #define C_V1 "12a03b098a221bbb50cf97741a463bfd4561bb6c8e0cca8af81c9b79910cc4d3"
@@ -1672,6 +1673,138 @@ static void test_random_flips(void **state)
 	free(root);
 }
 
+/* ---- indexes (storeindex.h): never read stale, never trusted ---- */
+
+static void settle(void)
+{
+	/* Older than SW_STOREINDEX_SETTLE_MS: the next lookup indexes the files. */
+	struct timespec ts = { 0, (SW_STOREINDEX_SETTLE_MS + 30) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* The index file of a given kind in <state>/store-index ("" when none). */
+static void index_of(const char *state, const char *kind, char *out, size_t n)
+{
+	char cmd[2 * PATH_MAX];
+	snprintf(cmd, sizeof cmd, "grep -l '^sigward-store-index 1 %s ' '%s'/store-index/* 2>/dev/null | head -1", kind, state);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	out[0] = '\0';
+	if (fgets(out, (int)n, f))
+		out[strcspn(out, "\n")] = '\0';
+	pclose(f);
+}
+
+static void expect_v1(const char *root)
+{
+	sw_resolution r;
+	sw_error e;
+	assert_int_equal(resolve(root, C_V1, &r, &e), 1);
+	assert_int_equal(r.n, 3);
+	assert_true(has(&r, "sha256:" IMG_V1, "image-id"));
+	assert_true(has(&r, MAN_V1, "manifest"));
+	assert_false(has(&r, "sha256:" IMG_BASE, "image-id"));
+}
+
+static void test_index_follows_store(void **state)
+{
+	(void)state;
+	char *root = copy_fixture();
+	char *st = tu_tmpdir();
+	sw_storeindex_set_dir(st);
+	sw_resolution r;
+	sw_error e;
+
+	/* Fresh files are not indexed yet (their ctime is within a clock tick). */
+	expect_v1(root);
+	char idx[PATH_MAX];
+	index_of(st, "cs-containers", idx, sizeof idx);
+	assert_string_equal(idx, "");
+	settle();
+	expect_v1(root);   /* parses whole, writes the indexes */
+	index_of(st, "cs-containers", idx, sizeof idx);
+	assert_string_not_equal(idx, "");
+	index_of(st, "cs-images", idx, sizeof idx);
+	assert_string_not_equal(idx, "");
+	index_of(st, "cs-layers", idx, sizeof idx);
+	assert_string_not_equal(idx, "");
+	expect_v1(root);   /* through the indexes */
+
+	/* A container record replaced (as podman does: a new file, renamed over):
+	 * c-v1 now runs the base image. The decision follows the store at once. */
+	sh("cd '%s/overlay-containers' && python3 -c \"import json;c=json.load(open('containers.json'));"
+	   "c[0]['image'],c[0]['layer']=c[1]['image'],c[1]['layer'];c[1]['layer']='%s';"
+	   "json.dump(c,open('.tmp-c','w'),separators=(',',':'))\" && mv .tmp-c containers.json", root,
+	   C_V1_LAYER);
+	assert_int_equal(resolve(root, C_V1, &r, &e), 1);
+	assert_true(has(&r, "sha256:" IMG_BASE, "image-id"));
+	assert_false(has(&r, "sha256:" IMG_V1, "image-id"));
+	settle();
+	assert_int_equal(resolve(root, C_V1, &r, &e), 1);   /* re-indexed */
+	assert_true(has(&r, "sha256:" IMG_BASE, "image-id"));
+	assert_int_equal(resolve(root, C_V1, &r, &e), 1);   /* through the new index */
+	assert_true(has(&r, "sha256:" IMG_BASE, "image-id"));
+
+	/* And back, written in place this time (same inode): the stamp moved,
+	 * so the index of the other version is not read. */
+	sh("cat '%s/" CONTAINERS "' > '%s/" CONTAINERS "'", fixture, root);
+	expect_v1(root);
+	settle();
+	expect_v1(root);
+	expect_v1(root);
+
+	/* A tampered index: c-v1's entry pointing at c-base's record (same
+	 * kind of span, another container). The record read there is not
+	 * c-v1's, so the file is parsed whole again: still v1, never base. */
+	index_of(st, "cs-containers", idx, sizeof idx);
+	assert_string_not_equal(idx, "");
+	sh("python3 - '%s' <<'PY'\n"
+	   "import sys\n"
+	   "p=sys.argv[1]; b=open(p,'rb').read(); h=b[:256]; L=b[256:].split(b'\\n')[:-1]\n"
+	   "d={l[:64]:l[64:] for l in L}\n"
+	   "d[b'" C_V1 "']=d[b'" C_BASE "']\n"
+	   "open(p,'wb').write(h+b''.join(k+v+b'\\n' for k,v in sorted(d.items())))\n"
+	   "PY", idx);
+	expect_v1(root);
+	/* Garbage, a cut file, a header naming another version: rebuilt. */
+	sh("printf 'garbage' > '%s'", idx);
+	expect_v1(root);
+	expect_v1(root);
+	sh("truncate -s 300 '%s'", idx);
+	expect_v1(root);
+	sh("sed -i '1s/^sigward-store-index 1 cs-containers [0-9]* [0-9]*/sigward-store-index 1 cs-containers 1 2/' '%s'", idx);
+	expect_v1(root);
+	/* The images index: v1's id pointing at the base image's record. */
+	index_of(st, "cs-images", idx, sizeof idx);
+	sh("python3 - '%s' <<'PY'\n"
+	   "import sys\n"
+	   "p=sys.argv[1]; b=open(p,'rb').read(); h=b[:256]; L=b[256:].split(b'\\n')[:-1]\n"
+	   "d={l[:64]:l[64:] for l in L}\n"
+	   "d[b'" IMG_V1 "']=d[b'" IMG_BASE "']\n"
+	   "open(p,'wb').write(h+b''.join(k+v+b'\\n' for k,v in sorted(d.items())))\n"
+	   "PY", idx);
+	expect_v1(root);
+	/* An index that leaves c-v1 out says "no such container": the start
+	 * finds no digest (denied), never another container's. */
+	settle();
+	expect_v1(root);
+	index_of(st, "cs-containers", idx, sizeof idx);
+	sh("python3 - '%s' <<'PY'\n"
+	   "import sys,re\n"
+	   "p=sys.argv[1]; b=open(p,'rb').read(); h=b[:256]; L=[l for l in b[256:].split(b'\\n')[:-1] if not l.startswith(b'" C_V1 "')]\n"
+	   "h=re.sub(rb' [0-9]+ *\\n$', lambda m: (b' %%d' %% len(L)).ljust(len(m.group(0))-1)+b'\\n', h)\n"
+	   "open(p,'wb').write(h+b''.join(l+b'\\n' for l in L))\n"
+	   "PY", idx);
+	int rc = resolve(root, C_V1, &r, &e);
+	assert_true(rc == 0 || (rc == 1 && has(&r, "sha256:" IMG_V1, "image-id") && !has(&r, "sha256:" IMG_BASE, "image-id")));
+
+	sw_storeindex_set_dir(NULL);
+	tu_rmrf(st);
+	tu_rmrf(root);
+	free(st);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1700,6 +1833,7 @@ int main(void)
 		cmocka_unit_test(test_busy_writer),
 		cmocka_unit_test(test_nothing_added_on_error),
 		cmocka_unit_test(test_random_flips),
+		cmocka_unit_test(test_index_follows_store),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
