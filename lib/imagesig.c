@@ -94,8 +94,8 @@ int sw_imgsig_parse_ref(const char *ref, char *buf, size_t n, sw_imgsig_src *src
 	memset(src, 0, sizeof *src);
 	*docker_ref = NULL;
 	size_t len = strlen(ref);
-	/* base + NUL + repository + NUL + docker_ref + NUL */
-	if (3 * len + 16 > n)
+	/* base, repository, tag and docker reference, each NUL-terminated */
+	if (4 * len + 64 > n)
 		return sw_err(err, SW_ETOOBIG, "%.200s: reference too long", ref);
 	if (strncmp(ref, "oci-layout:", 11) == 0) {
 		memcpy(buf, ref + 11, len - 10);
@@ -119,28 +119,34 @@ int sw_imgsig_parse_ref(const char *ref, char *buf, size_t n, sw_imgsig_src *src
 	if (!slash || slash == rest)
 		return sw_err(err, SW_EINVAL, "%s: expected host[:port]/repository (a registry host is required)", ref);
 	int hl = (int)(slash - rest);
-	char *base = buf;
-	int bl = snprintf(base, n, "%s://%.*s", scheme, hl, rest);
-	char *repo = base + bl + 1;
-	memcpy(repo, slash + 1, strlen(slash + 1) + 1);
-	int r = split_ref(repo, tag_or_digest, ref, err);
+	_cleanup_free_ char *name = strdup(slash + 1);
+	if (!name)
+		return sw_err(err, ENOMEM, "out of memory");
+	const char *tag;
+	int r = split_ref(name, &tag, ref, err);
 	if (r < 0)
 		return r;
-	if (!repo_ok(repo))
+	if (!repo_ok(name))
 		return sw_err(err, SW_EINVAL, "%s: invalid repository name", ref);
-	for (const char *p = base + strlen(scheme) + 3; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr(".-:[]", *p)))
+	for (int i = 0; i < hl; i++)
+		if (!((rest[i] >= 'a' && rest[i] <= 'z') || (rest[i] >= 'A' && rest[i] <= 'Z') ||
+		      (rest[i] >= '0' && rest[i] <= '9') || strchr(".-:[]", rest[i])))
 			return sw_err(err, SW_EINVAL, "%s: invalid registry host", ref);
-	/* After the tag or digest split_ref left in buf (if it did). */
-	char *dref = repo + strlen(repo) + 1;
-	if (*tag_or_digest >= buf && *tag_or_digest < buf + n)
-		dref = (char *)*tag_or_digest + strlen(*tag_or_digest) + 1;
-	size_t rl = strlen(repo);
-	memcpy(dref, rest, (size_t)hl);
-	dref[hl] = '/';
-	memcpy(dref + hl + 1, repo, rl + 1);
-	src->registry = base;
+	/* Docker Hub: its API lives on registry-1.docker.io and its official
+	 * images under library/, as every docker client spells them. */
+	bool hub = (hl == 9 && strncmp(rest, "docker.io", 9) == 0) || (hl == 15 && strncmp(rest, "index.docker.io", 15) == 0);
+	const char *lib = hub && !strchr(name, '/') ? "library/" : "";
+	/* buf: base, NUL, repository, NUL, tag, NUL, docker reference, NUL */
+	int o = snprintf(buf, n, "%s://%.*s", scheme, hub ? 20 : hl, hub ? "registry-1.docker.io" : rest) + 1;
+	char *repo = buf + o;
+	o += snprintf(repo, n - (size_t)o, "%s%s", lib, name) + 1;
+	char *t = buf + o;
+	o += snprintf(t, n - (size_t)o, "%s", tag) + 1;
+	char *dref = buf + o;
+	snprintf(dref, n - (size_t)o, "%.*s/%s%s", hub ? 9 : hl, hub ? "docker.io" : rest, lib, name);
+	src->registry = buf;
 	src->repository = repo;
+	*tag_or_digest = t;
 	*docker_ref = dref;
 	return 0;
 }
@@ -506,9 +512,19 @@ static int find_referrers(reader *r, sw_imgsig_manifest *m, sw_error *err)
 	}
 	char path[1200];
 	snprintf(path, sizeof path, "/v2/%s/referrers/%s", r->src->repository, m->digest);
-	int rc = reg_get(r, path, OCI_INDEX, SW_IMGSIG_MAX_MANIFEST, &body, &len, err);
+	long status;
+	int rc = sw_registry_get(r->reg, path, OCI_INDEX, SW_IMGSIG_MAX_MANIFEST, &status, &body, &len, err);
 	if (rc < 0)
 		return rc;
+	/* Without the API a registry answers 404 (distribution-spec 1.1); some
+	 * answer 400, 405 or 501. Any of those: the fallback tag. */
+	rc = status == 200;
+	if (status != 200 && status != 404 && status != 400 && status != 405 && status != 501)
+		return sw_err(err, SW_EINVAL, "%s%s: HTTP %ld", r->src->registry, path, status);
+	if (!rc) {
+		free(body);
+		body = NULL;
+	}
 	const char *source = "referrers";
 	if (rc == 0) {
 		/* No referrers API: the fallback tag (distribution spec 1.1). */

@@ -79,6 +79,11 @@ static void test_reference(void **state)
 	assert_string_equal(dref, "registry.example/app");
 	assert_int_equal(sw_imgsig_parse_ref("oci://registry.example:443/app", buf, sizeof buf, &s, &tag, &dref, &e), 0);
 	assert_string_equal(tag, "latest");
+	assert_int_equal(sw_imgsig_parse_ref("docker.io/alpine:3.20", buf, sizeof buf, &s, &tag, &dref, &e), 0);
+	assert_string_equal(s.registry, "https://registry-1.docker.io");
+	assert_string_equal(s.repository, "library/alpine");
+	assert_string_equal(tag, "3.20");
+	assert_string_equal(dref, "docker.io/library/alpine");
 	assert_int_equal(sw_imgsig_parse_ref("oci-layout:/srv/mirror:v2", buf, sizeof buf, &s, &tag, &dref, &e), 0);
 	assert_string_equal(s.layout, "/srv/mirror");
 	assert_null(s.registry);
