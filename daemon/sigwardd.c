@@ -111,6 +111,26 @@ static void write_atomic(const char *path, const char *data, size_t len)
 		logmsg("cannot write %s: %s", path, dfd < 0 ? strerror(errno) : e.msg);
 }
 
+/* When the self-test last wrote a heartbeat, from its textfile ([selftest]
+ * metrics_file, written by root, readable by all); 0 when unknown. The daemon
+ * cannot read the decision log, but it runs all the time: its metrics carry the
+ * heartbeat's age even when the self-test has stopped rewriting its file. */
+static int64_t heartbeat_time(const sw_config *c)
+{
+	static const char key[] = "sigward_heartbeat_timestamp_seconds ";
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (!c->selftest_metrics_file || sw_read_file(c->selftest_metrics_file, 64u << 10, &text, &len, NULL) < 0 || !text)
+		return 0;
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		uint64_t t;
+		if (strncmp(l, key, sizeof key - 1) == 0 && sw_parse_u64(l + sizeof key - 1, strlen(l + sizeof key - 1), &t) == 0 &&
+		    t <= INT64_MAX)
+			return (int64_t)t;
+	}
+	return 0;
+}
+
 static void write_status(const sw_config *c, const daemon_state *d)
 {
 	char scope[SW_SCOPE_MAX + 1] = "";
@@ -188,6 +208,13 @@ static void write_status(const sw_config *c, const daemon_state *d)
 				 (long long)d->last_success, d->failures, (unsigned long long)d->installs,
 				 (unsigned long long)d->unchanged, (unsigned long long)d->errors, (unsigned long long)serial,
 				 (long long)expires);
+		int64_t hb = heartbeat_time(c);
+		if (n > 0 && (size_t)n < sizeof m && hb > 0)
+			n += snprintf(m + n, sizeof m - (size_t)n,
+				      "# HELP sigward_heartbeat_age_seconds Seconds since the self-test's last heartbeat "
+				      "(sigward selftest), as of this refresh attempt.\n"
+				      "# TYPE sigward_heartbeat_age_seconds gauge\nsigward_heartbeat_age_seconds %lld\n",
+				      (long long)(now - hb));
 		if (n > 0 && (size_t)n < sizeof m)
 			write_atomic(c->refresh_metrics_file, m, (size_t)n);
 	}
