@@ -350,6 +350,8 @@ typedef struct logrec {
 	char *container, *decision, *mode, *matched, *reason, *scope, *signers, *digests;
 	uint64_t serial;
 	bool heartbeat;                    /* a heartbeat (step 9), not a decision */
+	bool busy;                         /* "denial":"store-busy": refused while a store was being
+	                                    * written, no verdict on the image (not a policy refusal) */
 } logrec;
 
 /* One file of the log's rotated set, as read. */
@@ -417,6 +419,8 @@ static void log_parse(logview *lv, logfile *lf, char *text)
 		x->heartbeat = kind && strcmp(kind, SW_HEARTBEAT_KIND) == 0;
 		x->container = xstrdup(jstr(v, "container"));
 		x->decision = xstrdup(jstr(v, "decision"));
+		const char *dk = jstr(v, "denial");
+		x->busy = dk && strcmp(dk, "store-busy") == 0 && strcmp(x->decision, "allow") != 0;
 		x->mode = xstrdup(jstr(v, "mode"));
 		x->matched = xstrdup(jstr(v, "matched"));
 		x->reason = xstrdup(jstr(v, "reason"));
@@ -1128,7 +1132,8 @@ cleanup:;
 		/* sigward's own line for this very container, not just any failure. */
 		_cleanup_free_ char *want = xasprintf("sigward: denied container %s: ", n->container);
 		bool refused = !n->error[0] && n->status > 0 && n->output && n->container[0] && strstr(n->output, want);
-		bool denied = lr && strcmp(lr->decision, "deny") == 0;
+		/* A store-busy refusal says nothing of the policy: it is no evidence. */
+		bool denied = lr && strcmp(lr->decision, "deny") == 0 && !lr->busy;
 		char num[32];
 		snprintf(num, sizeof num, "%d", n->status);
 		const char *deny_line = refused ? strstr(n->output, "sigward: denied container ") : NULL;
@@ -1146,7 +1151,11 @@ cleanup:;
 			if (!refused)
 				finding(r, s, "an unsigned image was NOT refused by sigward through %s (exit %d)", n->runtime,
 					n->status);
-			if (!denied)
+			if (!denied && lr && lr->busy)
+				finding(r, s, "the unsigned image's start %s through %s was refused only because an image store "
+					"was busy (\"denial\":\"store-busy\"): the policy was not exercised, run the audit again",
+					n->container, n->runtime);
+			else if (!denied)
 				finding(r, s, "no deny record for the unsigned image's start %s through %s in the decision log",
 					n->container[0] ? n->container : "(no container)", n->runtime);
 		}
@@ -1398,10 +1407,14 @@ static void step_log(ctx *c, const logview *lv)
 	_cleanup_free_ char *ex = NULL;
 	size_t ex_len = 0;
 	FILE *f = open_memstream(&ex, &ex_len);
-	table *d = tab_new(s, "decisions per day", "day (UTC)", "allowed", "denied", "allowed in warn mode (would deny)", NULL);
+	/* Refusals while a store was busy are counted apart from denials: they are
+	 * no verdict on any image (a retry of the start works), and counting them
+	 * as policy refusals would make a busy node look like one refusing images. */
+	table *d = tab_new(s, "decisions per day", "day (UTC)", "allowed", "denied", "allowed in warn mode (would deny)",
+			   "refused while a store was busy (not policy)", NULL);
 	table *w = tab_new(s, "every allow in warn mode", "time", "container", "digests", "reason", NULL);
 	char day[16] = "";
-	size_t na = 0, nd = 0, nw = 0, total = 0;
+	size_t na = 0, nd = 0, nw = 0, nb = 0, nb_all = 0, total = 0;
 	for (size_t i = 0; i <= lv->n; i++) {
 		const logrec *x = i < lv->n ? &lv->recs[i] : NULL;
 		if (x && (x->time < c->since || x->time > c->until))
@@ -1410,12 +1423,13 @@ static void step_log(ctx *c, const logview *lv)
 		if (x)
 			sw_format_rfc3339(x->time, t);
 		if (day[0] && (!x || strncmp(day, t, 10) != 0)) {
-			char a[32], b[32], cc[32];
+			char a[32], b[32], cc[32], bb[32];
 			snprintf(a, sizeof a, "%zu", na);
 			snprintf(b, sizeof b, "%zu", nd);
 			snprintf(cc, sizeof cc, "%zu", nw);
-			tab_row(d, false, day, a, b, cc);
-			na = nd = nw = 0;
+			snprintf(bb, sizeof bb, "%zu", nb);
+			tab_row(d, false, day, a, b, cc, bb);
+			na = nd = nw = nb = 0;
 		}
 		if (!x)
 			break;
@@ -1431,6 +1445,9 @@ static void step_log(ctx *c, const logview *lv)
 			finding(r, s, "%s: container %s was allowed in warn mode: %s", t, x->container, x->reason);
 		} else if (strcmp(x->decision, "allow") == 0) {
 			na++;
+		} else if (x->busy) {
+			nb++;
+			nb_all++;
 		} else {
 			nd++;
 		}
@@ -1438,7 +1455,9 @@ static void step_log(ctx *c, const logview *lv)
 	fclose(f);
 	if (write_out(c, "evidence/decisions.jsonl", ex, ex_len, &e) < 0)
 		finding(r, s, "%s", e.msg);
-	s->answer = xasprintf("%zu decision(s) in the period; chain %s.", total,
+	s->answer = xasprintf("%zu decision(s) in the period%s; chain %s.", total,
+			      nb_all ? xasprintf(", %zu of them refused while an image store was busy (no verdict on the "
+						 "image, not counted as denials)", nb_all) : "",
 			      !lv->read_ok ? "not checked (no log)" :
 			      xasprintf("checked over %zu file(s) (the log and its rotations), %s", lv->set.n,
 					broken ? "with gaps or breaks (see the findings)" : "intact"));

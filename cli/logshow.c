@@ -37,35 +37,54 @@ static const char *shown_digest(yajl_val v)
 	return "-";
 }
 
+/* The VERDICT column: the record's decision, except that a denial (or warn
+ * mode's would-deny) of kind store-busy reads "busy" / "warn-busy": no verdict
+ * on the image, a store was being written during every read and a retry of
+ * the start works. A record without "denial" is a policy decision. */
+static const char *shown_verdict(yajl_val v, const char *decision, bool *busy)
+{
+	const char *k = get_str(v, "denial", NULL);
+	*busy = k && strcmp(k, "store-busy") == 0 && strcmp(decision, "allow") != 0;
+	if (!*busy)
+		return decision;
+	return strcmp(decision, "warn") == 0 ? "warn-busy" : "busy";
+}
+
 int cmd_log_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "denied", no_argument, NULL, 'd' },
+		{ "busy", no_argument, NULL, 'b' },
 		{ "since", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *config = NULL, *since_arg = NULL;
-	bool denied = false, json = false;
+	bool denied = false, busy_only = false, json = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'd': denied = true; break;
+		case 'b': busy_only = true; break;
 		case 's': since_arg = optarg; break;
 		case 'j': json = true; break;
 		case 'h':
-			puts("usage: sigward log show [--config FILE] [--denied] [--since TIME] [--json] [FILE]\n"
+			puts("usage: sigward log show [--config FILE] [--denied] [--busy] [--since TIME] [--json] [FILE]\n"
 			     "Prints the decision log (FILE, or the configured log_file): one line per\n"
 			     "decision with time, verdict, container, digest and reason, and one per\n"
 			     "heartbeat of 'sigward selftest' (verdict 'alive': mode, list, canaries); --json prints the\n"
-			     "records themselves (JSON lines). --denied keeps denials and warn-mode\n"
-			     "would-be denials (and heartbeats with a canary not refused); --since keeps records at or after TIME (RFC 3339) or within\n"
-			     "a duration before now (30m, 12h, 7d). Does not check the hash chain: see\n"
-			     "'sigward log verify'.\n"
+			     "records themselves (JSON lines). The verdict is allow, deny or warn, or busy\n"
+			     "(warn-busy in warn mode) for a start refused because an image store was\n"
+			     "being written during every read (\"denial\":\"store-busy\": not a policy\n"
+			     "refusal, a retry works). --denied keeps policy denials and warn-mode would-be\n"
+			     "denials, --busy the store-busy ones (both: either); --since keeps records at\n"
+			     "or after TIME (RFC 3339) or within a duration before now (30m, 12h, 7d). The\n"
+			     "table ends with a count of each kind, on standard error. Does not check the\n"
+			     "hash chain: see 'sigward log verify'.\n"
 			     "Exit 0 shown (even when nothing matched), 2 usage or error.");
 			return 0;
 		default:
@@ -95,9 +114,9 @@ int cmd_log_show(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	unsigned long lineno = 0, bad = 0;
+	unsigned long lineno = 0, bad = 0, n_allow = 0, n_deny = 0, n_warn = 0, n_busy = 0;
 	if (!json)
-		printf("%-20s  %-7s  %-16s  %-23s  %s\n", "TIME", "VERDICT", "CONTAINER", "DIGEST", "REASON");
+		printf("%-20s  %-9s  %-16s  %-23s  %s\n", "TIME", "VERDICT", "CONTAINER", "DIGEST", "REASON");
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		if ((size_t)n > SW_LOG_LINE_MAX) {
@@ -124,7 +143,8 @@ int cmd_log_show(int argc, char **argv)
 				snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s via %s %s", k ? ", " : "",
 					 hb.canaries[k].runtime, hb.canaries[k].path, sw_canary_result_name(hb.canaries[k].result));
 			}
-			if (sw_parse_rfc3339(t, strlen(t), &when) < 0 || when < since || (denied && !weak))
+			if (sw_parse_rfc3339(t, strlen(t), &when) < 0 || when < since || (denied && !weak) ||
+			    (busy_only && !denied))
 				continue;
 			if (json) {
 				puts(line);
@@ -133,7 +153,7 @@ int cmd_log_show(int argc, char **argv)
 			char list[SW_SCOPE_MAX + 32] = "(none)";
 			if (hb.have_list)
 				snprintf(list, sizeof list, "%s#%llu", hb.scope, (unsigned long long)hb.serial);
-			printf("%-20s  %-7s  %-16s  %-23s  mode %s, list %s, canaries: %s\n", t, "alive", "(heartbeat)", "-",
+			printf("%-20s  %-9s  %-16s  %-23s  mode %s, list %s, canaries: %s\n", t, "alive", "(heartbeat)", "-",
 			       hb.mode, list, hb.n_canaries ? what : "NONE (nothing wired)");
 			continue;
 		}
@@ -143,7 +163,23 @@ int cmd_log_show(int argc, char **argv)
 			bad++;
 			continue;
 		}
-		bool keep = when >= since && (!denied || strcmp(d, "allow") != 0);
+		bool busy;
+		const char *shown = shown_verdict(v, d, &busy);
+		bool keep = when >= since;
+		/* --denied: policy refusals only; --busy: store-busy ones only;
+		 * both: any denial. */
+		if (keep && (denied || busy_only))
+			keep = strcmp(d, "allow") != 0 && ((denied && !busy) || (busy_only && busy));
+		if (keep) {
+			if (busy)
+				n_busy++;
+			else if (strcmp(d, "allow") == 0)
+				n_allow++;
+			else if (strcmp(d, "warn") == 0)
+				n_warn++;
+			else
+				n_deny++;
+		}
 		if (keep && json) {
 			puts(line);
 		} else if (keep) {
@@ -152,11 +188,17 @@ int cmd_log_show(int argc, char **argv)
 			const char *reason = get_str(v, "reason", NULL);
 			char dshort[32];
 			snprintf(dshort, sizeof dshort, "%.23s", dg);
-			printf("%-20s  %-7s  %-16.16s  %-23s  %s\n", t, d, id ? id : "-", dshort, reason ? reason : "");
+			printf("%-20s  %-9s  %-16.16s  %-23s  %s\n", t, shown, id ? id : "-", dshort, reason ? reason : "");
 		}
 	}
 	free(line);
 	fclose(f);
+	/* After the table, on stderr (--json output stays JSON lines only).
+	 * Store-busy denials are counted apart: they are no verdict on any image. */
+	if (!json)
+			fprintf(stderr, "sigward: %lu shown: %lu allowed, %lu denied by policy, %lu would-deny (warn), "
+			"%lu refused while a store was busy\n", n_allow + n_deny + n_warn + n_busy, n_allow, n_deny,
+			n_warn, n_busy);
 	if (bad)
 		fprintf(stderr, "sigward: %s: %lu line%s that are not decision records\n", file, bad, bad == 1 ? "" : "s");
 	return 0;

@@ -52,7 +52,7 @@ typedef struct wiring {
 } wiring;
 
 typedef struct counts {
-	unsigned long allow, deny, warn, unreadable;
+	unsigned long allow, deny, warn, busy, unreadable;   /* busy: store-busy denials, not in deny or warn */
 	bool ok;
 	char msg[SW_ERROR_MAX];
 } counts;
@@ -228,7 +228,11 @@ static void count_decisions(const char *log_file, int64_t since, counts *k)
 			k->unreadable++;
 		} else if (when >= since) {
 			const char *s = sval(d);
-			if (strcmp(s, "allow") == 0)
+			const char *kp[] = { "denial", NULL };
+			yajl_val kind = yajl_tree_get(v, kp, yajl_t_string);
+			if (strcmp(s, "allow") != 0 && kind && strcmp(sval(kind), "store-busy") == 0)
+				k->busy++;    /* no verdict on the image: a store was being written */
+			else if (strcmp(s, "allow") == 0)
 				k->allow++;
 			else if (strcmp(s, "warn") == 0)
 				k->warn++;
@@ -476,8 +480,8 @@ int cmd_status(int argc, char **argv)
 		printf("},\"sandbox\":{\"landlock_abi\":%d}", landlock);
 		printf(",\"decisions_24h\":");
 		if (k.ok)
-			printf("{\"allow\":%lu,\"deny\":%lu,\"warn\":%lu,\"unreadable\":%lu}", k.allow, k.deny, k.warn,
-			       k.unreadable);
+			printf("{\"allow\":%lu,\"deny\":%lu,\"warn\":%lu,\"store_busy\":%lu,\"unreadable\":%lu}", k.allow,
+			       k.deny, k.warn, k.busy, k.unreadable);
 		else
 			printf("null");
 		printf(",\"decisions_error\":");
@@ -549,8 +553,14 @@ int cmd_status(int argc, char **argv)
 		else
 			printf("sandbox:     no Landlock on this kernel: a compromised decision could still write root's "
 			       "files (no capabilities, no exec, no sockets still hold)\n");
+		/* Store-busy denials apart: a store was being written during every
+		 * read, nothing was decided about an image, a retry works. */
+		char busy[96] = "";
+		if (k.busy)
+			snprintf(busy, sizeof busy, ", %lu refused while a store was busy (not policy)", k.busy);
 		if (k.ok)
-			printf("last 24h:    %lu allowed, %lu denied, %lu would-deny (warn)%s\n", k.allow, k.deny, k.warn,
+			printf("last 24h:    %lu allowed, %lu denied, %lu would-deny (warn)%s%s\n", k.allow, k.deny, k.warn,
+			       busy,
 			       k.unreadable ? " (some lines unreadable: run 'sigward log verify')" : "");
 		else
 			printf("last 24h:    %s\n", k.msg);

@@ -458,6 +458,30 @@ run $SW log show --since yesterday "$T/agree/decisions.jsonl"; expect "log show 
 run $SW log show /nonexistent.jsonl; expect "log show of a missing file is an error" 2 "cannot open"
 run $SW log show "$T/agreewarn/decisions.jsonl" --denied
 [ "$(grep -c ' warn ' <<<"$OUT")" = 5 ] && ok "log show --denied includes warn-mode would-be denials" || nok "log show --denied (warn)" "$OUT"
+# Store-busy denials ("denial":"store-busy": a store was written during every
+# read of the budget) are no policy refusal: --denied leaves them out, --busy
+# shows only them, the verdict column says busy / warn-busy, the count apart.
+{
+	for d in allow deny deny warn; do
+		printf '{"time":"2030-01-01T00:00:00Z","container":"c-%s","digests":[],"matched":null,"mode":"enforce","decision":"%s","reason":"policy","prev":"x"}\n' "$d" "$d"
+	done
+	printf '{"time":"2030-01-01T00:00:01Z","container":"c-busy","digests":[],"matched":null,"mode":"enforce","decision":"deny","denial":"store-busy","reason":"store busy, a retry of the start will work (not a policy refusal): x","prev":"x"}\n'
+	printf '{"time":"2030-01-01T00:00:02Z","container":"c-wbusy","digests":[],"matched":null,"mode":"warn","decision":"warn","denial":"store-busy","reason":"would deny: store busy","prev":"x"}\n'
+} >busy.jsonl
+run $SW log show busy.jsonl --denied
+[ "$RC" = 0 ] && [ "$(grep -c '^20' <<<"$OUT")" = 3 ] && ! grep -q busy <<<"$(grep '^20' <<<"$OUT")" &&
+	grep -q "3 shown: 0 allowed, 2 denied by policy, 1 would-deny (warn), 0 refused while a store was busy" <<<"$OUT" &&
+	ok "log show --denied leaves store-busy denials out" || nok "log show --denied (store-busy)" "$OUT"
+run $SW log show busy.jsonl --busy
+[ "$RC" = 0 ] && [ "$(grep -c '^20' <<<"$OUT")" = 2 ] && grep -qE '^2030-01-01T00:00:01Z +busy +c-busy' <<<"$OUT" &&
+	grep -qE '^2030-01-01T00:00:02Z +warn-busy +c-wbusy' <<<"$OUT" && grep -q "2 shown: .* 2 refused while a store was busy" <<<"$OUT" &&
+	ok "log show --busy shows the store-busy denials, as busy" || nok "log show --busy" "$OUT"
+run $SW log show busy.jsonl --json --busy
+[ "$RC" = 0 ] && [ "$(jq -r .denial <<<"$OUT" | sort -u)" = store-busy ] && [ "$(jq -s length <<<"$OUT")" = 2 ] &&
+	ok "log show --json --busy prints the store-busy records" || nok "log show --json --busy" "$OUT"
+run $SW log show busy.jsonl
+[ "$(grep -c '^20' <<<"$OUT")" = 6 ] && grep -q "6 shown: 1 allowed, 2 denied by policy, 1 would-deny (warn), 2 refused while a store was busy" <<<"$OUT" &&
+	ok "log show counts store-busy denials apart from policy ones" || nok "log show (counts)" "$OUT"
 run $SW log verify --config "$C"; expect "log verify of the hook's log" 0 "chain intact"
 cp "$T/agree/decisions.jsonl" edited.jsonl; sed -i '3s/"deny"/"allow"/' edited.jsonl
 run $SW log verify edited.jsonl; expect "log verify names the first broken line" 1 "edited.jsonl:4"
