@@ -798,6 +798,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: sigward allowlist SUBCOMMAND [OPTIONS]\n"
 	      "  build    write an unsigned list (manifest + entries) from digests or an OCI layout\n"
+	      "  compile  verify images' cosign signatures against an image policy, write the list\n"
+	      "  evidence verify a compiled list's evidence and the image signatures it holds again\n"
 	      "  sign     append signatures by PEM or PKCS#11 keys to manifest.sig\n"
 	      "  verify   verify a list as the hook would (exit 1 when refused)\n"
 	      "  show     a list's scope, serial, expiry, signers, and whether this node accepts it\n"
@@ -834,5 +836,9 @@ int cmd_allowlist(int argc, char **argv)
 		return install(argc, argv);
 	if (strcmp(sub, "push") == 0)
 		return cmd_allowlist_push(argc, argv);
+	if (strcmp(sub, "compile") == 0)
+		return cmd_allowlist_compile(argc, argv);
+	if (strcmp(sub, "evidence") == 0)
+		return cmd_allowlist_evidence(argc, argv);
 	return cli_usage_error("allowlist", "unknown subcommand '%s'", sub);
 }

@@ -18,6 +18,8 @@
 
 int cmd_allowlist(int argc, char **argv);
 int cmd_allowlist_push(int argc, char **argv);
+int cmd_allowlist_compile(int argc, char **argv);
+int cmd_allowlist_evidence(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_audit(int argc, char **argv);

@@ -46,6 +46,12 @@
 #define SW_MANIFEST_NAME "manifest"
 #define SW_ENTRIES_NAME "entries"
 #define SW_SIGS_NAME "manifest.sig"
+/* Optional: why each image was approved (`sigward allowlist compile`), covered
+ * by the signature through an image-id entry of its SHA-256 whose reference is
+ * SW_EVIDENCE_REF (docs/allowlist-format.md "evidence"). */
+#define SW_EVIDENCE_NAME "evidence"
+#define SW_EVIDENCE_REF "(evidence)"
+#define SW_EVIDENCE_MAX ((size_t)256 << 20)
 #define SW_MANIFEST_MAX (8 * 1024 * 1024)
 #define SW_SIGS_MAX (256 * 1024)
 #define SW_MAX_SIGS 64

@@ -130,6 +130,16 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(x->ref, y->ref);
 }
 
+int sw_build_evidence_entry(const char *evidence, size_t len, sw_build_entry **entries, size_t *n, size_t *cap,
+			    sw_error *err)
+{
+	char line[16 + SW_DIGEST_STR + sizeof SW_EVIDENCE_REF];
+	char h[SW_SHA256_HEX + 1];
+	sw_sha256_hex(evidence, len, h);
+	snprintf(line, sizeof line, "image-id " SW_EVIDENCE_REF "@sha256:%s\n", h);
+	return sw_build_parse_input(line, strlen(line), SW_EVIDENCE_NAME, entries, n, cap, err);
+}
+
 void sw_build_entries_free(sw_build_entry *entries, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -148,6 +158,10 @@ int sw_build_write(sw_build_entry *e, size_t n, const sw_build_opts *o, const ch
 	unsigned format = o->format ? o->format : SW_LIST_FORMAT;
 	if (format < SW_LIST_FORMAT_MIN || format > SW_LIST_FORMAT)
 		return sw_err(err, SW_EINVAL, "format must be %d to %d", SW_LIST_FORMAT_MIN, SW_LIST_FORMAT);
+	/* In format 1 the anchor would be an untyped entry, matching a digest of
+	 * any kind: evidence needs kinds. */
+	if (o->evidence && format < 2)
+		return sw_err(err, SW_EINVAL, "evidence needs format 2");
 	/* An entry given without a kind is a manifest digest, as in the input syntax. */
 	for (size_t i = 0; i < n; i++)
 		if (e[i].kind != SW_ENTRY_IMAGE_ID)
@@ -231,10 +245,18 @@ int sw_build_write(sw_build_entry *e, size_t n, const sw_build_opts *o, const ch
 	_cleanup_close_ int dfd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return sw_err_errno(err, errno, "%s: cannot open", out_dir);
-	/* Old signatures belong to an old manifest. */
+	/* Old signatures belong to an old manifest, old evidence to old entries. */
 	if (unlinkat(dfd, SW_SIGS_NAME, 0) < 0 && errno != ENOENT)
 		return sw_err_errno(err, errno, "%s/%s: cannot remove", out_dir, SW_SIGS_NAME);
-	int r = sw_write_file_atomic_at(dfd, out_dir, SW_ENTRIES_NAME, ebuf, eo, 0644, err);
+	int r;
+	if (o->evidence)
+		r = sw_write_file_atomic_at(dfd, out_dir, SW_EVIDENCE_NAME, o->evidence, o->evidence_len, 0644, err);
+	else
+		r = unlinkat(dfd, SW_EVIDENCE_NAME, 0) < 0 && errno != ENOENT
+			    ? sw_err_errno(err, errno, "%s/%s: cannot remove", out_dir, SW_EVIDENCE_NAME) : 0;
+	if (r < 0)
+		return r;
+	r = sw_write_file_atomic_at(dfd, out_dir, SW_ENTRIES_NAME, ebuf, eo, 0644, err);
 	if (r < 0)
 		return r;
 	return sw_write_file_atomic_at(dfd, out_dir, SW_MANIFEST_NAME, mbuf, mo, 0644, err);

@@ -29,6 +29,11 @@ typedef struct sw_build_opts {
 	int64_t issued, expires;
 	uint32_t bins;              /* 0 = choose from the entry count */
 	unsigned format;            /* 0 = SW_LIST_FORMAT; 1 writes untyped entries */
+	/* The evidence file to write beside the entries (format 2 only), whose
+	 * anchor entry sw_build_evidence_entry added; NULL: none, and an old one
+	 * in out_dir is removed (it would describe another list). */
+	const char *evidence;
+	size_t evidence_len;
 } sw_build_opts;
 
 /* Parse input lines ("[<kind> ]sha256:<hex>", "[<kind> ]<ref>@sha256:<hex>",
@@ -43,6 +48,12 @@ int sw_build_parse_input(const char *text, size_t len, const char *what,
  * cannot be both, and one that claims to be is the forgery kinds keep out. */
 int sw_build_write(sw_build_entry *entries, size_t n, const sw_build_opts *o,
 		   const char *out_dir, sw_error *err);
+/* Append the evidence file's anchor: an image-id entry of the file's SHA-256
+ * with reference SW_EVIDENCE_REF. The list's signature covers the entries, so
+ * it covers the evidence; a format 2 reader takes the anchor for one more
+ * image id, which no image has (the file is not an image config). */
+int sw_build_evidence_entry(const char *evidence, size_t len, sw_build_entry **entries, size_t *n, size_t *cap,
+			    sw_error *err);
 void sw_build_entries_free(sw_build_entry *entries, size_t n);
 
 #endif

@@ -254,7 +254,8 @@ static int files_equal(int afd, int bfd, const char *name)
 {
 	_cleanup_free_ char *a = NULL, *b = NULL;
 	size_t al, bl;
-	uint64_t max = strcmp(name, SW_ENTRIES_NAME) == 0 ? SW_ENTRIES_MAX : SW_MANIFEST_MAX;
+	uint64_t max = strcmp(name, SW_ENTRIES_NAME) == 0 ? SW_ENTRIES_MAX
+		       : strcmp(name, SW_EVIDENCE_NAME) == 0 ? SW_EVIDENCE_MAX : SW_MANIFEST_MAX;
 	if (max > SIZE_MAX / 2)
 		max = SIZE_MAX / 2;
 	if (sw_read_file_at(afd, name, (size_t)max, NULL, &a, &al, NULL) < 0 ||
@@ -268,8 +269,12 @@ static int gen_identical(int dfd, const char *gen, int stagefd)
 	_cleanup_close_ int gfd = openat(dfd, gen, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (gfd < 0)
 		return 0;
+	/* The evidence is optional: both without it is equal too. */
+	bool ev_a = faccessat(gfd, SW_EVIDENCE_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	bool ev_b = faccessat(stagefd, SW_EVIDENCE_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	return files_equal(gfd, stagefd, SW_MANIFEST_NAME) && files_equal(gfd, stagefd, SW_SIGS_NAME) &&
-	       files_equal(gfd, stagefd, SW_ENTRIES_NAME);
+	       files_equal(gfd, stagefd, SW_ENTRIES_NAME) && ev_a == ev_b &&
+	       (!ev_a || files_equal(gfd, stagefd, SW_EVIDENCE_NAME));
 }
 
 /* ------------------------------------------------------------- pruning */
@@ -497,6 +502,10 @@ int sw_list_install(const sw_config *c, const char *src_dir, bool dry_run,
 	if ((r = copy_file(srcfd, src_dir, stagefd, SW_MANIFEST_NAME, SW_MANIFEST_MAX, err)) < 0 ||
 	    (r = copy_file(srcfd, src_dir, stagefd, SW_SIGS_NAME, SW_SIGS_MAX, err)) < 0 ||
 	    (r = copy_file(srcfd, src_dir, stagefd, SW_ENTRIES_NAME, SW_ENTRIES_MAX, err)) < 0)
+		goto fail;
+	/* The evidence of a compiled list travels with it (audit step 5 reads it
+	 * on the node); a list without one is installed as before. */
+	if ((r = copy_file(srcfd, src_dir, stagefd, SW_EVIDENCE_NAME, SW_EVIDENCE_MAX, err)) < 0 && r != -ENOENT)
 		goto fail;
 
 	/* 3. Verify the copy, exactly what will be installed. */
