@@ -85,39 +85,9 @@ typedef struct ctx {
 	bool podman_hooks_given;
 } ctx;
 
-static int mkdirs(const char *path, sw_error *err)
-{
-	char buf[4096];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return sw_err_errno(err, errno, "mkdir %s", buf);
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return sw_err_errno(err, errno, "mkdir %s", buf);
-	return 0;
-}
-
 static int write_out(const ctx *c, const char *rel, const void *data, size_t len, sw_error *err)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", c->out, rel);
-	char *slash = strrchr(path, '/');
-	*slash = '\0';
-	int r = mkdirs(path, err);
-	if (r < 0)
-		return r;
-	*slash = '/';
-	_cleanup_fclose_ FILE *f = fopen(path, "we");
-	if (!f)
-		return sw_err_errno(err, errno, "%s", path);
-	if (len && fwrite(data, 1, len, f) != len)
-		return sw_err_errno(err, errno, "%s", path);
-	return 0;
+	return bundle_write(c->out, rel, data, len, err);
 }
 
 /* Copy src into the bundle at rel; hex receives the SHA-256 of the bytes copied. */
@@ -161,6 +131,9 @@ static void step_policy(ctx *c)
 	tab_row(t, false, "keys_dir", c->cfg.keys_dir);
 	tab_row(t, false, "lists_dir", c->cfg.lists_dir);
 	tab_row(t, false, "log_file", c->cfg.log_file);
+	/* The figures a fleet audit (fleet.c) reads from report.json's "facts". */
+	report_fact(r, false, "mode", "mode", sw_mode_name(c->cfg.mode), NULL);
+	report_fact(r, false, "scope", "scope", c->cfg.scope ? c->cfg.scope : "", NULL);
 	if (c->cfg.mode == SW_MODE_WARN)
 		finding(r, s, "mode is warn: images not in the list are allowed (logged as would-deny)");
 	if (!c->cfg.scope)
@@ -679,32 +652,42 @@ static void scan_runc(ctx *c, ctrs *cs)
 		while ((de = readdir(d))) {
 			if (de->d_name[0] == '.')
 				continue;
+			/* runc keeps state.json ("init_process_pid", the bundle
+			 * among config.labels); crun, given the same --root layout,
+			 * keeps status ("pid", "bundle"). */
+			static const struct { const char *file, *pid_key, *runtime; } kinds[] = {
+				{ "state.json", "init_process_pid", "runc" },
+				{ "status", "pid", "crun" },
+			};
 			char p[4096];
-			snprintf(p, sizeof p, "%s/%s/state.json", c->runc_roots[ri], de->d_name);
 			_cleanup_free_ char *text = NULL;
-			size_t len;
+			size_t len = 0, kind;
 			sw_error e = { 0 };
-			if (sw_read_file(p, AUDIT_FILE_MAX, &text, &len, &e) < 0) {
-				/* A state directory without state.json: runc is
-				 * creating or deleting it. Anything else is unread. */
-				if (e.code != ENOENT)
-					unread(cs, "runc: %s", e.msg);
+			for (kind = 0; kind < SW_ARRAY_SIZE(kinds); kind++) {
+				snprintf(p, sizeof p, "%s/%s/%s", c->runc_roots[ri], de->d_name, kinds[kind].file);
+				if (sw_read_file(p, AUDIT_FILE_MAX, &text, &len, &e) == 0 || e.code != ENOENT)
+					break;
+			}
+			if (kind == SW_ARRAY_SIZE(kinds))
+				continue;  /* neither file: the runtime is creating or deleting it */
+			if (!text) {
+				unread(cs, "%s: %s", kinds[kind].runtime, e.msg);
 				continue;
 			}
 			yajl_val v = NULL;
 			if (sw_json_tree(text, len, p, &v, &e) < 0) {
-				unread(cs, "runc: %s", e.msg);
+				unread(cs, "%s: %s", kinds[kind].runtime, e.msg);
 				continue;
 			}
 			const char *id = jstr(v, "id");
-			ctr *x = ctr_add(cs, id ? id : de->d_name, "runc");
-			const char *pp[] = { "init_process_pid", NULL };
+			ctr *x = ctr_add(cs, id ? id : de->d_name, kinds[kind].runtime);
+			const char *pp[] = { kinds[kind].pid_key, NULL };
 			yajl_val pid = yajl_tree_get(v, pp, yajl_t_number);
 			bool alive = pid && YAJL_GET_INTEGER(pid) > 0 && kill((pid_t)YAJL_GET_INTEGER(pid), 0) == 0;
 			x->state = xstrdup(alive ? "running" : "stopped");
 			const char *lp[] = { "config", "labels", NULL };
 			yajl_val labels = yajl_tree_get(v, lp, yajl_t_array);
-			const char *bundle = NULL;
+			const char *bundle = jstr(v, "bundle");
 			for (size_t i = 0; labels && i < labels->u.array.len; i++) {
 				const char *l = YAJL_GET_STRING(labels->u.array.values[i]);
 				if (l && strncmp(l, "bundle=", 7) == 0)
@@ -839,6 +822,23 @@ static void scan_docker(ctx *c, ctrs *cs)
 		unread(cs, "docker: %s", e.msg);
 }
 
+/* Whether the current list holds one of x's digests; listed (may be NULL) says
+ * which entry. */
+static bool ctr_listed(const ctx *c, const ctr *x, char *listed, size_t len)
+{
+	sw_error e = { 0 };
+	for (size_t k = 0; c->have_cur && k < x->n; k++) {
+		char ref[SW_REF_MAX + 1] = "";
+		if (sw_list_lookup(&c->cur, x->d[k].digest, x->d[k].kind, ref, sizeof ref, &e) == 1) {
+			if (listed)
+				snprintf(listed, len, "yes: %s%s%s (%s#%" PRIu64 ")", x->d[k].digest,
+					 ref[0] ? " " : "", ref, c->cur.scope, c->cur.serial);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void step_containers(ctx *c, const logview *lv)
 {
 	report *r = &c->rep;
@@ -850,6 +850,22 @@ static void step_containers(ctx *c, const logview *lv)
 	scan_containerd(c, &cs);
 	scan_docker(c, &cs);
 	size_t total = cs.n;
+	/* The node's figures over every container, before sampling: a fleet audit
+	 * (fleet.c) adds them up across nodes. */
+	size_t running = 0, running_listed = 0;
+	for (size_t i = 0; i < cs.n; i++) {
+		if (strncmp(cs.v[i].state ? cs.v[i].state : "", "running", 7) != 0)
+			continue;
+		running++;
+		running_listed += ctr_listed(c, &cs.v[i], NULL, 0);
+	}
+	char num[32];
+	snprintf(num, sizeof num, "%zu", total);
+	report_fact(r, true, "containers", "containers found", num, NULL);
+	snprintf(num, sizeof num, "%zu", running);
+	report_fact(r, true, "containers_running", "containers running", num, NULL);
+	snprintf(num, sizeof num, "%zu", running_listed);
+	report_fact(r, true, "containers_running_listed", "running containers whose image is in the current list", num, NULL);
 	/* A uniform random sample (partial Fisher-Yates) when there are more than N. */
 	if (cs.n > c->sample) {
 		for (size_t i = 0; i < c->sample; i++) {
@@ -880,17 +896,10 @@ static void step_containers(ctx *c, const logview *lv)
 	for (size_t i = 0; i < cs.n; i++) {
 		ctr *x = &cs.v[i];
 		char digests[4096] = "", listed[1024] = "no";
-		bool in_list = false;
-		for (size_t k = 0; k < x->n; k++) {
+		for (size_t k = 0; k < x->n; k++)
 			snprintf(digests + strlen(digests), sizeof digests - strlen(digests), "%s%s (%s)",
 				 k ? " " : "", x->d[k].digest, x->d[k].kind);
-			char ref[SW_REF_MAX + 1] = "";
-			if (c->have_cur && !in_list && sw_list_lookup(&c->cur, x->d[k].digest, x->d[k].kind, ref, sizeof ref, &e) == 1) {
-				in_list = true;
-				snprintf(listed, sizeof listed, "yes: %s%s%s (%s#%" PRIu64 ")", x->d[k].digest,
-					 ref[0] ? " " : "", ref, c->cur.scope, c->cur.serial);
-			}
-		}
+		bool in_list = ctr_listed(c, x, listed, sizeof listed);
 		const logrec *lr = log_find(lv, x->id);
 		char dec[512] = "no record", at[128] = "", fnd[1024] = "";
 		if (lr) {
@@ -942,6 +951,7 @@ static void step_reverify(ctx *c)
 	report *r = &c->rep;
 	section *s = sec_new(r, 5, "The allowing list's signatures, verified again now");
 	sw_error e = { 0 };
+	report_fact(r, false, "list_verified", "current list verified now", c->have_cur ? "no" : "none", NULL);
 	if (!c->have_cur) {
 		finding(r, s, "no list is installed (%s/current)", c->cfg.lists_dir);
 		s->answer = xstrdup("No list is installed: nothing can be allowed in enforce mode.");
@@ -966,6 +976,12 @@ static void step_reverify(ctx *c)
 	tab_row(t, false, "list", gen);
 	int rv = sw_list_verify(&c->cur, &o, &e);
 	c->cur_verified = rv >= 0;
+	char serial[32];
+	snprintf(serial, sizeof serial, "%" PRIu64, c->cur.serial);
+	/* A string: a serial may exceed what a JSON reader keeps exact in a double. */
+	report_fact(r, false, "list_scope", "current list scope", c->cur.scope, NULL);
+	report_fact(r, false, "list_serial", "current list serial", serial, NULL);
+	report_fact(r, false, "list_verified", "current list verified now", rv < 0 ? "no" : "yes", NULL);
 	tab_row(t, rv < 0, "signatures, threshold, scope, expiry, serial", rv < 0 ? e.msg : "valid");
 	char signers[SW_MAX_KEYS * (SW_KEYID_HEX + 1) + 1] = "";
 	for (size_t i = 0; i < c->cur.n_signers; i++)
@@ -1491,77 +1507,6 @@ static void step_liveness(ctx *c, const logview *lv)
 
 /* ------------------------------------------------------------ renderings */
 
-/* The three renderings (auditreport.c) of the one report, into --out. */
-static int render_all(ctx *c, sw_error *err)
-{
-	static const struct {
-		const char *name;
-		int (*render)(const report *, const report_meta *, char **, size_t *, sw_error *);
-	} r[] = { { "report.json", report_json }, { "report.md", report_md }, { "report.html", report_html } };
-	report_meta m = { .now = c->now, .signers = c->signers, .n_signers = c->n_signers };
-	for (size_t i = 0; i < SW_ARRAY_SIZE(r); i++) {
-		_cleanup_free_ char *buf = NULL;
-		size_t len = 0;
-		if (r[i].render(&c->rep, &m, &buf, &len, err) < 0 || write_out(c, r[i].name, buf, len, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------ SHA256SUMS */
-
-static FILE *sums_f;
-static size_t sums_root_len;
-static int sums_err;
-
-static int sums_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st; (void)ftw;
-	if (type != FTW_F)
-		return 0;
-	const char *rel = path + sums_root_len + 1;
-	if (strcmp(rel, AUDIT_SUMS_NAME) == 0 || strcmp(rel, AUDIT_SUMS_SIG_NAME) == 0)
-		return 0;
-	_cleanup_free_ char *data = NULL;
-	size_t len;
-	sw_error e = { 0 };
-	if (sw_read_file(path, AUDIT_FILE_MAX * 16, &data, &len, &e) < 0) {
-		sums_err = 1;
-		return 1;
-	}
-	char hex[SW_SHA256_HEX + 1];
-	sw_sha256_hex(data, len, hex);
-	fprintf(sums_f, "%s  %s\n", hex, rel);
-	return 0;
-}
-
-static int write_sums(ctx *c, sw_error *err)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	sums_f = open_memstream(&buf, &len);
-	sums_root_len = strlen(c->out);
-	sums_err = 0;
-	int r = nftw(c->out, sums_one, 16, FTW_PHYS);
-	fclose(sums_f);
-	if (r != 0 || sums_err)
-		return sw_err(err, EIO, "%s: cannot hash every file of the bundle", c->out);
-	r = write_out(c, AUDIT_SUMS_NAME, buf, len, err);
-	if (r < 0 || !c->n_signers)
-		return r;
-	/* SHA256SUMS.sig: one base64 signature of SHA256SUMS per key, the format of
-	 * manifest.sig, so openssl and `sigward audit verify` check it alike. */
-	sw_signer *ptrs[SW_MAX_SIGS];
-	for (size_t i = 0; i < c->n_signers; i++)
-		ptrs[i] = &c->signers[i];
-	_cleanup_free_ char *sig = NULL;
-	size_t sig_len;
-	r = sw_sign_lines(ptrs, c->n_signers, buf, len, &sig, &sig_len, err);
-	if (r < 0)
-		return r;
-	return write_out(c, AUDIT_SUMS_SIG_NAME, sig, sig_len, err);
-}
-
 /* ------------------------------------------------------------ main */
 
 static int parse_time(const char *s, int64_t now, int64_t *out)
@@ -1584,7 +1529,9 @@ static const char usage_text[] =
 	"                      [--podman-root DIR] [--podman-runroot DIR] [--podman-runtime NAME]\n"
 	"                      [--containerd-address SOCK] [--containerd-namespace NS] [--docker-host URL]]\n"
 	"                     [--sign-key KEY]... [--rsa-pss] [--pkcs11-module PATH] [--passphrase-file FILE]\n"
+	"                     [--node NAME]\n"
 	"       sigward audit verify [--key PUB]... DIR\n"
+	"       sigward audit fleet --bundles DIR --key PUB... --out DIR [...] (see sigward audit fleet --help)\n"
 	"Writes an evidence bundle for an auditor into DIR: report.html, report.md, report.json,\n"
 	"evidence/ (configuration, keys, installed lists, decision log excerpt) and SHA256SUMS.\n"
 	"--negative-test makes a throwaway image no list holds and starts it through every wired\n"
@@ -1600,6 +1547,7 @@ static const char usage_text[] =
 	"containers (--docker-root, default [resolve] docker_root).\n"
 	"The decision log is read with its rotations (FILE.N, FILE.N.gz); a missing file is a finding.\n"
 	"T is RFC 3339 UTC or a duration back from now (90d). The sample is 20 containers by default.\n"
+	"--node names the node in the report (default: the host name), as the fleet audit knows it.\n"
 	"Exit 0 no finding, 1 findings, 2 error.";
 
 int cmd_audit(int argc, char **argv)
@@ -1625,6 +1573,7 @@ int cmd_audit(int argc, char **argv)
 		{ "containerd-root", required_argument, NULL, 1007 },
 		{ "containerd-state", required_argument, NULL, 1008 },
 		{ "docker-root", required_argument, NULL, 1009 },
+		{ "node", required_argument, NULL, 1010 },
 		{ "sign-key", required_argument, NULL, 'S' },
 		{ "rsa-pss", no_argument, NULL, 'p' },
 		{ "pkcs11-module", required_argument, NULL, 'm' },
@@ -1642,7 +1591,7 @@ int cmd_audit(int argc, char **argv)
 	c.docker_config = "/etc/docker/daemon.json";
 	c.hook = "/usr/libexec/sigward/sigward-hook";
 	c.ctr_namespace = "default";
-	const char *config = NULL, *since = NULL, *until = NULL, *pass_file = NULL;
+	const char *config = NULL, *since = NULL, *until = NULL, *pass_file = NULL, *node = NULL;
 	const char *sign_keys[SW_MAX_SIGS];
 	size_t n_sign_keys = 0;
 	sw_sign_opts so = { 0 };
@@ -1650,6 +1599,8 @@ int cmd_audit(int argc, char **argv)
 	int opt;
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return cmd_audit_verify(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "fleet") == 0)
+		return cmd_audit_fleet(argc - 1, argv + 1);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -1689,6 +1640,7 @@ int cmd_audit(int argc, char **argv)
 		case 1007: c.containerd_root = optarg; break;
 		case 1008: c.containerd_state = optarg; break;
 		case 1009: c.docker_root = optarg; break;
+		case 1010: node = optarg; break;
 		case 'S':
 			if (n_sign_keys == SW_ARRAY_SIZE(sign_keys))
 				return cli_usage_error("audit", "at most %d --sign-key", SW_MAX_SIGS);
@@ -1735,25 +1687,7 @@ int cmd_audit(int argc, char **argv)
 		c.containerd_root = c.cfg.containerd_root;
 	if (!c.docker_root)
 		c.docker_root = c.cfg.docker_root ? c.cfg.docker_root : SW_DOCKER_DEFAULT_ROOT;
-	struct stat st;
-	if (stat(c.out, &st) == 0) {
-		DIR *d = opendir(c.out);
-		bool empty = true;
-		struct dirent *de;
-		while (d && (de = readdir(d)))
-			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, ".."))
-				empty = false;
-		if (d)
-			closedir(d);
-		if (!empty) {
-			/* An old bundle's files would end up in the new SHA256SUMS. */
-			fprintf(stderr, "sigward: %s exists and is not empty\n", c.out);
-			sw_config_free(&c.cfg);
-			cli_signers_close(c.signers, c.n_signers);
-			return EXIT_USAGE;
-		}
-	}
-	if (mkdirs(c.out, &e) < 0) {
+	if (bundle_out_empty(c.out, &e) < 0 || bundle_mkdirs(c.out, &e) < 0) {
 		sw_config_free(&c.cfg);
 		cli_signers_close(c.signers, c.n_signers);
 		return cli_fail(&e);
@@ -1791,7 +1725,8 @@ int cmd_audit(int argc, char **argv)
 
 	qsort(c.rep.s, c.rep.n, sizeof c.rep.s[0], cmp_step);
 	int rv = 0;
-	if (render_all(&c, &e) < 0 || write_sums(&c, &e) < 0)
+	report_meta m = { .now = c.now, .signers = c.signers, .n_signers = c.n_signers, .host = node };
+	if (bundle_finish(c.out, &c.rep, &m, c.signers, &e) < 0)
 		rv = cli_fail(&e);
 	else if (c.n_signers)
 		printf("%s: %zu finding(s), %zu step(s) not evidenced; %s signed by %zu key(s) in %s; verify with: sigward audit verify --key KEY.pub %s\n",

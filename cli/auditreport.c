@@ -3,14 +3,18 @@
 
 #include "auditreport.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
+#include "allowlist.h"
 #include "cli.h"
 #include "json.h"
 #include "util.h"
@@ -112,7 +116,71 @@ void tab_row(table *t, bool red, ...)
 	t->red[t->n_rows++] = red;
 }
 
+void report_fact(report *r, bool number, const char *key, const char *label, const char *value,
+		 const char *shown)
+{
+	fact *f = NULL;
+	for (size_t i = 0; i < r->n_facts && !f; i++)
+		if (strcmp(r->facts[i].key, key) == 0)
+			f = &r->facts[i];
+	if (!f) {
+		if (r->n_facts == SW_ARRAY_SIZE(r->facts))
+			abort();      /* a programming error: the figures are fixed */
+		f = &r->facts[r->n_facts++];
+	} else {
+		free(f->key); free(f->label); free(f->value); free(f->shown);
+	}
+	f->key = xstrdup(key);
+	f->label = xstrdup(label);
+	f->value = xstrdup(value);
+	f->shown = xstrdup(shown ? shown : value);
+	f->number = number;
+}
+
+void report_free(report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		section *s = &r->s[i];
+		free(s->title);
+		free(s->answer);
+		for (size_t k = 0; k < s->n_evidence; k++)
+			free(s->evidence[k]);
+		for (size_t k = 0; k < s->n_findings; k++)
+			free(s->findings[k]);
+		for (size_t k = 0; k < s->n_tables; k++) {
+			table *t = &s->tables[k];
+			free(t->name);
+			for (size_t c = 0; c < t->n_cols; c++)
+				free(t->cols[c]);
+			for (size_t c = 0; c < t->n_rows * t->n_cols; c++)
+				free(t->cells[c]);
+			free(t->cells);
+			free(t->red);
+		}
+	}
+	for (size_t i = 0; i < r->n_facts; i++) {
+		free(r->facts[i].key); free(r->facts[i].label);
+		free(r->facts[i].value); free(r->facts[i].shown);
+	}
+	memset(r, 0, sizeof *r);
+}
+
 /* ------------------------------------------------------------ renderings */
+
+static const char *meta_title(const report_meta *m)
+{
+	return m->title ? m->title : "sigward audit report";
+}
+
+static void meta_host(const report_meta *m, char host[256])
+{
+	host[0] = '\0';
+	if (m->host)
+		snprintf(host, 256, "%s", m->host);
+	else
+		gethostname(host, 255);
+	host[255] = '\0';
+}
 
 /* yajl_gen copies bytes that are not UTF-8 as they are (invalid JSON): the
  * string is cleaned by json.h's writer first (U+FFFD), as everywhere. */
@@ -130,12 +198,23 @@ int report_json(const report *rep, const report_meta *m, char **out, size_t *out
 	char now[32];
 	sw_format_rfc3339(m->now, now);
 	yajl_gen_map_open(g);
+	gstr(g, "kind"); gstr(g, m->kind ? m->kind : "node");
 	gstr(g, "generated"); gstr(g, now);
-	char host[256] = "";
-	gethostname(host, sizeof host - 1);
+	char host[256];
+	meta_host(m, host);
 	gstr(g, "host"); gstr(g, host);
 	gstr(g, "n_findings"); yajl_gen_integer(g, (long long)rep->n_findings);
 	gstr(g, "n_not_evidenced"); yajl_gen_integer(g, (long long)rep->n_not_evidenced);
+	gstr(g, "facts");
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < rep->n_facts; i++) {
+		gstr(g, rep->facts[i].key);
+		if (rep->facts[i].number)
+			yajl_gen_number(g, rep->facts[i].value, strlen(rep->facts[i].value));
+		else
+			gstr(g, rep->facts[i].value);
+	}
+	yajl_gen_map_close(g);
 	gstr(g, "bundle_signature");
 	if (m->n_signers) {
 		yajl_gen_map_open(g);
@@ -235,13 +314,28 @@ int report_md(const report *rep, const report_meta *m, char **out, size_t *out_l
 	FILE *f = open_memstream(&buf, &len);
 	char now[32];
 	sw_format_rfc3339(m->now, now);
-	fprintf(f, "# sigward audit report\n\nGenerated %s. Findings: %zu. Steps not evidenced: %zu.\n\n", now,
+	char host[256];
+	meta_host(m, host);
+	fprintf(f, "# %s\n\n", meta_title(m));
+	if (strcmp(m->kind ? m->kind : "node", "node") == 0) {
+		fputs("Host `", f); md_cell(f, host); fputs("`. ", f);
+	}
+	fprintf(f, "Generated %s. Findings: %zu. Steps not evidenced: %zu.\n\n", now,
 		rep->n_findings, rep->n_not_evidenced);
 	for (size_t i = 0; i < m->n_signers; i++)
 		fprintf(f, "%s `%s` is signed by key `%s` (%s) on line %zu of `%s`.\n", i ? "" : "The bundle's",
 			AUDIT_SUMS_NAME, m->signers[i].id, m->signers[i].alg, i + 1, AUDIT_SUMS_SIG_NAME);
 	if (m->n_signers)
 		fputs("Check with `sigward audit verify --key KEY.pub DIR`.\n\n", f);
+	if (rep->n_facts) {
+		fputs("## Figures\n\n| figure | value |\n| --- | --- |\n", f);
+		for (size_t i = 0; i < rep->n_facts; i++) {
+			fputs("| ", f); md_cell(f, rep->facts[i].label);
+			fputs(" | ", f); md_cell(f, rep->facts[i].shown);
+			fputs(" |\n", f);
+		}
+		fputc('\n', f);
+	}
 	for (size_t i = 0; i < rep->n; i++) {
 		const section *s = &rep->s[i];
 		fprintf(f, "## Step %d. %s\n\n%s\n\n", s->step, s->title, s->answer ? s->answer : "");
@@ -332,11 +426,12 @@ int report_html(const report *rep, const report_meta *m, char **out, size_t *out
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	char now[32], host[256] = "";
+	char now[32], host[256];
 	sw_format_rfc3339(m->now, now);
-	gethostname(host, sizeof host - 1);
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	      "<title>sigward audit report</title>\n<style>\n"
+	meta_host(m, host);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
+	html_esc(f, meta_title(m));
+	fputs("</title>\n<style>\n"
 	      "body{font-family:sans-serif;font-size:13px;margin:2em;color:#111;max-width:1400px}\n"
 	      "h1{font-size:22px;margin-bottom:.2em}h2{font-size:17px;border-bottom:2px solid #333;margin-top:1.6em}\n"
 	      "h3{font-size:14px;margin-bottom:.3em}\n"
@@ -344,6 +439,7 @@ int report_html(const report *rep, const report_meta *m, char **out, size_t *out
 	      "th,td{border:1px solid #999;padding:3px 6px;text-align:left;vertical-align:top;"
 	      "word-break:normal;overflow-wrap:break-word;hyphens:none}\n"
 	      "td .tok{word-break:break-all}\n"
+	      "table.figures{width:auto;min-width:40%}\n"
 	      ".nev{color:#8a5a00;font-weight:bold}\n"
 	      "th{background:#e8e8e8}tr.finding td{background:#fde2e2;color:#a00000}\n"
 	      ".findings li{color:#b00000;font-weight:bold}.ok{color:#070;font-weight:bold}\n"
@@ -352,9 +448,17 @@ int report_html(const report *rep, const report_meta *m, char **out, size_t *out
 	      "code{font-size:12px;background:#f2f2f2;padding:0 2px}\n"
 	      "@media print{body{margin:0;font-size:10px}h2{page-break-after:avoid}tr{page-break-inside:avoid}}\n"
 	      "</style></head><body>\n", f);
-	fputs("<h1>sigward audit report</h1>\n<p>Host <b>", f);
-	html_esc(f, host);
-	fprintf(f, "</b>, generated %s. Every statement names the evidence file of this bundle it rests on; "
+	fputs("<h1>", f);
+	html_esc(f, meta_title(m));
+	fputs("</h1>\n<p>", f);
+	if (strcmp(m->kind ? m->kind : "node", "node") == 0) {
+		fputs("Host <b>", f);
+		html_esc(f, host);
+		fputs("</b>, g", f);
+	} else {
+		fputs("G", f);
+	}
+	fprintf(f, "enerated %s. Every statement names the evidence file of this bundle it rests on; "
 		   "<code>SHA256SUMS</code> covers every file.</p>\n", now);
 	for (size_t i = 0; i < m->n_signers; i++) {
 		fprintf(f, "<p>%s <code>%s</code> is signed by key <code>", i ? "" : "The bundle's", AUDIT_SUMS_NAME);
@@ -367,6 +471,17 @@ int report_html(const report *rep, const report_meta *m, char **out, size_t *out
 		fputs("<p>Check with <code>sigward audit verify --key KEY.pub DIR</code>.</p>\n", f);
 	fprintf(f, "<p class=\"summary%s\">%zu finding(s), %zu step(s) not evidenced</p>\n",
 		rep->n_findings || rep->n_not_evidenced ? " bad" : "", rep->n_findings, rep->n_not_evidenced);
+	if (rep->n_facts) {
+		fputs("<h2>Figures</h2>\n<table class=\"figures\"><tr><th>figure</th><th>value</th></tr>\n", f);
+		for (size_t i = 0; i < rep->n_facts; i++) {
+			fputs("<tr><td>", f);
+			html_esc(f, rep->facts[i].label);
+			fputs("</td><td>", f);
+			html_cell(f, rep->facts[i].shown);
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</table>\n", f);
+	}
 	for (size_t i = 0; i < rep->n; i++) {
 		const section *s = &rep->s[i];
 		fprintf(f, "<h2>Step %d. ", s->step);
@@ -430,4 +545,124 @@ int report_html(const report *rep, const report_meta *m, char **out, size_t *out
 	*out = TAKE_PTR(buf);
 	*out_len = len;
 	return 0;
+}
+
+/* ------------------------------------------------------------ the bundle on disk */
+
+int bundle_mkdirs(const char *path, sw_error *err)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return sw_err(err, ENAMETOOLONG, "%s: path too long", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return sw_err_errno(err, errno, "mkdir %s", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return sw_err_errno(err, errno, "mkdir %s", buf);
+	return 0;
+}
+
+int bundle_write(const char *out, const char *rel, const void *data, size_t len, sw_error *err)
+{
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s/%s", out, rel) >= (int)sizeof path)
+		return sw_err(err, ENAMETOOLONG, "%s/%s: path too long", out, rel);
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	int r = bundle_mkdirs(path, err);
+	if (r < 0)
+		return r;
+	*slash = '/';
+	_cleanup_fclose_ FILE *f = fopen(path, "we");
+	if (!f)
+		return sw_err_errno(err, errno, "%s", path);
+	if (len && fwrite(data, 1, len, f) != len)
+		return sw_err_errno(err, errno, "%s", path);
+	return 0;
+}
+
+int bundle_out_empty(const char *out, sw_error *err)
+{
+	DIR *d = opendir(out);
+	if (!d)
+		return errno == ENOENT ? 0 : sw_err_errno(err, errno, "%s", out);
+	bool empty = true;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			empty = false;
+	closedir(d);
+	/* An old bundle's files would end up in the new SHA256SUMS. */
+	return empty ? 0 : sw_err(err, EEXIST, "%s exists and is not empty", out);
+}
+
+/* SHA256SUMS: nftw has no closure argument. */
+static FILE *sums_f;
+static size_t sums_root_len;
+static int sums_err;
+
+static int sums_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st; (void)ftw;
+	if (type != FTW_F)
+		return 0;
+	const char *rel = path + sums_root_len + 1;
+	if (strcmp(rel, AUDIT_SUMS_NAME) == 0 || strcmp(rel, AUDIT_SUMS_SIG_NAME) == 0)
+		return 0;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	sw_error e = { 0 };
+	if (sw_read_file(path, AUDIT_FILE_MAX * 16, &data, &len, &e) < 0) {
+		sums_err = 1;
+		return 1;
+	}
+	char hex[SW_SHA256_HEX + 1];
+	sw_sha256_hex(data, len, hex);
+	fprintf(sums_f, "%s  %s\n", hex, rel);
+	return 0;
+}
+
+int bundle_finish(const char *out, const report *rep, const report_meta *m, sw_signer *signers,
+		  sw_error *err)
+{
+	static const struct {
+		const char *name;
+		int (*render)(const report *, const report_meta *, char **, size_t *, sw_error *);
+	} rd[] = { { "report.json", report_json }, { "report.md", report_md }, { "report.html", report_html } };
+	for (size_t i = 0; i < SW_ARRAY_SIZE(rd); i++) {
+		_cleanup_free_ char *buf = NULL;
+		size_t len = 0;
+		if (rd[i].render(rep, m, &buf, &len, err) < 0 || bundle_write(out, rd[i].name, buf, len, err) < 0)
+			return -1;
+	}
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	sums_f = open_memstream(&buf, &len);
+	if (!sums_f)
+		abort();
+	sums_root_len = strlen(out);
+	sums_err = 0;
+	int r = nftw(out, sums_one, 16, FTW_PHYS);
+	fclose(sums_f);
+	if (r != 0 || sums_err)
+		return sw_err(err, EIO, "%s: cannot hash every file of the bundle", out);
+	r = bundle_write(out, AUDIT_SUMS_NAME, buf, len, err);
+	if (r < 0 || !m->n_signers)
+		return r;
+	/* SHA256SUMS.sig: one base64 signature of SHA256SUMS per key, the format of
+	 * manifest.sig, so openssl and `sigward audit verify` check it alike. */
+	sw_signer *ptrs[SW_MAX_SIGS];
+	for (size_t i = 0; i < m->n_signers; i++)
+		ptrs[i] = &signers[i];
+	_cleanup_free_ char *sig = NULL;
+	size_t sig_len;
+	r = sw_sign_lines(ptrs, m->n_signers, buf, len, &sig, &sig_len, err);
+	if (r < 0)
+		return r;
+	return bundle_write(out, AUDIT_SUMS_SIG_NAME, sig, sig_len, err);
 }

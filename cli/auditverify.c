@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "auditreport.h"
 #include "cli.h"
 #include "keys.h"
 #include "util.h"
@@ -34,20 +35,30 @@ typedef struct sums {
 	bool *seen;
 } sums;
 
+/* nftw has no closure argument: the check in progress. */
 static sums *walk_sums;
 static size_t walk_root_len;
-static size_t walk_bad;
+static audit_check *walk_res;
+static void (*walk_problem)(void *arg, const char *msg);
+static void *walk_arg;
 
 static void report_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void report_bad(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("sigward: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	_cleanup_free_ char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
 	va_end(ap);
-	fputc('\n', stderr);
-	walk_bad++;
+	walk_problem(walk_arg, msg);
+	walk_res->n_bad++;
+}
+
+static void problem_to_stderr(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "sigward: %s\n", msg);
 }
 
 /* A name in SHA256SUMS must stay inside the bundle: relative, no "..", no "."
@@ -132,18 +143,43 @@ int cmd_audit_verify(int argc, char **argv)
 			rc = cli_fail(&e);
 			goto out_keys;
 		}
-
-	char path[4200];
-	snprintf(path, sizeof path, "%s/%s", dir, AUDIT_SUMS_NAME);
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	if (sw_read_file(path, SUMS_MAX, &text, &len, &e) < 0) {
+	audit_check res;
+	if (audit_bundle_check(dir, k, nk, problem_to_stderr, NULL, &res, &e) < 0) {
 		/* No SHA256SUMS: nothing can be checked, the bundle is not one. */
 		fprintf(stderr, "sigward: %s\n", e.msg);
 		rc = e.code == ENOENT ? 1 : EXIT_USAGE;
 		goto out_keys;
 	}
-	walk_bad = 0;
+	for (size_t i = 0; i < nk; i++)
+		if (res.key_signed[i])
+			printf("%s/%s: signed by key %s (%s, %s)\n", dir, AUDIT_SUMS_NAME, k[i].id, k[i].alg, k[i].file);
+	if (res.n_bad) {
+		fprintf(stderr, "sigward: %s: NOT valid: %zu problem(s)\n", dir, res.n_bad);
+		rc = 1;
+	} else {
+		printf("%s: valid: %zu file(s) match %s, nothing else in the bundle%s\n", dir, res.n_files, AUDIT_SUMS_NAME,
+		       nk ? "" : " (signature not checked: no --key)");
+	}
+out_keys:
+	for (size_t i = 0; i < loaded; i++)
+		sw_key_free(&k[i]);
+	return rc;
+}
+
+int audit_bundle_check(const char *dir, const sw_key *k, size_t nk, void (*problem)(void *arg, const char *msg),
+		       void *arg, audit_check *res, sw_error *err)
+{
+	memset(res, 0, sizeof *res);
+	sw_error e = { 0 };
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s", dir, AUDIT_SUMS_NAME);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (sw_read_file(path, SUMS_MAX, &text, &len, err) < 0)
+		return -1;
+	walk_res = res;
+	walk_problem = problem;
+	walk_arg = arg;
 
 	/* 1. The signatures, over the exact bytes of SHA256SUMS. */
 	if (nk) {
@@ -152,10 +188,12 @@ int cmd_audit_verify(int argc, char **argv)
 		_cleanup_free_ char *sig = NULL;
 		size_t sl;
 		if (sw_read_file(sp, 256 * 1024, &sig, &sl, &e) < 0) {
-			if (e.code == ENOENT)
+			if (e.code == ENOENT) {
+				res->sig_missing = true;
 				report_bad("%s: missing: the bundle is not signed", sp);
-			else
+			} else {
 				report_bad("%s", e.msg);
+			}
 		} else {
 			for (size_t i = 0; i < nk; i++) {
 				int r = sw_sig_lines_verify(sig, sl, sp, &k[i], text, len, &e);
@@ -166,8 +204,7 @@ int cmd_audit_verify(int argc, char **argv)
 				if (r == 0)
 					report_bad("%s: no valid signature of %s by key %s (%s)", sp, AUDIT_SUMS_NAME,
 						   k[i].id, k[i].file);
-				else
-					printf("%s: signed by key %s (%s, %s)\n", path, k[i].id, k[i].alg, k[i].file);
+				res->key_signed[i] = r > 0;
 			}
 		}
 	}
@@ -235,21 +272,10 @@ int cmd_audit_verify(int argc, char **argv)
 		walk_root_len--;
 	if (nftw(dir, walk_one, 16, FTW_PHYS) != 0)
 		report_bad("%s: cannot be read: %s", dir, strerror(errno));
-	size_t nfiles = s.n;
+	res->n_files = s.n;
 	for (size_t i = 0; i < s.n; i++)
 		free(s.names[i]);
 	free(s.names);
 	free(s.seen);
-
-	if (walk_bad) {
-		fprintf(stderr, "sigward: %s: NOT valid: %zu problem(s)\n", dir, walk_bad);
-		rc = 1;
-	} else {
-		printf("%s: valid: %zu file(s) match %s, nothing else in the bundle%s\n", dir, nfiles, AUDIT_SUMS_NAME,
-		       nk ? "" : " (signature not checked: no --key)");
-	}
-out_keys:
-	for (size_t i = 0; i < loaded; i++)
-		sw_key_free(&k[i]);
-	return rc;
+	return 0;
 }

@@ -24,6 +24,7 @@ int cmd_log(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_audit_verify(int argc, char **argv);
+int cmd_audit_fleet(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_log_show(int argc, char **argv);
