@@ -27,7 +27,7 @@
 
 extern char **environ;
 
-#define MAX_CMDS 8
+#define MAX_CMDS 32
 
 typedef struct {
 	const char *name;
