@@ -35,6 +35,7 @@ typedef struct docker_image {
 	char digests[SW_DOCKER_MAX_DIGESTS][SW_DIGEST_STR]; /* repository digests */
 	size_t n;
 	char reference[sizeof ((sw_resolution *)0)->reference];
+	size_t members;                                    /* repositories mapping a reference to it */
 } docker_image;
 
 /* ---- small helpers ---- */
@@ -549,6 +550,7 @@ typedef struct repos_doc {
 	keyset names, refs;
 	docker_image *img;
 	bool ref_is_tag;              /* img->reference holds a "name:tag" */
+	bool member_hit;              /* the current repository maps a reference to the image */
 	/* Building the index (ix non-NULL): where the current repository's member
 	 * ("<name>": {...}) starts in json, and the image ids it maps to. */
 	sw_storeindex_build *ix;
@@ -618,6 +620,7 @@ static int repos_key(jwalk *w, const unsigned char *k, size_t len)
 		}
 		if (dup_name(&d->repo, &d->repo_len, k, len) < 0 || keyset_add(&d->names, k, len) < 0)
 			return fail(w, ENOMEM, "out of memory");
+		d->member_hit = false;
 		if (d->ix && w->h) {
 			/* yajl has consumed the key's closing quote; its opening quote is
 			 * the nearest one before that no odd run of backslashes escapes. */
@@ -701,6 +704,7 @@ static int repos_entry(jwalk *w, repos_doc *d, const unsigned char *s, size_t le
 	if (len != strlen(d->want) || memcmp(s, d->want, len) != 0)
 		return 1;
 
+	d->member_hit = true;
 	set_reference(d, tag);
 	if (tag)
 		return 1;
@@ -770,6 +774,8 @@ static int repos_end(jwalk *w)
 			show((const unsigned char *)dup->s, dup->len, v);
 			return fail(w, SW_EINVAL, "\"%s\" appears twice", v);
 		}
+		if (d->member_hit)
+			d->img->members++;
 		if (d->ix && w->h) {
 			uint64_t end = yajl_get_bytes_consumed(w->h);
 			for (size_t i = 0; i < d->n_ids; i++)
@@ -861,8 +867,11 @@ static int read_repositories(int storefd, const char *what, docker_image *img, s
 		if (r == 1) {
 			memcpy(doc + dlen, tail, sizeof tail);
 			dlen += sizeof tail - 1;
+			/* Every member the index names maps a reference to the image
+			 * (that is why it was named): one that does not is a wrong index. */
 			docker_image got = *img;
-			if (parse_repositories(doc, dlen, what, &got, NULL, NULL) == 0) {
+			got.members = 0;
+			if (parse_repositories(doc, dlen, what, &got, NULL, NULL) == 0 && got.members == n) {
 				*img = got;
 				return 1;
 			}

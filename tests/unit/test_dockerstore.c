@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "dockerstore.h"
+#include "storeindex.h"
 
 /* What the fixture holds (tests/unit/data/docker/ids). */
 #define C_LOADED "b8794d20b3d844639a500eef05566282e18135902430b8b30945e7c9fdbd5f75"
@@ -1174,6 +1176,94 @@ static void test_nothing_added_on_error(void **state)
 	syn_free(&s);
 }
 
+/* ---- the repositories.json index (storeindex.h): never read stale, never trusted ---- */
+
+static void settle(void)
+{
+	/* Older than SW_STOREINDEX_SETTLE_MS: the next lookup indexes the file. */
+	struct timespec ts = { 0, (SW_STOREINDEX_SETTLE_MS + 30) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static void test_repositories_index(void **state)
+{
+	(void)state;
+	syn s = syn_new();
+	char *st = tu_tmpdir();
+	sw_storeindex_set_dir(st);
+	sw_resolution r;
+	char other[80];
+	snprintf(other, sizeof other, "sha256:%064d", 7);
+
+	settle();
+	expect_found(s.root, CID, &r);   /* parses whole, writes the index */
+	assert_true(has(&r, s.man, "unknown"));
+	char cmd[2 * PATH_MAX];
+	snprintf(cmd, sizeof cmd, "grep -l '^sigward-store-index 1 docker-repos ' '%s'/store-index/* | head -1", st);
+	FILE *f = popen(cmd, "r");
+	char idx[PATH_MAX] = "";
+	assert_non_null(fgets(idx, sizeof idx, f));
+	pclose(f);
+	idx[strcspn(idx, "\n")] = '\0';
+	expect_found(s.root, CID, &r);   /* through the index */
+	assert_int_equal(r.n, 2);
+	assert_true(has(&r, s.id, "image-id"));
+	assert_true(has(&r, s.man, "unknown"));
+	assert_string_equal(r.reference, "reg.example/app:1");
+
+	/* The digest reference moved to another image (dockerd renames a new
+	 * file over the old one): the image loses it at once. */
+	char json[2048];
+	snprintf(json, sizeof json,
+		 "{\"Repositories\":{\"other/img\":{\"other/img:latest\":\"%s\"},"
+		 "\"reg.example/app\":{\"reg.example/app:1\":\"%s\",\"reg.example/app@%s\":\"%s\"}}}",
+		 other, s.id, s.man, other);
+	syn_repos(&s, json);
+	expect_found(s.root, CID, &r);
+	assert_false(has(&r, s.man, "unknown"));
+	settle();
+	expect_found(s.root, CID, &r);   /* re-indexed */
+	assert_false(has(&r, s.man, "unknown"));
+	expect_found(s.root, CID, &r);
+	assert_false(has(&r, s.man, "unknown"));
+	assert_int_equal(r.n, 1);
+
+	/* Back, then the index tampered: the image's entry pointing at the
+	 * other repository's member (which maps nothing to it), garbage, a cut
+	 * file. Each is parsed whole again: the same answer, never more. */
+	syn_default_repos(&s);
+	settle();
+	expect_found(s.root, CID, &r);
+	assert_true(has(&r, s.man, "unknown"));
+	snprintf(cmd, sizeof cmd,
+		 "python3 - '%s' '%s' '%s' <<'PY'\n"
+		 "import sys\n"
+		 "p,me,ot=sys.argv[1],sys.argv[2][7:].encode(),sys.argv[3][7:].encode()\n"
+		 "b=open(p,'rb').read(); h=b[:256]; L=b[256:].split(b'\\n')[:-1]\n"
+		 "d={l[:64]:l[64:] for l in L}\n"
+		 "d[me]=d[ot]\n"
+		 "open(p,'wb').write(h+b''.join(k+v+b'\\n' for k,v in sorted(d.items())))\n"
+		 "PY", idx, s.id, other);
+	assert_int_equal(system(cmd), 0);
+	expect_found(s.root, CID, &r);
+	assert_int_equal(r.n, 2);
+	assert_true(has(&r, s.man, "unknown"));
+	snprintf(cmd, sizeof cmd, "printf garbage > '%s'", idx);
+	assert_int_equal(system(cmd), 0);
+	expect_found(s.root, CID, &r);
+	assert_int_equal(r.n, 2);
+	snprintf(cmd, sizeof cmd, "truncate -s 260 '%s'", idx);
+	assert_int_equal(system(cmd), 0);
+	expect_found(s.root, CID, &r);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.reference, "reg.example/app:1");
+
+	sw_storeindex_set_dir(NULL);
+	tu_rmrf(st);
+	free(st);
+	syn_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1200,6 +1290,7 @@ int main(void)
 		cmocka_unit_test(test_layer_chain),
 		cmocka_unit_test(test_drivers),
 		cmocka_unit_test(test_repositories_malformed),
+		cmocka_unit_test(test_repositories_index),
 		cmocka_unit_test(test_nothing_added_on_error),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
