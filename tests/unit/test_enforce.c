@@ -10,6 +10,8 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,12 +315,77 @@ static void test_table(void **state)
 		run_row(&rows[i], i);
 }
 
+/* containerd's CRI shortcut (issue 17): the image id's own record answers a start
+ * it allows (res.partial stays set); a start it does not allow is decided again
+ * with the scan of every image record (res.partial cleared), so the shortcut
+ * never refuses a listed image. The containerd fixture of test_ctrmeta. */
+static void test_containerd_subset(void **state)
+{
+	(void)state;
+	char src[PATH_MAX], fixture[2 * PATH_MAX];
+	snprintf(src, sizeof src, "%s", __FILE__);
+	if (src[0] == '/') {
+		snprintf(fixture, sizeof fixture, "%s/data/ctrmeta/root", dirname(src));
+	} else {
+		char exe[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		assert_true(n > 0);
+		exe[n] = '\0';
+		snprintf(fixture, sizeof fixture, "%s/%s/data/ctrmeta/root", dirname(dirname(dirname(exe))), dirname(src));
+	}
+	static const char *const cid = "2d6cc0fd1f9678f691cbd044a10d59ffd529c6582bae0b41c908f8f5ca2d7437";
+	for (int listed = 1; listed >= 0; listed--) {
+		char *root = tu_tmpdir();
+		char *keys = tu_path(root, "keys"), *lists = tu_path(root, "lists"), *st = tu_path(root, "state");
+		char bundle[PATH_MAX];
+		snprintf(bundle, sizeof bundle, "%s/run/io.containerd.runtime.v2.task/k8s.io/%s", root, cid);
+		char cmd[3 * PATH_MAX];
+		snprintf(cmd, sizeof cmd, "mkdir -p '%s' '%s' '%s' && mkdir -m 700 '%s'", bundle, keys, lists, st);
+		assert_int_equal(system(cmd), 0);
+		tu_writes(bundle, "config.json", "{\"ociVersion\":\"1.0.2\"}");
+		EVP_PKEY *key = tu_keygen("ed25519");
+		tu_write_pub(key, keys, "k1.pub");
+		/* The container's manifest, or another digest. */
+		if (listed)
+			snprintf(D, sizeof D, "sha256:e2ff23b90dcede64c681406e44c85ee94416c5c1dd986883914220a644bb3aed");
+		else
+			digest_of("not the container's image", D);
+		make_list(lists, "test", time(NULL) + 86400, key);
+		char *log = tu_path(root, "decisions.jsonl");
+		sw_config c = {
+			.mode = SW_MODE_ENFORCE, .scope = "test", .threshold = 1, .keys_dir = keys, .lists_dir = lists,
+			.state_dir = st, .log_file = log, .containerd = true, .containerd_root = fixture,
+		};
+		sw_enforce_req req = { .config = &c, .container_id = cid, .bundle = bundle, .runtime = "hook" };
+		sw_enforce_result *out = calloc(1, sizeof *out);
+		assert_non_null(out);
+		sw_enforce(&req, out);
+		if (listed) {
+			assert_int_equal(out->decision.verdict, SW_ALLOW);
+			assert_true(out->res.partial);
+		} else {
+			assert_int_equal(out->decision.verdict, SW_DENY);
+			assert_false(out->res.partial);   /* decided again on the scan's answer */
+			assert_true(out->res.n >= 2);
+		}
+		free(out);
+		EVP_PKEY_free(key);
+		tu_rmrf(root);
+		free(log);
+		free(keys);
+		free(lists);
+		free(st);
+		free(root);
+	}
+}
+
 int main(void)
 {
 	digest_of("the listed image", D);
 	digest_of("an unlisted image", X);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_containerd_subset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
