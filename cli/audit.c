@@ -989,6 +989,8 @@ static void step_reverify(ctx *c)
 	tab_row(t, false, "signed by (key ids)", signers);
 	if (rv < 0)
 		finding(r, s, "the current list %s fails verification now: %s", gen, e.msg);
+	/* The sampled running images' own signatures, from the list's evidence. */
+	audit_evidence(r, s, &c->cur, rv >= 0, c->now, c->out);
 	s->answer = xasprintf("The current list %s was verified again from its files: %s.", gen,
 			      rv < 0 ? "it FAILS" : "valid");
 }
