@@ -376,6 +376,20 @@ static int manifest(reader *r, const char *ref, char **body, size_t *len, char d
 	return 1;
 }
 
+/* manifest(), parsed: 1 found (*doc set), 0 not found, <0 error. */
+static int manifest_doc(reader *r, const char *ref, yajl_val *doc, char digest[SW_DIGEST_STR], sw_error *err)
+{
+	_cleanup_free_ char *body = NULL;
+	size_t len;
+	*doc = NULL;
+	int rc = manifest(r, ref, &body, &len, digest, err);
+	if (rc <= 0)
+		return rc;
+	if (sw_json_tree(body, len, ref, doc, err) < 0)
+		return sw_err_prefix(err, "%s", r->what);
+	return 1;
+}
+
 /* ------------------------------------------------------------ discovery */
 
 static void sig_free(sw_imgsig_sig *s)
@@ -417,14 +431,10 @@ static int find_sig_tag(reader *r, sw_imgsig_manifest *m, sw_error *err)
 {
 	char tag[SW_DIGEST_STR + 8], sdg[SW_DIGEST_STR];
 	snprintf(tag, sizeof tag, "sha256-%s.sig", m->digest + 7);
-	_cleanup_free_ char *body = NULL;
-	size_t len;
-	int rc = manifest(r, tag, &body, &len, sdg, err);
+	_cleanup_yajl_ yajl_val doc = NULL;
+	int rc = manifest_doc(r, tag, &doc, sdg, err);
 	if (rc <= 0)
 		return rc;
-	_cleanup_yajl_ yajl_val doc = NULL;
-	if (sw_json_tree(body, len, tag, &doc, err) < 0)
-		return sw_err_prefix(err, "%s", r->what);
 	yajl_val layers = sw_ss_jget(doc, "layers");
 	if (!YAJL_IS_ARRAY(layers))
 		return sw_err(err, SW_EINVAL, "%s: %s: no layers", r->what, tag);
@@ -452,17 +462,13 @@ static int find_sig_tag(reader *r, sw_imgsig_manifest *m, sw_error *err)
 /* One referrer manifest: its Sigstore bundle layers, if it is about m. */
 static int add_referrer(reader *r, sw_imgsig_manifest *m, const char *digest, const char *source, sw_error *err)
 {
-	_cleanup_free_ char *body = NULL;
-	size_t len;
+	_cleanup_yajl_ yajl_val doc = NULL;
 	char dg[SW_DIGEST_STR];
-	int rc = manifest(r, digest, &body, &len, dg, err);
+	int rc = manifest_doc(r, digest, &doc, dg, err);
 	if (rc == 0)
 		return sw_err(err, SW_EINVAL, "%s: referrer %s not found", r->what, digest);
 	if (rc < 0)
 		return rc;
-	_cleanup_yajl_ yajl_val doc = NULL;
-	if (sw_json_tree(body, len, digest, &doc, err) < 0)
-		return sw_err_prefix(err, "%s", r->what);
 	/* A referrers list is the registry's word; the subject is the artifact's. */
 	const char *subj = jstr(sw_ss_jget(doc, "subject"), "digest");
 	if (!subj || strcmp(subj, m->digest) != 0)
@@ -568,17 +574,13 @@ static bool is_index(yajl_val doc, const char *mt)
 
 static int discover(reader *r, const char *ref, sw_imgsig_set *out, sw_error *err)
 {
-	_cleanup_free_ char *body = NULL;
-	size_t len;
+	_cleanup_yajl_ yajl_val doc = NULL;
 	char dg[SW_DIGEST_STR];
-	int rc = manifest(r, ref, &body, &len, dg, err);
+	int rc = manifest_doc(r, ref, &doc, dg, err);
 	if (rc == 0)
 		return sw_err(err, SW_ENOTFOUND, "%s: %s: no such manifest", r->what, ref);
 	if (rc < 0)
 		return rc;
-	_cleanup_yajl_ yajl_val doc = NULL;
-	if (sw_json_tree(body, len, ref, &doc, err) < 0)
-		return sw_err_prefix(err, "%s", r->what);
 	snprintf(out->digest, sizeof out->digest, "%s", dg);
 	sw_imgsig_manifest *top = manifest_add(out, err);
 	if (!top)
@@ -865,17 +867,24 @@ static int verify_simple(const char *digest, const sw_imgsig_sig *s, const sw_im
 	return 0;
 }
 
+int sw_imgsig_bundle_open(const sw_imgsig_sig *s, sw_ss_bundle *b, char *predicate_type, size_t n, sw_error *err)
+{
+	memset(b, 0, sizeof *b);
+	if (s->kind != SW_IMGSIG_BUNDLE)
+		return sw_err(err, SW_EINVAL, "%s: not a bundle", s->layer);
+	if (sw_ss_bundle_parse(s->blob, s->blob_len, "bundle", b, err) < 0)
+		return -1;
+	if (!b->dsse)
+		return sw_err(err, SW_EVERIFY, "bundle: a message signature, not a DSSE envelope (cosign's image signature or attestation)");
+	return sw_imgsig_predicate_type(&b->payload, predicate_type, n, err);
+}
+
 static int verify_bundle(const char *digest, const sw_imgsig_sig *s, const sw_imgsig_requirement *req,
 			 sw_imgsig_evidence *ev, sw_error *err)
 {
 	_cleanup_(sw_ss_bundle_free) sw_ss_bundle b;
-	memset(&b, 0, sizeof b);
-	if (sw_ss_bundle_parse(s->blob, s->blob_len, "bundle", &b, err) < 0)
-		return -1;
-	if (!b.dsse)
-		return sw_err(err, SW_EVERIFY, "bundle: a message signature, not cosign's DSSE image signature");
 	char pt[256];
-	if (sw_imgsig_predicate_type(&b.payload, pt, sizeof pt, err) < 0)
+	if (sw_imgsig_bundle_open(s, &b, pt, sizeof pt, err) < 0)
 		return -1;
 	/* An attestation (provenance, SBOM) names the image as its subject too, but
 	 * says something about it; only cosign's sign predicate approves it. */

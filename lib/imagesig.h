@@ -230,4 +230,10 @@ bool sw_imgsig_reference_matches(const char *payload_ref, const char *want);
 /* The in-toto predicateType of a DSSE payload, copied into out. */
 int sw_imgsig_predicate_type(const sw_ss_bytes *payload, char *out, size_t n, sw_error *err);
 
+/* A found bundle (kind SW_IMGSIG_BUNDLE) parsed into b, which must be a DSSE
+ * envelope, and its in-toto predicateType: the first steps of verifying it as
+ * a signature or as an attestation. b is the caller's to free
+ * (sw_ss_bundle_free), also on failure. */
+int sw_imgsig_bundle_open(const sw_imgsig_sig *s, sw_ss_bundle *b, char *predicate_type, size_t n, sw_error *err);
+
 #endif

@@ -11,6 +11,7 @@ pinning both, and a cosign key pair. Commands:
                                 indexes (amd64 + arm64) tagged multi1, multi2
   simple DIR REG REPO DIGEST    a classic signature: simple-signing payload, a layer
                                 of the tag sha256-<hex>.sig (appended to what is there)
+  batch                         the commands below, one per line of stdin
   bundle DIR REG REPO DIGEST    a cosign v3 bundle attached as an OCI 1.1 referrer
                                 (subject = DIGEST); --fallback-tag also updates the
                                 sha256-<hex> index, as cosign does where a registry
@@ -375,14 +376,26 @@ def bundle(d, reg, repo, digest, o):
     return md
 
 
-def main():
-    cmd = sys.argv[1]
+def run(argv):
+    cmd = argv[0]
     if cmd == "init":
-        init(sys.argv[2])
+        init(argv[1])
         return
-    d, reg, repo, digest = sys.argv[2:6]
-    o = Opts(sys.argv[6:])
+    d, reg, repo, digest = argv[1:5]
+    o = Opts(argv[5:])
     print(simple(d, reg, repo, digest, o) if cmd == "simple" else bundle(d, reg, repo, digest, o))
+
+
+def main():
+    if sys.argv[1] == "batch":
+        # One command line per input line (shell words): one interpreter start
+        # for all the signatures of a test.
+        import shlex
+        for line in sys.stdin:
+            if line.strip():
+                run(shlex.split(line))
+        return
+    run(sys.argv[1:])
 
 
 if __name__ == "__main__":

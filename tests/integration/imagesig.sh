@@ -37,10 +37,17 @@ python3 -c 'import cryptography' 2>/dev/null || skip "python3-cryptography not i
 [ -x "$SW" ] || skip "build first: $SW"
 
 T=$(mktemp -d /tmp/sw-imagesig.XXXXXX)
+t0=$(date +%s.%N)
+since() { echo "# $1: $(echo "$(date +%s.%N) - $t0" | bc) s since the start"; }
 PROXY_PID=
 cleanup() {
-	[ -z "$PROXY_PID" ] || kill "$PROXY_PID" 2>/dev/null
-	dk_stop_all
+	# Only the registry and the proxy were started (dk_stop_all would also
+	# search every process of the machine for a dockerd of ours: seconds).
+	local p
+	for p in $PROXY_PID $DK_REG_PID; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -63,37 +70,47 @@ for _ in $(seq 100); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
 PROXY=127.0.0.1:$(cat "$T/proxy.port")
 
 # ---- images, pushed with skopeo ---------------------------------------------------
+pids=()
 for t in $TAGS multi1 multi2; do
-	timeout 60 skopeo copy -q --all --dest-tls-verify=false "oci:$FX/layout:$t" "docker://$REG/app:$t" ||
-		{ echo "not ok - setup: skopeo copy $t"; exit 1; }
+	timeout 60 skopeo copy -q --all --dest-tls-verify=false "oci:$FX/layout:$t" "docker://$REG/app:$t" &
+	pids+=($!)
 done
+for p in "${pids[@]}"; do
+	wait "$p" || { echo "not ok - setup: skopeo copy into the registry"; exit 1; }
+done
+# The digests as the registry serves them (skopeo compresses the layout's plain
+# tar layers on the way, so the manifests are new ones).
+ACCEPT='application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json'
+raw() { curl -fsS -H "Accept: $ACCEPT" "http://$REG/v2/app/manifests/$1"; }
 declare -A D
 for t in $TAGS multi1 multi2; do
-	D[$t]=sha256:$(timeout 30 skopeo inspect --raw --tls-verify=false "docker://$REG/app:$t" | sha256sum | cut -c1-64)
+	D[$t]=sha256:$(raw "$t" | sha256sum | cut -c1-64)
 done
 plat() { # INDEX-TAG ARCH -> platform manifest digest
-	timeout 30 skopeo inspect --raw --tls-verify=false "docker://$REG/app:$1" |
-		jq -r --arg a "$2" '.manifests[] | select(.platform.architecture == $a) | .digest'
+	raw "$1" | jq -r --arg a "$2" '.manifests[] | select(.platform.architecture == $a) | .digest'
 }
 M1_AMD=$(plat multi1 amd64) M1_ARM=$(plat multi1 arm64) M2_AMD=$(plat multi2 amd64) M2_ARM=$(plat multi2 arm64)
 
+since "images pushed"
 # ---- signatures -------------------------------------------------------------------
 R=http://$REG
-KL=(--keyless "$SAN" "$ISS")
+KL="--keyless '$SAN' '$ISS'"
 {
-	fx simple "$FX" "$R" app "${D[key]}" &&
-	fx simple "$FX" "$R" app "${D[key-notlog]}" --no-tlog &&
-	fx simple "$FX" "$R" app "${D[keyless]}" "${KL[@]}" &&
-	fx simple "$FX" "$R" app "${D[expired]}" "${KL[@]}" --expired &&
-	fx simple "$FX" "$R" app "${D[keyless-notlog]}" "${KL[@]}" --no-tlog &&
-	fx simple "$FX" "$R" app "${D[tampered]}" --tamper &&
-	fx simple "$FX" "$R" app "${D[wrongdigest]}" --payload-digest "${D[key]}" &&
-	fx simple "$FX" "$R" app "${D[wrongref]}" --ref "$REG/other" &&
-	fx bundle "$FX" "http://$PROXY" app "${D[bundle-ref]}" &&
-	fx bundle "$FX" "$R" app "${D[bundle-tag]}" "${KL[@]}" --fallback-tag &&
-	fx bundle "$FX" "http://$PROXY" app "${D[attest]}" --predicate https://slsa.dev/provenance/v1 &&
-	fx simple "$FX" "$R" app "${D[multi1]}" "${KL[@]}" &&
-	fx simple "$FX" "$R" app "$M2_AMD" "${KL[@]}"
+	cat <<-EOF | fx batch
+	simple $FX $R app ${D[key]}
+	simple $FX $R app ${D[key-notlog]} --no-tlog
+	simple $FX $R app ${D[keyless]} $KL
+	simple $FX $R app ${D[expired]} $KL --expired
+	simple $FX $R app ${D[keyless-notlog]} $KL --no-tlog
+	simple $FX $R app ${D[tampered]} --tamper
+	simple $FX $R app ${D[wrongdigest]} --payload-digest ${D[key]}
+	simple $FX $R app ${D[wrongref]} --ref $REG/other
+	bundle $FX http://$PROXY app ${D[bundle-ref]}
+	bundle $FX $R app ${D[bundle-tag]} $KL --fallback-tag
+	bundle $FX http://$PROXY app ${D[attest]} --predicate https://slsa.dev/provenance/v1
+	simple $FX $R app ${D[multi1]} $KL
+	simple $FX $R app $M2_AMD $KL
+	EOF
 } >"$T/sign.log" 2>&1 || { echo "not ok - setup: signing"; cat "$T/sign.log"; exit 1; }
 
 # The openssl CLI signs a payload of the test's own; curl uploads it as cosign does.
@@ -119,6 +136,7 @@ KL=(--keyless "$SAN" "$ISS")
 		"$R/v2/app/manifests/sha256-${H#sha256:}.sig"
 } >"$T/openssl.log" 2>&1 || { echo "not ok - setup: openssl signature"; cat "$T/openssl.log"; exit 1; }
 
+since "images signed"
 # ---- verification -------------------------------------------------------------------
 TR=(--trusted-root "$FX/trusted_root.json")
 KEY=(--key "$FX/cosign.pub" "${TR[@]}")
@@ -220,5 +238,6 @@ v "registry down" 2 "oci+http://$PROXY/app:bundle-ref" "${KEY[@]}" --timeout 5 &
 
 end=$(date +%s.%N)
 echo "# $(echo "$end - $start" | bc) s for the verifications"
+since "done"
 echo "# $pass passed, $fail failed"
 [ "$fail" = 0 ]
