@@ -61,6 +61,7 @@ typedef struct hookspec {
 	unsigned timeout;
 	char stages[4][32];
 	size_t n_stages;
+	bool always;                     /* "when": {"always": true}: every container runs it */
 	char error[512];                 /* the file is there but cannot be used */
 } hookspec;
 
@@ -138,6 +139,8 @@ static void read_hook(st *s)
 	yajl_val args = yajl_tree_get(v, ap, yajl_t_array);
 	yajl_val to = yajl_tree_get(v, tp, yajl_t_number);
 	yajl_val stages = yajl_tree_get(v, sp, yajl_t_array);
+	const char *wp[] = { "when", "always", NULL };
+	h->always = YAJL_IS_TRUE(yajl_tree_get(v, wp, yajl_t_any));
 	if (!path || !YAJL_GET_STRING(path)[0]) {
 		snprintf(h->error, sizeof h->error, "%s: no hook.path", h->file);
 		return;
@@ -408,8 +411,12 @@ static void canaries(st *s)
 	} else if (h->error[0]) {
 		wiring_add(hb, "hooks.d", false, "%s", h->error);
 	} else {
-		wiring_add(hb, "hooks.d", true, "%s: hook %s", h->file, h->path);
+		/* Without "always" podman and CRI-O run the hook only for the
+		 * containers its conditions match: that is not every start. */
+		wiring_add(hb, "hooks.d", h->always, "%s: hook %s%s", h->file, h->path,
+			   h->always ? "" : " (not \"when\": {\"always\": true}: only the containers its conditions match)");
 		static const char *const rts[] = { "runc", "crun" };
+		size_t before = hb->n_canaries;
 		for (size_t i = 0; i < SW_ARRAY_SIZE(rts); i++) {
 			if (!which(rts[i], bin, sizeof bin))
 				continue;
@@ -417,6 +424,16 @@ static void canaries(st *s)
 			 * none of the layouts crun refuses to create one in). */
 			const char *pre[] = { bin, "--cgroup-manager=disabled" };
 			canary(s, rts[i], "hooks.d", h->path, pre, strcmp(rts[i], "crun") == 0 ? 2 : 1, true, NULL);
+		}
+		/* Wired, but no runtime to run the hook: nothing was shown refused. */
+		if (hb->n_canaries == before && hb->n_canaries < SW_HB_MAX_CANARIES) {
+			sw_canary *c = &hb->canaries[hb->n_canaries++];
+			memset(c, 0, sizeof *c);
+			snprintf(c->runtime, sizeof c->runtime, "none");
+			snprintf(c->path, sizeof c->path, "hooks.d");
+			snprintf(c->enforcer, sizeof c->enforcer, "%.500s", h->path);
+			c->result = SW_CANARY_ERROR;
+			snprintf(c->detail, sizeof c->detail, "neither runc nor crun is on PATH: the hook could not be run");
 		}
 	}
 	/* containerd and Docker run the sigward-runc they are configured with;
