@@ -338,17 +338,22 @@ static void print_check(const sw_evidence_check *k, bool json, bool first)
 		putchar('}');
 		return;
 	}
-	char t[32] = "";
-	if (k->integrated_time)
+	printf("%s %s\n", k->digest, k->reference);
+	if (k->key_id[0])
+		printf("  %s: %s %s by '%s' (key %s)\n", k->ok ? "verified again" : "FAILS", k->kind, k->layer, k->signer,
+		       k->key_id);
+	else
+		printf("  %s: %s %s by '%s' (%s, issuer %s)\n", k->ok ? "verified again" : "FAILS", k->kind, k->layer,
+		       k->signer, k->identity, k->issuer);
+	if (!k->ok)
+		printf("  %s\n", k->error);
+	if (k->ok && k->log_index >= 0) {
+		char t[32];
 		sw_format_rfc3339(k->integrated_time, t);
-	printf("%s %s: %s by '%s' (%s%s%s%s), %s %s%s%s%s%s\n", k->digest, k->reference,
-	       k->ok ? "verified again" : "FAILS", k->signer, k->key_id[0] ? "key " : "", k->key_id,
-	       k->identity[0] ? k->identity : "", k->issuer[0] ? k->issuer : "", k->kind, k->layer,
-	       strcmp(k->signed_digest, k->digest) ? ", through index " : "",
-	       strcmp(k->signed_digest, k->digest) ? k->signed_digest : "", k->log_index >= 0 ? ", log index " : "",
-	       k->ok ? "" : k->error);
-	if (k->ok && k->log_index >= 0)
 		printf("  Rekor log index %lld, integrated %s\n", (long long)k->log_index, t);
+	}
+	if (strcmp(k->signed_digest, k->digest) != 0)
+		printf("  through the index %s, whose signature covers it\n", k->signed_digest);
 }
 
 int cmd_allowlist_evidence(int argc, char **argv)
