@@ -219,6 +219,18 @@ v "unsigned index" 1 "oci+http://$REG/app:multi2" "${ID[@]}" &&
 v "platform manifest by digest" 0 "oci+http://$REG/app@$M2_AMD" "${ID[@]}" &&
 	has "the signed platform manifest by digest: approved" "" '.approved'
 
+# ---- memory: one run over an index and a bundle under valgrind --------------------------
+if command -v valgrind >/dev/null; then
+	for ref in "oci+http://$REG/app:multi1" "oci+http://$REG/app:bundle-tag"; do
+		if timeout 120 valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+			"$SW" image verify "$ref" "${ID[@]}" >/dev/null 2>"$T/vg.log"; then
+			ok "valgrind: no memory error or leak verifying ${ref##*:}"
+		else
+			nok "valgrind: ${ref##*:}" "$(head -20 "$T/vg.log")"
+		fi
+	done
+fi
+
 # ---- OCI layout (a mirror made with skopeo) ---------------------------------------------
 {
 	H=${D[key]}
