@@ -145,9 +145,11 @@ void audit_liveness(report *rep, const audit_live_in *in, audit_live *out)
 			tab_row(ht, bad, t, hb.mode, hb.have_list ? out->last_list : "(none)", wiring, canaries);
 	}
 	fclose(ev);
-	if (good > TABLE_GOOD_MAX)
-		tab_row(ht, false, "", "", "", "",
-			xasprintf("and %zu more heartbeats without a finding (evidence/heartbeats.jsonl)", good - TABLE_GOOD_MAX));
+	if (good > TABLE_GOOD_MAX) {
+		_cleanup_free_ char *more = xasprintf("and %zu more heartbeats without a finding (evidence/heartbeats.jsonl)",
+						      good - TABLE_GOOD_MAX);
+		tab_row(ht, false, "", "", "", "", more);
+	}
 
 	out->max_gap = nb ? beats[nb - 1].max_gap : in->default_max_gap;
 	out->n_gaps = sw_heartbeat_gaps(beats, nb, in->since, in->since_given, in->until, in->default_max_gap, NULL, 0);
