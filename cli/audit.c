@@ -33,6 +33,7 @@
 #include "allowlist.h"
 #include "audit.h"
 #include "auditlive.h"
+#include "auditevidence.h"
 #include "auditreport.h"
 #include "cli.h"
 #include "config.h"
@@ -1593,10 +1594,8 @@ int cmd_audit(int argc, char **argv)
 	c.docker_config = "/etc/docker/daemon.json";
 	c.hook = "/usr/libexec/sigward/sigward-hook";
 	c.ctr_namespace = "default";
-	const char *config = NULL, *since = NULL, *until = NULL, *pass_file = NULL, *node = NULL;
-	const char *sign_keys[SW_MAX_SIGS];
-	size_t n_sign_keys = 0;
-	sw_sign_opts so = { 0 };
+	const char *config = NULL, *since = NULL, *until = NULL, *node = NULL;
+	cli_sign_args sa = { 0 };
 	bool hooks_given = false, runc_given = false;
 	int opt;
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
@@ -1643,19 +1642,17 @@ int cmd_audit(int argc, char **argv)
 		case 1008: c.containerd_state = optarg; break;
 		case 1009: c.docker_root = optarg; break;
 		case 1010: node = optarg; break;
-		case 'S':
-			if (n_sign_keys == SW_ARRAY_SIZE(sign_keys))
-				return cli_usage_error("audit", "at most %d --sign-key", SW_MAX_SIGS);
-			sign_keys[n_sign_keys++] = optarg;
-			break;
-		case 'p': so.rsa_pss = true; break;
-		case 'm': so.pkcs11_module = optarg; break;
-		case 'P': pass_file = optarg; break;
 		case 'h':
 			puts(usage_text);
 			return 0;
-		default:
-			return cli_usage_error("audit", "bad option");
+		default: {
+			int r = cli_sign_arg("audit", opt, optarg, &sa);
+			if (r < 0)
+				return EXIT_USAGE;
+			if (r == 0)
+				return cli_usage_error("audit", "bad option");
+			break;
+		}
 		}
 	}
 	if (!c.out)
@@ -1675,9 +1672,9 @@ int cmd_audit(int argc, char **argv)
 	sw_error e = { 0 };
 	/* The signing keys first: a key that cannot be used stops the audit before
 	 * anything is written, not after minutes of collecting. */
-	if (cli_signers_open(sign_keys, n_sign_keys, so, pass_file, c.signers, &e) < 0)
+	if (cli_signers_open(sa.keys, sa.n, sa.so, sa.pass_file, c.signers, &e) < 0)
 		return cli_fail(&e);
-	c.n_signers = n_sign_keys;
+	c.n_signers = sa.n;
 	if (sw_config_load(&c.cfg, config, &e) < 0) {
 		cli_signers_close(c.signers, c.n_signers);
 		return cli_fail(&e);

@@ -60,5 +60,17 @@ bool cli_is_help(const char *arg);
 int cli_signers_open(const char *const *keys, size_t n, sw_sign_opts so, const char *pass_file,
 		     sw_signer *out, sw_error *err);
 void cli_signers_close(sw_signer *s, size_t n);
+/* The signing options `sigward audit` and `audit fleet` take as `allowlist sign`
+ * does: --sign-key KEY (getopt value 'S', repeatable), --rsa-pss ('p'),
+ * --pkcs11-module PATH ('m'), --passphrase-file FILE ('P'). */
+typedef struct cli_sign_args {
+	const char *keys[64];          /* SW_MAX_SIGS */
+	size_t n;
+	sw_sign_opts so;
+	const char *pass_file;
+} cli_sign_args;
+/* 1: opt is one of them (recorded); 0: it is not; -1: too many keys (a usage
+ * error of cmd printed). */
+int cli_sign_arg(const char *cmd, int opt, const char *arg, cli_sign_args *a);
 
 #endif

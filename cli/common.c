@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "allowlist.h"
 #include "cli.h"
 #include "json.h"
 #include "util.h"
@@ -82,4 +83,23 @@ void cli_signers_close(sw_signer *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		sw_signer_close(&s[i]);
+}
+
+_Static_assert(SW_ARRAY_SIZE(((cli_sign_args *)0)->keys) == SW_MAX_SIGS, "cli_sign_args holds SW_MAX_SIGS keys");
+
+int cli_sign_arg(const char *cmd, int opt, const char *arg, cli_sign_args *a)
+{
+	switch (opt) {
+	case 'S':
+		if (a->n == SW_ARRAY_SIZE(a->keys)) {
+			cli_usage_error(cmd, "at most %zu --sign-key", SW_ARRAY_SIZE(a->keys));
+			return -1;
+		}
+		a->keys[a->n++] = arg;
+		return 1;
+	case 'p': a->so.rsa_pss = true; return 1;
+	case 'm': a->so.pkcs11_module = arg; return 1;
+	case 'P': a->pass_file = arg; return 1;
+	default: return 0;
+	}
 }

@@ -794,9 +794,8 @@ int cmd_audit_fleet(int argc, char **argv)
 	f.now = sw_now();
 	f.max_age = 86400;
 	f.sample = 20;
-	const char *keyfiles[SW_MAX_KEYS], *sign_keys[SW_MAX_SIGS], *expect = NULL, *pass_file = NULL;
-	size_t n_sign_keys = 0;
-	sw_sign_opts so = { 0 };
+	const char *keyfiles[SW_MAX_KEYS], *expect = NULL;
+	cli_sign_args sa = { 0 };
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -825,19 +824,17 @@ int cmd_audit_fleet(int argc, char **argv)
 				return cli_usage_error("audit fleet", "--seed wants 1 to %zu characters", sizeof f.seed - 1);
 			snprintf(f.seed, sizeof f.seed, "%s", optarg);
 			break;
-		case 'S':
-			if (n_sign_keys == SW_ARRAY_SIZE(sign_keys))
-				return cli_usage_error("audit fleet", "at most %d --sign-key", SW_MAX_SIGS);
-			sign_keys[n_sign_keys++] = optarg;
-			break;
-		case 'p': so.rsa_pss = true; break;
-		case 'm': so.pkcs11_module = optarg; break;
-		case 'P': pass_file = optarg; break;
 		case 'h':
 			puts(usage_text);
 			return 0;
-		default:
-			return cli_usage_error("audit fleet", "bad option");
+		default: {
+			int r = cli_sign_arg("audit fleet", opt, optarg, &sa);
+			if (r < 0)
+				return EXIT_USAGE;
+			if (r == 0)
+				return cli_usage_error("audit fleet", "bad option");
+			break;
+		}
 		}
 	}
 	if (!f.bundles || !f.out)
@@ -859,7 +856,7 @@ int cmd_audit_fleet(int argc, char **argv)
 	sw_signer signers[SW_MAX_SIGS];
 	int rv = 0;
 	size_t loaded = 0;
-	if (cli_signers_open(sign_keys, n_sign_keys, so, pass_file, signers, &e) < 0)
+	if (cli_signers_open(sa.keys, sa.n, sa.so, sa.pass_file, signers, &e) < 0)
 		return cli_fail(&e);
 	for (; loaded < f.nk; loaded++)
 		if (sw_key_load_file(keyfiles[loaded], &f.keys[loaded], &e) < 0) {
@@ -880,7 +877,7 @@ int cmd_audit_fleet(int argc, char **argv)
 	section_node_findings(&f);
 	section_liveness(&f);
 	free(pop);
-	report_meta m = { .now = f.now, .signers = signers, .n_signers = n_sign_keys, .kind = "fleet",
+	report_meta m = { .now = f.now, .signers = signers, .n_signers = sa.n, .kind = "fleet",
 			  .title = "sigward fleet audit report" };
 	if (bundle_finish(f.out, &f.rep, &m, signers, &e) < 0) {
 		rv = cli_fail(&e);
@@ -888,10 +885,10 @@ int cmd_audit_fleet(int argc, char **argv)
 	}
 	printf("%s: %zu node(s) in scope, %zu finding(s), %zu step(s) not evidenced; verify with: sigward audit verify%s %s\n",
 	       f.out, f.in_scope, f.rep.n_findings, f.rep.n_not_evidenced,
-	       n_sign_keys ? " --key KEY.pub" : "", f.out);
+	       sa.n ? " --key KEY.pub" : "", f.out);
 	rv = f.rep.n_findings ? 1 : 0;
 out:
-	cli_signers_close(signers, n_sign_keys);
+	cli_signers_close(signers, sa.n);
 	for (size_t i = 0; i < loaded; i++)
 		sw_key_free(&f.keys[i]);
 	for (size_t i = 0; i < f.n; i++) {

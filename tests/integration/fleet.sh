@@ -60,23 +60,16 @@ rt_on_exit stop_all
 trap rt_cleanup EXIT INT TERM
 cd "$T" || bail "setup: cd $T"
 
-# ---- images A, B, C (umoci, no network) ----
-umoci init --layout img >/dev/null && umoci new --image img:base >/dev/null &&
-	umoci unpack --image img:base base >/dev/null || bail "setup: umoci base"
-mkdir -p base/rootfs/bin && cp "$(command -v busybox)" base/rootfs/bin/busybox &&
-	for l in sh sleep true; do ln -sf busybox "base/rootfs/bin/$l"; done
-for tag in a b c; do
-	echo "$tag" >base/rootfs/marker
-	umoci repack --image "img:$tag" base >/dev/null || bail "setup: umoci repack $tag"
-done
+# ---- images A, B, C (umoci, no network), unpacked in u-a, u-b, u-c ----
+rt_images a b c
 digest_of() {
 	jq -r --arg t "$1" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' img/index.json
 }
 DA=$(digest_of a) DB=$(digest_of b) DC=$(digest_of c)
 [ -n "$DA" ] && [ -n "$DB" ] && [ -n "$DC" ] || bail "setup: digests"
 for tag in a b c; do
-	umoci unpack --image "img:$tag" "u-$tag" >/dev/null && mkdir -p "u-$tag/rootfs/proc" "u-$tag/rootfs/dev" "u-$tag/rootfs/sys" ||
-		bail "setup: unpack $tag"
+	# crun creates missing mount points in the rootfs: they exist up front.
+	mkdir -p "u-$tag/rootfs/proc" "u-$tag/rootfs/dev" "u-$tag/rootfs/sys" || bail "setup: rootfs of $tag"
 done
 
 # ---- keys: the list signing key (trusted by every node), the auditors' bundle key ----
@@ -85,12 +78,12 @@ openssl genpkey -algorithm ed25519 -out list.key 2>/dev/null &&
 	openssl pkey -in list.key -pubout -out keys/test.pub 2>/dev/null &&
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out audit.key 2>/dev/null &&
 	openssl pkey -in audit.key -pubout -out audit.pub 2>/dev/null || bail "setup: keys"
-# Lists #1 (A, B) and #2 (A: B revoked) for scope fleettest.
+# Lists #1 (A, B) and #2 (A: B revoked) for scope test.
 make_list() { # SERIAL DIGEST...
 	local serial=$1 out=$T/lists-src/gen-$1 d
 	shift
 	for d in "$@"; do printf 'localhost/img@%s\n' "$d"; done >"$out.in"
-	"$CLI" allowlist build --scope fleettest --serial "$serial" --expires 1d --out "$out" "$out.in" >/dev/null &&
+	"$CLI" allowlist build --scope test --serial "$serial" --expires 1d --out "$out" "$out.in" >/dev/null &&
 		openssl pkeyutl -sign -inkey "$T/list.key" -rawin -in "$out/manifest" | base64 -w0 >"$out/manifest.sig" &&
 		echo >>"$out/manifest.sig"
 }
@@ -103,22 +96,8 @@ make_list 1 "$DA" "$DB" && make_list 2 "$DA" || bail "setup: lists"
 node() {
 	local n=$T/nodes/$1 etc=${3:-$T/nodes/$1/etc} lib=${4:-$T/nodes/$1/lib} log=${5:-$T/nodes/$1/log}
 	mkdir -p "$n/rt" "$n/hooks.d" "$etc" "$lib/lists" "$log"
-	cat >"$n/sigward.conf" <<EOF
-[sigward]
-mode = $2
-scope = fleettest
-keys_dir = $T/keys
-lists_dir = $lib/lists
-state_dir = $lib
-log_file = $log/decisions.jsonl
-syslog = no
-
-[resolve]
-annotations = io.kubernetes.cri.image-name
-containers_storage = no
-docker = no
-containerd = no
-EOF
+	rt_conf "$n/sigward.conf" mode="$2" lists_dir="$lib/lists" state_dir="$lib" log_file="$log/decisions.jsonl" \
+		annotations=io.kubernetes.cri.image-name
 	printf '{"version":"1.0.0","hook":{"path":"%s","args":["sigward-hook","--config","%s"]},"when":{"always":true},"stages":["prestart"]}\n' \
 		"$HOOK" "$n/sigward.conf" >"$n/hooks.d/sigward.json"
 	printf 'version = 2\nstate = "%s/ctrd-state"\nroot = "%s/ctrd-root"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  BinaryName = "%s"\n' \
@@ -199,7 +178,7 @@ check() { # check NAME COMMAND...
 }
 NR=$T/bundles/n-runc/report.json
 check "node report: --node names the node, facts for the fleet (mode, list, running containers)" \
-	[ "$(jq -r '[.kind, .host, .facts.mode, .facts.list_scope, .facts.list_serial, .facts.list_verified, .facts.containers_running, .facts.containers_running_listed] | @csv' "$NR")" = '"node","n-runc","enforce","fleettest","2","yes",1,1' ]
+	[ "$(jq -r '[.kind, .host, .facts.mode, .facts.list_scope, .facts.list_serial, .facts.list_verified, .facts.containers_running, .facts.containers_running_listed] | @csv' "$NR")" = '"node","n-runc","enforce","test","2","yes",1,1' ]
 check "node report: crun's state directory is read (c1, runtime crun, running, listed)" \
 	[ "$(jq -r '.sections[] | select(.step == 4) | .tables.containers[] | select(.container == "c1") | [.runtime, .state, (.["in current list"] | startswith("yes")), .finding] | @csv' "$T/bundles/n-crun/report.json")" = '"crun","running",true,""' ]
 check "node report: n-revoked's v2 is revoked, counted as running and not listed" \
@@ -305,7 +284,7 @@ while read -r mp src mode; do
 	esac
 done <"$T/k8s.mounts"
 mkdir -p "$K/etc/sigward/keys.d" "$K/var/lib/sigward/lists" "$K/etc/containers/oci/hooks.d" "$K/run/k8s-bundles" &&
-	printf '[sigward]\nmode = enforce\nscope = fleettest\nsyslog = no\n\n[resolve]\nannotations = io.kubernetes.cri.image-name\ncontainers_storage = no\ndocker = no\ncontainerd = no\n' \
+	printf '[sigward]\nmode = enforce\nscope = test\nsyslog = no\n\n[resolve]\nannotations = io.kubernetes.cri.image-name\ncontainers_storage = no\ndocker = no\ncontainerd = no\n' \
 		>"$K/etc/sigward/sigward.conf" && cp keys/test.pub "$K/etc/sigward/keys.d/" &&
 	install_list n-k8s 2 "$K/var/lib/sigward/lists" &&
 	printf '{"version":"1.0.0","hook":{"path":"%s","args":["sigward-hook","--config","/etc/sigward/sigward.conf"]},"when":{"always":true},"stages":["prestart"]}\n' \
@@ -413,7 +392,7 @@ check "fleet: n-missing is a finding (expected, no bundle)" has '^node n-missing
 check "fleet: n-tampered and n-unsigned count as not evidenced" \
 	bash -c '[[ "$0" == "NOT EVIDENCED"* ]] && [[ "$1" == "NOT EVIDENCED"* ]]' "$(nrow n-tampered)" "$(nrow n-unsigned)"
 check "fleet: n-warn is in warn mode" has '^node n-warn is in warn mode'
-check "fleet: n-oldlist is on an old list (#1, newest #2)" has '^node n-oldlist is on an old list: fleettest#1 while the fleet.s newest of that scope is #2'
+check "fleet: n-oldlist is on an old list (#1, newest #2)" has '^node n-oldlist is on an old list: test#1 while the fleet.s newest of that scope is #2'
 check "fleet: n-revoked's v2 is a running revoked container" has '^node n-revoked: container v2 \(runc\): revoked'
 check "fleet: n-warn's w2 is a running unlisted container" has '^node n-warn: container w2 \(runc\): unlisted'
 check "fleet: n-runc, n-crun and n-k8s are ok" \

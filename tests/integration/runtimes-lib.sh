@@ -6,11 +6,12 @@
 #                               private temp dir $T (0700; lowercase, podman names
 #                               images after it), cleanup on exit
 #   rt_on_exit CMD              run CMD at exit (last registered first)
-#   rt_images                   two busybox images built with umoci, no network, in
+#   rt_images [TAG...]          busybox images built with umoci, no network, in
 #                               the layout $T/img: `signed` (listed) and `unsigned`;
 #                               manifest digests $GOOD $BAD, image ids (config
 #                               digests) $GOOD_ID $BAD_ID, unpacked in $T/u-signed and
 #                               $T/u-unsigned; /which in each holds the image's name
+#                               (given TAGs: those images instead, no digests set)
 #   rt_key                      an Ed25519 signing key; public key in $T/keys
 #   rt_conf FILE [K=V...]       a sigward.conf for tests (see below for the keys)
 #   rt_list SERIAL ENTRY...     build, sign and install an allowlist for scope test
@@ -107,12 +108,12 @@ rt_init() {
 }
 
 rt_images() {
-	local bb t
+	local bb t tags=${*:-signed unsigned}
 	bb=$(command -v busybox)
 	(
 		cd "$T" || exit 1
 		umoci init --layout img >/dev/null && umoci new --image img:base >/dev/null || exit 1
-		for t in signed unsigned; do
+		for t in $tags; do
 			umoci unpack --image img:base "w-$t" >/dev/null 2>&1 &&
 				mkdir -p "w-$t/rootfs/bin" && cp "$bb" "w-$t/rootfs/bin/busybox" &&
 				for l in sh true echo cat sleep; do ln -s busybox "w-$t/rootfs/bin/$l"; done &&
@@ -121,6 +122,8 @@ rt_images() {
 				umoci unpack --image "img:$t" "u-$t" >/dev/null 2>&1 || exit 1
 		done
 	) || bail "setup: building the test images with umoci"
+	# Other tags than the two: $T/img:TAG, unpacked in $T/u-TAG, /which holds TAG.
+	[ $# -eq 0 ] || return 0
 	GOOD=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "signed") | .digest' "$T/img/index.json")
 	BAD=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "unsigned") | .digest' "$T/img/index.json")
 	GOOD_ID=$(jq -r .config.digest "$T/img/blobs/sha256/${GOOD#sha256:}")
