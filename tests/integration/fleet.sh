@@ -429,6 +429,18 @@ sleep 1.1
 rm -rf "$T/fleet5" && fleet "$T/fleet5" --seed fleet-test-1 --max-age 1s
 check "fleet: --max-age 1s makes every verified bundle stale" \
 	[ "$(jq '[.sections[].findings[] | select(test("its bundle is stale"))] | length' "$T/fleet5/report.json")" = 6 ]
+# The node is the signed report's host, not the directory: n-runc's bundle copied as
+# "aa-copy" is a second bundle of n-runc (the same time: the later name is used), and
+# with an inventory of n-runc alone, n-crun is not expected.
+mkdir -p "$T/bundles2" && cp -r "$T/bundles/n-runc" "$T/bundles/n-crun" "$T/bundles2/" &&
+	cp -r "$T/bundles/n-runc" "$T/bundles2/aa-copy" && echo n-runc >"$T/expected2" || bail "setup: bundles2"
+RC=0
+"$CLI" audit fleet --bundles "$T/bundles2" --key "$T/audit.pub" --expect-nodes "$T/expected2" --out "$T/fleet7" >/dev/null 2>&1 || RC=$?
+F7=$T/fleet7/report.json
+check "fleet: a copy of a node's bundle under another name is a finding, one bundle of the node used" \
+	[ "$RC,$(jq -r '[.facts.bundles, .facts.bundles_verified, ([.sections[].findings[] | select(test("^bundle aa-copy: node n-runc has a newer bundle \\(n-runc\\)"))] | length)] | @csv' "$F7")" = '1,3,2,1' ]
+check "fleet: a node not in --expect-nodes is a finding" \
+	jq -e '[.sections[].findings[] | select(test("^node n-crun \\(bundle n-crun\\) is not in the expected node list"))] | length == 1' "$F7" >/dev/null
 fleet "$T/fleet1"
 check "fleet: an --out that is not empty is refused (exit 2)" [ "$RC" = 2 ]
 "$CLI" audit fleet --bundles "$T/bundles" --out "$T/fleet6" >/dev/null 2>&1
