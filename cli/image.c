@@ -184,6 +184,10 @@ static int image_verify(int argc, char **argv)
 	src.timeout = opt.timeout;
 	if (!req.reference)
 		req.reference = dref;
+	/* A layout names no repository; a payload's docker-reference must still
+	 * be checked against one. */
+	if (!req.reference)
+		return cli_usage_error("image verify", "an oci-layout: reference needs --reference HOST/REPO");
 
 	int rc = EXIT_USAGE;
 	EVP_PKEY *pkeys[MAX_SIGNERS] = { 0 };

@@ -495,12 +495,18 @@ static int add_referrer(reader *r, sw_imgsig_manifest *m, const char *digest, co
 /* Descriptors of a referrers list (an index): those that may hold a bundle. */
 static int add_referrers(reader *r, sw_imgsig_manifest *m, yajl_val ms, const char *source, sw_error *err)
 {
+	size_t fetched = 0;
 	for (size_t i = 0; YAJL_IS_ARRAY(ms) && i < ms->u.array.len && i < MAX_LAYOUT_MANIFESTS; i++) {
 		yajl_val d = ms->u.array.values[i];
 		const char *at = jstr(d, "artifactType"), *dg = jstr(d, "digest"), *mt = jstr(d, "mediaType");
 		/* Other artifacts (SBOMs, other tools' signatures) are not read. */
 		if (!dg || (at && strcmp(at, SW_IMGSIG_BUNDLE_TYPE) != 0) || (mt && strcmp(mt, OCI_MANIFEST) != 0))
 			continue;
+		/* A registry listing endless referrers gets a bounded number of
+		 * requests (a layout's index.json may list many images: unbounded). */
+		if (!r->src->layout && ++fetched > 2 * SW_IMGSIG_MAX_SIGS)
+			return sw_err(err, SW_ETOOBIG, "%s: %s: more than %d referrers that may be bundles", r->what, m->digest,
+				      2 * SW_IMGSIG_MAX_SIGS);
 		if (add_referrer(r, m, dg, source, err) < 0)
 			return -1;
 	}
@@ -949,10 +955,14 @@ int sw_imgsig_verify(const sw_imgsig_set *set, const sw_imgsig_requirement *req,
 			int rc = s->kind == SW_IMGSIG_SIMPLE ? verify_simple(m->digest, s, req, &ev, &e)
 							     : verify_bundle(m->digest, s, req, &ev, &e);
 			if (rc < 0) {
-				if (e.code != SW_EVERIFY && e.code != SW_EINVAL && e.code != SW_ETOOBIG && e.code != SW_EPOLICY) {
+				/* Whatever went wrong, this signature approves nothing; only
+				 * running out of memory stops the whole verification. */
+				if (e.code == ENOMEM) {
 					*err = e;
 					return -1;
 				}
+				if (!e.msg[0])
+					snprintf(e.msg, sizeof e.msg, "not verified");
 				sw_msgpath(st->reason, sizeof st->reason, "%s %s (%s): %s",
 					   s->kind == SW_IMGSIG_SIMPLE ? "signature" : "bundle", s->layer, s->source, e.msg);
 				continue;

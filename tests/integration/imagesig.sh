@@ -240,6 +240,9 @@ fi
 v "OCI layout" 0 "oci-layout:$T/mirror:key" "${KEY[@]}" --reference "$REG/app" &&
 	has "OCI layout (no network): approved, same digest as in the registry" "" --arg d "${D[key]}" '.approved and .digest == $d and .evidence[0].source == "layout"'
 
+v "OCI layout without --reference" 2 "oci-layout:$T/mirror:key" "${KEY[@]}" &&
+	has "OCI layout without the repository to match the payload against: usage error, nothing verified" "needs --reference" '. == null'
+
 # ---- the registry down ------------------------------------------------------------------
 kill "$PROXY_PID" 2>/dev/null
 wait "$PROXY_PID" 2>/dev/null
