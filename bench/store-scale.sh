@@ -76,6 +76,14 @@ $3
 CONF
 }
 
+# The container's bundle (a config.json without annotations: the store decides)
+# and the OCI state the runtime hands the hook, in DIR/state.json.
+mkbundle() { # DIR BUNDLE CONTAINER_ID
+	mkdir -p "$2"
+	echo '{"ociVersion":"1.0.2"}' > "$2/config.json"
+	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":1,"bundle":"%s"}\n' "$3" "$2" > "$1/state.json"
+}
+
 # First start: must allow (exit 0); it also fills the verification cache and, once
 # the store files are older than a clock tick, the store indexes.
 prime() { # DIR STATE_JSON
@@ -127,10 +135,7 @@ dump("overlay-images/images.json", mid(images, new_imgs))
 dump("overlay-layers/layers.json", mid(layers, new_layers))
 dump("overlay-containers/containers.json", mid(ctrs, new_ctrs))
 PY
-	mkdir -p "$d/root/overlay-containers/$CS_CID/userdata"
-	echo '{"ociVersion":"1.0.2"}' > "$d/root/overlay-containers/$CS_CID/userdata/config.json"
-	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":1,"bundle":"%s"}\n' \
-		"$CS_CID" "$d/root/overlay-containers/$CS_CID/userdata" > "$d/state.json"
+	mkbundle "$d" "$d/root/overlay-containers/$CS_CID/userdata" "$CS_CID"
 	local man
 	man=$(python3 -c 'import json,sys; print([i for i in json.load(open(sys.argv[1])) if i["names"] == ["localhost/sw/v1:latest"]][0]["digest"])' \
 		"$d/root/overlay-images/images.json")
@@ -177,10 +182,7 @@ for i in range(max(0, n // 3 - len(os.listdir(cdir)))):
     c = rnd(); os.mkdir(os.path.join(cdir, c))
     open(os.path.join(cdir, c, "config.v2.json"), "w").write(tmpl.replace(cid, c))
 PY
-	local b=$d/run/io.containerd.runtime.v2.task/moby/$DK_CID
-	mkdir -p "$b"
-	echo '{"ociVersion":"1.0.2"}' > "$b/config.json"
-	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":1,"bundle":"%s"}\n' "$DK_CID" "$b" > "$d/state.json"
+	mkbundle "$d" "$d/run/io.containerd.runtime.v2.task/moby/$DK_CID" "$DK_CID"
 	mklist "$d" "$DK_MAN"
 	mkconf "$d" "$d/state.json" "containers_storage = no
 docker = yes
@@ -225,10 +227,7 @@ EOF
 	done
 	[ ${#names[@]} -eq 0 ] || $C images tag localhost/img:v1 "${names[@]}" >/dev/null
 	kill "$CTRD_PID"; wait "$CTRD_PID" 2>/dev/null || true; CTRD_PID=
-	local b=$d/run/io.containerd.runtime.v2.task/k8s.io/$CD_CID
-	mkdir -p "$b"
-	echo '{"ociVersion":"1.0.2"}' > "$b/config.json"
-	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":1,"bundle":"%s"}\n' "$CD_CID" "$b" > "$d/state.json"
+	mkbundle "$d" "$d/run/io.containerd.runtime.v2.task/k8s.io/$CD_CID" "$CD_CID"
 	mklist "$d" "$CD_MAN"
 	mkconf "$d" "$d/state.json" "containers_storage = no
 docker = no

@@ -816,22 +816,11 @@ static int parse_repositories(const char *json, size_t len, const char *what, do
  */
 static int read_repositories(int storefd, const char *what, docker_image *img, sw_error *err)
 {
-	_cleanup_close_ int fd = openat(storefd, "repositories.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno == ELOOP)
-			return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
-		return sw_err_errno(err, errno, "%s: cannot open", what);
-	}
+	_cleanup_close_ int fd = -1;
 	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return sw_err_errno(err, errno, "%s: stat failed", what);
-	if (!S_ISREG(st.st_mode))
-		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
-	if ((uint64_t)st.st_size > SW_DOCKER_REPOS_MAX)
-		return sw_err(err, SW_ETOOBIG, "%s: %lld bytes, more than the limit of %u", what,
-			      (long long)st.st_size, SW_DOCKER_REPOS_MAX);
+	int o = sw_storeindex_open(storefd, "repositories.json", what, SW_DOCKER_REPOS_MAX, &st, &fd, err);
+	if (o <= 0)
+		return o;
 	bool index = sw_storeindex_enabled();
 	if (index) {
 		sw_storeindex_entry spans[SW_STOREINDEX_MAX_SPANS];

@@ -585,33 +585,9 @@ static void sfile_close(sfile *f)
  * no links, bounded, as sw_read_file_at. */
 static int sfile_open(int dirfd, const char *name, const char *what, enum rfile kind, sfile *f, sw_error *err)
 {
-	f->fd = -1;
 	f->kind = kind;
 	sw_msgpath(f->what, sizeof f->what, "%s", what);
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno == ELOOP)
-			return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
-		return sw_err_errno(err, errno, "%s: cannot open", what);
-	}
-	if (fstat(fd, &f->st) < 0) {
-		int e = errno;
-		close(fd);
-		return sw_err_errno(err, e, "%s: stat failed", what);
-	}
-	if (!S_ISREG(f->st.st_mode)) {
-		close(fd);
-		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
-	}
-	if ((uint64_t)f->st.st_size > SW_STORAGE_JSON_MAX) {
-		close(fd);
-		return sw_err(err, SW_ETOOBIG, "%s: %lld bytes, more than the limit of %u", what,
-			      (long long)f->st.st_size, SW_STORAGE_JSON_MAX);
-	}
-	f->fd = fd;
-	return 1;
+	return sw_storeindex_open(dirfd, name, what, SW_STORAGE_JSON_MAX, &f->st, &f->fd, err);
 }
 
 /* The whole file, from the descriptor whose version f->st describes. */

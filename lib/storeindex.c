@@ -304,6 +304,29 @@ void sw_storeindex_store(const char *kind, const char *path, const struct stat *
 		(void)unlinkat(dfd, tmp, 0);
 }
 
+int sw_storeindex_open(int dirfd, const char *name, const char *what, size_t max, struct stat *st, int *fd,
+		       sw_error *err)
+{
+	*fd = -1;
+	_cleanup_close_ int f = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (f < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)
+			return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
+		return sw_err_errno(err, errno, "%s: cannot open", what);
+	}
+	if (fstat(f, st) < 0)
+		return sw_err_errno(err, errno, "%s: stat failed", what);
+	if (!S_ISREG(st->st_mode))
+		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
+	if ((uint64_t)st->st_size > max)
+		return sw_err(err, SW_ETOOBIG, "%s: %lld bytes, more than the limit of %zu", what,
+			      (long long)st->st_size, max);
+	*fd = TAKE_FD(f);
+	return 1;
+}
+
 #define CONTEXT 16
 
 static bool is_ws(char c)

@@ -88,6 +88,13 @@ void sw_storeindex_build_free(sw_storeindex_build *b);
  * a failure only means the next start parses the file whole again. */
 void sw_storeindex_store(const char *kind, const char *path, const struct stat *st, sw_storeindex_build *b);
 
+/* Open a store file to be read through its index: openat(dirfd, name) without
+ * following a link, a regular file of at most max bytes, its version in *st.
+ * 1 with *fd, 0 when it does not exist, <0 error naming `what` (as
+ * sw_read_file_at's). */
+int sw_storeindex_open(int dirfd, const char *name, const char *what, size_t max, struct stat *st, int *fd,
+		       sw_error *err);
+
 /* Read one span from fd (the file of version st) with one pread: 0 with *buf
  * (malloc'ed, NUL-terminated, *len bytes), -1 when the span is out of the file
  * or is not where a record can start and end: the nearest byte before it that is
