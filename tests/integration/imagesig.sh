@@ -38,7 +38,8 @@ python3 -c 'import cryptography' 2>/dev/null || skip "python3-cryptography not i
 
 T=$(mktemp -d /tmp/sw-imagesig.XXXXXX)
 t0=$(date +%s.%N)
-since() { echo "# $1: $(echo "$(date +%s.%N) - $t0" | bc) s since the start"; }
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+since() { echo "# $1: $(elapsed "$t0") s since the start"; }
 PROXY_PID=
 cleanup() {
 	# Only the registry and the proxy were started (dk_stop_all would also
@@ -251,8 +252,7 @@ v "registry down" 2 "oci+http://$PROXY/app:bundle-ref" "${KEY[@]}" --timeout 5 &
 	{ [ -z "$J" ] && grep -q "Could not connect\|Couldn't connect\|Connection refused" <<<"$E" &&
 		ok "registry down: an error, nothing printed as verified" || nok "registry down" "$J $E"; }
 
-end=$(date +%s.%N)
-echo "# $(echo "$end - $start" | bc) s for the verifications"
+echo "# $(elapsed "$start") s for the verifications"
 since "done"
 echo "# $pass passed, $fail failed"
 [ "$fail" = 0 ]
