@@ -69,10 +69,13 @@ void finding(report *r, section *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *p = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (s->n_findings < SW_ARRAY_SIZE(s->findings))
-		s->findings[s->n_findings++] = p;
-	else
-		free(p);
+	if (s->n_findings == s->findings_cap) {
+		s->findings_cap = s->findings_cap ? 2 * s->findings_cap : 16;
+		s->findings = realloc(s->findings, s->findings_cap * sizeof *s->findings);
+		if (!s->findings)
+			abort();
+	}
+	s->findings[s->n_findings++] = p;
 	r->n_findings++;
 }
 
@@ -147,6 +150,7 @@ void report_free(report *r)
 			free(s->evidence[k]);
 		for (size_t k = 0; k < s->n_findings; k++)
 			free(s->findings[k]);
+		free(s->findings);
 		for (size_t k = 0; k < s->n_tables; k++) {
 			table *t = &s->tables[k];
 			free(t->name);

@@ -38,8 +38,8 @@ typedef struct section {
 	size_t n_evidence;
 	table tables[4];
 	size_t n_tables;
-	char *findings[256];
-	size_t n_findings;
+	char **findings;               /* as many as found: a fleet has hundreds of nodes */
+	size_t n_findings, findings_cap;
 	/* The run did not answer this step (e.g. step 6 without --negative-test):
 	 * shown as NOT EVIDENCED, never as "no finding", and counted apart. */
 	bool not_evidenced;
