@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ctrmeta.h"
 #include "declog.h"
+#include "heartbeat.h"
 #include "install.h"
 #include "json.h"
 #include "keys.h"
@@ -54,6 +55,11 @@ typedef struct wiring {
 typedef struct counts {
 	unsigned long allow, deny, warn, busy, unreadable;   /* busy: store-busy denials, not in deny or warn */
 	bool ok;
+	/* The newest heartbeat of `sigward selftest` (lib/heartbeat.h), whatever its age. */
+	bool hb_seen;
+	int64_t hb_time, hb_max_gap;
+	size_t hb_canaries, hb_refused;
+	char hb_mode[16];
 	char msg[SW_ERROR_MAX];
 } counts;
 
@@ -220,6 +226,25 @@ static void count_decisions(const char *log_file, int64_t since, counts *k)
 		_cleanup_yajl_ yajl_val v = NULL;
 		sw_error je = { 0 };
 		(void)sw_json_tree(line, (size_t)n, log_file, &v, &je);
+		/* A heartbeat is no decision, and no unreadable line either. */
+		const char *kp0[] = { "kind", NULL };
+		yajl_val kd = v ? yajl_tree_get(v, kp0, yajl_t_string) : NULL;
+		if (kd && strcmp(sval(kd), SW_HEARTBEAT_KIND) == 0) {
+			sw_heartbeat hb;
+			if (sw_heartbeat_parse(line, (size_t)n, log_file, &hb, &je) != 1) {
+				k->unreadable++;
+				continue;
+			}
+			k->hb_seen = true;
+			k->hb_time = hb.time;
+			k->hb_max_gap = hb.interval * (int64_t)hb.tolerance;
+			k->hb_canaries = hb.n_canaries;
+			k->hb_refused = 0;
+			for (size_t i = 0; i < hb.n_canaries; i++)
+				k->hb_refused += hb.canaries[i].result == SW_CANARY_REFUSED;
+			snprintf(k->hb_mode, sizeof k->hb_mode, "%s", hb.mode);
+			continue;
+		}
 		const char *tp[] = { "time", NULL }, *dp[] = { "decision", NULL };
 		yajl_val t = v ? yajl_tree_get(v, tp, yajl_t_string) : NULL;
 		yajl_val d = v ? yajl_tree_get(v, dp, yajl_t_string) : NULL;
@@ -484,6 +509,17 @@ int cmd_status(int argc, char **argv)
 			       k.deny, k.warn, k.busy, k.unreadable);
 		else
 			printf("null");
+		printf(",\"selftest\":");
+		if (k.hb_seen) {
+			char ht[32];
+			sw_format_rfc3339(k.hb_time, ht);
+			printf("{\"last_heartbeat\":\"%s\",\"age\":%lld,\"max_gap\":%lld,\"late\":%s,\"mode\":", ht,
+			       (long long)(now - k.hb_time), (long long)k.hb_max_gap, now - k.hb_time > k.hb_max_gap ? "true" : "false");
+			cli_json_str(stdout, k.hb_mode);
+			printf(",\"canaries\":%zu,\"refused\":%zu}", k.hb_canaries, k.hb_refused);
+		} else {
+			printf("null");
+		}
 		printf(",\"decisions_error\":");
 		cli_json_str(stdout, k.ok ? NULL : k.msg);
 		printf(",\"exit\":%d}\n", rc);
@@ -564,6 +600,18 @@ int cmd_status(int argc, char **argv)
 			       k.unreadable ? " (some lines unreadable: run 'sigward log verify')" : "");
 		else
 			printf("last 24h:    %s\n", k.msg);
+		/* The self-test's proof of life (sigward-selftest(8)): what the audit's
+		 * step 9 will find for the time since. */
+		if (k.hb_seen) {
+			char ago[64];
+			cli_time_left(k.hb_time, now, ago, sizeof ago);
+			bool late = now - k.hb_time > k.hb_max_gap;
+			printf("selftest:    %slast heartbeat %s, %s %llds allowed%s: %zu of %zu canaries refused, mode %s\n",
+			       late ? "LATE: " : "", ago, late ? "more than the" : "within the", (long long)k.hb_max_gap,
+			       late ? " (is sigward-selftest.timer running?)" : "", k.hb_refused, k.hb_canaries, k.hb_mode);
+		} else if (k.ok) {
+			printf("selftest:    no heartbeat in the log (systemctl enable --now sigward-selftest.timer)\n");
+		}
 		printf("verdict:     %s\n", rc == 0 ? "enforcing with a valid list"
 				       : rc == EXIT_WARN_MODE ? "NOT enforcing: warn mode"
 				       : "NOT protected: no valid list, every start is denied in enforce mode");

@@ -114,6 +114,12 @@ done
 	notok "log verify" "$(cat "$T/verify.out")"
 "$CLI" log show --config "$T/sw.conf" | grep -q "alive .*(heartbeat).*mode enforce, list test#1, canaries: runc via hooks.d refused, crun via hooks.d refused" &&
 	ok "log show prints the heartbeat" || notok "log show prints the heartbeat" "$("$CLI" log show --config "$T/sw.conf" 2>&1 | tail -3)"
+st=$("$CLI" status --config "$T/sw.conf" --hooks-dir "$T/hooks.d" 2>&1)
+grep -q "^selftest: *last heartbeat .*, within the 10s allowed: 4 of 4 canaries refused, mode enforce" <<<"$st" &&
+	! grep -q unreadable <<<"$st" &&
+	[ "$("$CLI" status --config "$T/sw.conf" --json 2>/dev/null | jq -c '.selftest | [.canaries, .refused, .late, .mode]')" = '[4,4,false,"enforce"]' ] &&
+	ok "status shows the last heartbeat (text and --json), not as an unreadable line" ||
+	notok "status shows the last heartbeat" "$(grep -E 'selftest|24h' <<<"$st")"
 M=$T/metrics/selftest.prom
 ts=$(date -d "$(t_of "$HB1")" +%s)
 grep -qx "sigward_heartbeat_timestamp_seconds $ts" "$M" &&
