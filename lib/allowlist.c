@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "trust.h"
 
@@ -218,7 +220,55 @@ static int pin(sw_list *l, sw_error *err)
 	return 0;
 }
 
-static int open_fd(int dirfd, const char *path, bool lazy, sw_list *l, sw_error *err)
+/* The bin lines of a lazily opened list: the header parsed strictly, the bin
+ * lines left for lazy_bin. */
+static int parse_lazy(sw_list *l, const char *what, sw_error *err)
+{
+	if (memchr(l->manifest, '\0', l->manifest_len))
+		return sw_err(err, SW_EINVAL, "%s: contains a NUL byte", what);
+	cursor c = { .p = l->manifest, .end = l->manifest + l->manifest_len, .what = what, .line = 0 };
+	int r = parse_header(&c, l->manifest, l->manifest_len, what, l, err);
+	if (r < 0)
+		return r;
+	l->bins_text = c.p;
+	l->bins_text_len = (size_t)(c.end - c.p);
+	if (l->bins_text_len == 0 || l->bins_text[l->bins_text_len - 1] != '\n')
+		return sw_err(err, SW_EINVAL, "%s: the bin lines are missing or not terminated", what);
+	return 0;
+}
+
+static int index_load(sw_list *l, const char *state_dir);
+
+static int64_t now_ms(void)
+{
+	struct timespec now;
+	return clock_gettime(CLOCK_REALTIME, &now) == 0 ? (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 : 0;
+}
+
+/* Open the manifest and fstat it and the generation's directory (the identity
+ * the list index is keyed by); 1 when the index describes this file (l is
+ * filled from it, the manifest is not read), 0 when the manifest must be read. */
+static int open_manifest_indexed(sw_list *l, const char *state_dir, const char *what, sw_error *err)
+{
+	l->manifest_fd = openat(l->dirfd, SW_MANIFEST_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (l->manifest_fd < 0) {
+		if (errno == ELOOP)
+			return sw_err(err, SW_EINVAL, "%s: is a symbolic link, refused", what);
+		return sw_err_errno(err, errno, "%s: cannot open", what);
+	}
+	if (fstat(l->manifest_fd, &l->manifest_st) < 0 || fstat(l->dirfd, &l->dir_st) < 0)
+		return sw_err_errno(err, errno, "%s: stat failed", what);
+	if (!S_ISREG(l->manifest_st.st_mode))
+		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
+	if (index_load(l, state_dir))
+		return 1;
+	/* Before the manifest is read, for the index written after this
+	 * verification (index_store). */
+	l->opened_ms = now_ms();
+	return 0;
+}
+
+static int open_fd(int dirfd, const char *path, bool lazy, const char *state_dir, sw_list *l, sw_error *err)
 {
 	memset(l, 0, sizeof *l);
 	l->dirfd = dirfd;
@@ -227,28 +277,35 @@ static int open_fd(int dirfd, const char *path, bool lazy, sw_list *l, sw_error 
 		return sw_err_errno(err, ENOMEM, "%s", path);
 	char what[4200];
 	snprintf(what, sizeof what, "%s/%s", path, SW_MANIFEST_NAME);
-	int r = sw_read_file_at(dirfd, SW_MANIFEST_NAME, SW_MANIFEST_MAX, what, &l->manifest, &l->manifest_len, err);
+	int r;
+	if (state_dir) {
+		l->index_open = true;
+		l->manifest_fd = l->index_fd = -1;
+		r = open_manifest_indexed(l, state_dir, what, err);
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			l->indexed = true;
+			return pin(l, err);
+		}
+		r = sw_read_fd(l->manifest_fd, SW_MANIFEST_MAX, what, &l->manifest, &l->manifest_len, err);
+	} else {
+		r = sw_read_file_at(dirfd, SW_MANIFEST_NAME, SW_MANIFEST_MAX, what, &l->manifest, &l->manifest_len, err);
+	}
 	if (r < 0)
 		return r;
 	sw_sha256(l->manifest, l->manifest_len, l->manifest_sha256);
 	if (!lazy)
 		return sw_manifest_parse(l->manifest, l->manifest_len, what, l, err);
-	if (memchr(l->manifest, '\0', l->manifest_len))
-		return sw_err(err, SW_EINVAL, "%s: contains a NUL byte", what);
-	cursor c = { .p = l->manifest, .end = l->manifest + l->manifest_len, .what = what, .line = 0 };
-	r = parse_header(&c, l->manifest, l->manifest_len, what, l, err);
+	r = parse_lazy(l, what, err);
 	if (r < 0)
 		return r;
-	l->bins_text = c.p;
-	l->bins_text_len = (size_t)(c.end - c.p);
-	if (l->bins_text_len == 0 || l->bins_text[l->bins_text_len - 1] != '\n')
-		return sw_err(err, SW_EINVAL, "%s: the bin lines are missing or not terminated", what);
 	return pin(l, err);
 }
 
 int sw_list_open_fd(int dirfd, const char *path, sw_list *l, sw_error *err)
 {
-	return open_fd(dirfd, path, false, l, err);
+	return open_fd(dirfd, path, false, NULL, l, err);
 }
 
 int sw_list_open_dir(const char *dir, sw_list *l, sw_error *err)
@@ -273,7 +330,7 @@ static bool current_moved(const char *path, int dirfd)
 	return held.st_dev != now.st_dev || held.st_ino != now.st_ino;
 }
 
-static int open_current(const char *lists_dir, bool lazy, sw_list *l, sw_error *err)
+static int open_current(const char *lists_dir, bool lazy, const char *state_dir, sw_list *l, sw_error *err)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/current", lists_dir);
@@ -289,7 +346,7 @@ static int open_current(const char *lists_dir, bool lazy, sw_list *l, sw_error *
 				return sw_err(err, SW_ENOTFOUND, "%s: no allowlist installed", path);
 			return sw_err_errno(err, errno, "%s: cannot open allowlist", path);
 		}
-		int r = open_fd(fd, path, lazy, l, err);
+		int r = open_fd(fd, path, lazy, state_dir, l, err);
 		/* A file that vanished from the generation just opened: refreshes have
 		 * switched `current` since and pruned that generation. Take the new one. */
 		bool vanished = (r == -ENOENT || (r >= 0 && l->pinned && (!l->sigs || l->entries_fd < 0)));
@@ -301,12 +358,17 @@ static int open_current(const char *lists_dir, bool lazy, sw_list *l, sw_error *
 
 int sw_list_open_current(const char *lists_dir, sw_list *l, sw_error *err)
 {
-	return open_current(lists_dir, false, l, err);
+	return open_current(lists_dir, false, NULL, l, err);
 }
 
 int sw_list_open_current_lazy(const char *lists_dir, sw_list *l, sw_error *err)
 {
-	return open_current(lists_dir, true, l, err);
+	return open_current(lists_dir, true, NULL, l, err);
+}
+
+int sw_list_open_current_indexed(const char *lists_dir, const char *state_dir, sw_list *l, sw_error *err)
+{
+	return open_current(lists_dir, true, state_dir, l, err);
 }
 
 void sw_list_close(sw_list *l)
@@ -317,6 +379,14 @@ void sw_list_close(sw_list *l)
 	if (l->pinned && l->entries_fd >= 0)
 		close(l->entries_fd);
 	l->pinned = false;
+	if (l->index_open) {
+		if (l->manifest_fd >= 0)
+			close(l->manifest_fd);
+		if (l->index_fd >= 0)
+			close(l->index_fd);
+		l->manifest_fd = l->index_fd = -1;
+	}
+	l->index_open = l->indexed = false;
 	free(l->sigs);
 	l->sigs = NULL;
 	free(l->path);
@@ -325,6 +395,283 @@ void sw_list_close(sw_list *l)
 	l->path = NULL;
 	l->manifest = NULL;
 	l->bins = NULL;
+}
+
+/* ------------------------------------------------------------- list index */
+
+/*
+ * The list index: <state_dir>/listindex, written by the hook (root) after a
+ * verification that read the manifest, read by every later start instead of the
+ * manifest. At 1 000 000 entries the manifest is about 1.6 MB (16 384 bin lines):
+ * reading it into fresh memory and hashing it cost more than everything else a
+ * start does. The index holds what a start needs of the manifest: the header's
+ * facts, the manifest's SHA-256, and per bin its offset, length and SHA-256, in
+ * fixed-size records a start reads one of with pread.
+ *
+ * Keyed by the manifest file it was made from: device, inode, size, mtime and
+ * ctime (nanoseconds) of lists_dir/<generation>/manifest, and the device and
+ * inode of the generation directory. Any other file, or this file changed,
+ * misses it; and it is written only when the manifest's ctime lay
+ * INDEX_SETTLE_MS in the past when it was opened, so no later version (a write
+ * in place within the same clock tick, a reused inode number) can carry the
+ * same stamp (storeindex.h says the same of the stores' files).
+ *
+ * Why an index read instead of the manifest is no weaker (docs/security.md):
+ *  - What it holds is authentic. Root wrote it, into a directory only root can
+ *    write (sw_trust_open), from manifest bytes whose SHA-256 had just passed
+ *    the signature check or matched the verification cache; the daemon's
+ *    account, which writes lists_dir, can neither write nor replace it.
+ *  - The identity check only decides whether that authentic list is still the
+ *    current one. The daemon's account cannot fake it (ctime is set by the
+ *    kernel; only root can set the clock), and if it could, the most it could
+ *    achieve is that the hook keeps using the list verified before: a freeze,
+ *    which that account can cause anyway by not installing updates. Expiry,
+ *    scope and the rollback serial are still checked on every start, and the
+ *    signatures through the verification cache, which is keyed by the
+ *    manifest's SHA-256 (from the index), the signature file's and the key
+ *    set's: a changed signature file or key set misses it and the start reads
+ *    and verifies the manifest in full.
+ *  - The entries file is checked as before: its size must be the one the
+ *    manifest fixed, and the bin read must hash to the SHA-256 in the index, so
+ *    a swapped entries file is refused whatever the index says.
+ *  - Any doubt reads the manifest: a missing, short, garbled (header and every
+ *    record carry a SHA-256 check) or other version's index; a verification
+ *    that fails in any way while the list came from the index (it is run again
+ *    on the manifest, and that answer counts); a lookup whose bin does not hash
+ *    as the index says (the manifest's own bin line is used, after checking
+ *    the manifest still hashes to the verified SHA-256). An allow never rests
+ *    on the index alone: the bin read from lists_dir must hash to a value taken
+ *    from a verified manifest.
+ */
+#define INDEX_NAME "listindex"
+#define INDEX_MAGIC "sigward-lindex\n"
+#define INDEX_VERSION 1
+#define INDEX_BYTE_ORDER 0x01020304u
+#define INDEX_SETTLE_MS 50
+
+typedef struct idx_header {
+	char magic[16];
+	uint32_t version, byte_order, header_len, record_len;
+	/* the manifest file it was made from */
+	uint64_t dir_dev, dir_ino, m_dev, m_ino, m_size;
+	int64_t m_mtime, m_mtime_ns, m_ctime, m_ctime_ns;
+	/* the verified manifest */
+	unsigned char manifest_sha256[SW_SHA256_LEN];
+	uint32_t format, n_bins;
+	uint64_t serial, n_entries, entries_size;
+	int64_t issued, expires;
+	char scope[72];                 /* NUL-padded */
+	unsigned char check[SW_SHA256_LEN]; /* SHA-256 of everything above */
+} idx_header;
+
+typedef struct idx_record {
+	uint64_t offset, length, count;
+	unsigned char sha256[SW_SHA256_LEN];
+	unsigned char check[8];         /* SHA-256(manifest hash, bin number, the 56 bytes above) */
+} idx_record;
+
+_Static_assert(sizeof(idx_header) == 288, "list index header layout");
+_Static_assert(sizeof(idx_record) == 64, "list index record layout");
+_Static_assert(SW_SCOPE_MAX < sizeof(((idx_header *)0)->scope), "scope fits the index");
+
+static bool index_matches(const idx_header *h, const sw_list *l)
+{
+	const struct stat *m = &l->manifest_st, *d = &l->dir_st;
+	return h->dir_dev == (uint64_t)d->st_dev && h->dir_ino == (uint64_t)d->st_ino &&
+	       h->m_dev == (uint64_t)m->st_dev && h->m_ino == (uint64_t)m->st_ino &&
+	       h->m_size == (uint64_t)m->st_size && h->m_mtime == (int64_t)m->st_mtim.tv_sec &&
+	       h->m_mtime_ns == (int64_t)m->st_mtim.tv_nsec && h->m_ctime == (int64_t)m->st_ctim.tv_sec &&
+	       h->m_ctime_ns == (int64_t)m->st_ctim.tv_nsec;
+}
+
+static void record_check(const unsigned char manifest_sha[SW_SHA256_LEN], uint32_t i, const idx_record *rec,
+			 unsigned char out[8])
+{
+	unsigned char buf[SW_SHA256_LEN + 4 + offsetof(idx_record, check)], md[SW_SHA256_LEN];
+	memcpy(buf, manifest_sha, SW_SHA256_LEN);
+	memcpy(buf + SW_SHA256_LEN, &i, 4);
+	memcpy(buf + SW_SHA256_LEN + 4, rec, offsetof(idx_record, check));
+	sw_sha256(buf, sizeof buf, md);
+	memcpy(out, md, 8);
+}
+
+static bool pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;    /* the file ends early */
+			return false;
+		}
+		got += (size_t)n;
+	}
+	return true;
+}
+
+/* 1: the index in state_dir describes l's manifest file, l's header fields are
+ * filled from it and l->index_fd is kept for index_bin; 0: it does not (absent,
+ * unreadable, another file, or not an index this code wrote). */
+static int index_load(sw_list *l, const char *state_dir)
+{
+	_cleanup_close_ int dfd = sw_trust_open(state_dir, SW_TRUST_DIR, NULL);
+	if (dfd < 0)
+		return 0;
+	_cleanup_close_ int fd = openat(dfd, INDEX_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	idx_header h;
+	unsigned char md[SW_SHA256_LEN];
+	if (!pread_all(fd, &h, sizeof h, 0) || memcmp(h.magic, INDEX_MAGIC, sizeof INDEX_MAGIC) != 0 ||
+	    h.version != INDEX_VERSION || h.byte_order != INDEX_BYTE_ORDER || h.header_len != sizeof h ||
+	    h.record_len != sizeof(idx_record))
+		return 0;
+	sw_sha256(&h, offsetof(idx_header, check), md);
+	if (memcmp(md, h.check, sizeof md) != 0 || !index_matches(&h, l))
+		return 0;
+	/* The same checks as parse_header: a garbled index that passed the hash
+	 * above still cannot hand the lookup an impossible bin count. */
+	size_t sl = strnlen(h.scope, sizeof h.scope);
+	if (h.format < SW_LIST_FORMAT_MIN || h.format > SW_LIST_FORMAT || h.n_bins == 0 || h.n_bins > SW_MAX_BINS ||
+	    (h.n_bins & (h.n_bins - 1)) != 0 || sl == sizeof h.scope || !sw_scope_ok(h.scope, sl) ||
+	    h.expires <= h.issued || h.entries_size > SW_ENTRIES_MAX)
+		return 0;
+	l->format = h.format;
+	memcpy(l->scope, h.scope, sl);
+	l->scope[sl] = '\0';
+	l->serial = h.serial;
+	l->issued = h.issued;
+	l->expires = h.expires;
+	l->n_entries = h.n_entries;
+	l->n_bins = h.n_bins;
+	l->bin_bits = 0;
+	while ((1u << l->bin_bits) < l->n_bins)
+		l->bin_bits++;
+	l->entries_size = h.entries_size;
+	memcpy(l->manifest_sha256, h.manifest_sha256, SW_SHA256_LEN);
+	l->index_fd = TAKE_FD(fd);
+	return 1;
+}
+
+/* Bin i from the index: 0, or -1 when its record is missing or garbled. */
+static int index_bin(const sw_list *l, uint32_t i, sw_bin *b)
+{
+	idx_record rec;
+	unsigned char ck[8];
+	if (i >= l->n_bins || !pread_all(l->index_fd, &rec, sizeof rec, sizeof(idx_header) + (uint64_t)i * sizeof rec))
+		return -1;
+	record_check(l->manifest_sha256, i, &rec, ck);
+	if (memcmp(ck, rec.check, sizeof ck) != 0 || rec.length > BIN_MAX || rec.offset > l->entries_size ||
+	    rec.length > l->entries_size - rec.offset)
+		return -1;
+	b->offset = rec.offset;
+	b->length = rec.length;
+	b->count = rec.count;
+	memcpy(b->sha256, rec.sha256, SW_SHA256_LEN);
+	return 0;
+}
+
+/* Read the manifest of an indexed list from the descriptor fstat'ed at open:
+ * *text (malloc'ed), its SHA-256 in md. */
+static int index_read_manifest(const sw_list *l, char **text, size_t *len, unsigned char md[SW_SHA256_LEN],
+			       sw_error *err)
+{
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", l->path, SW_MANIFEST_NAME);
+	if (lseek(l->manifest_fd, 0, SEEK_SET) < 0)
+		return sw_err_errno(err, errno, "%s: cannot read", what);
+	int r = sw_read_fd(l->manifest_fd, SW_MANIFEST_MAX, what, text, len, err);
+	if (r < 0)
+		return r;
+	sw_sha256(*text, *len, md);
+	return 0;
+}
+
+/* Leave the index: read the manifest and take everything from it, as an open
+ * without an index would have (sw_list_verify's full path). */
+static int index_leave(sw_list *l, sw_error *err)
+{
+	if (!l->indexed)
+		return 0;
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", l->path, SW_MANIFEST_NAME);
+	l->indexed = false;
+	close(l->index_fd);
+	l->index_fd = -1;
+	/* The index written after this verification describes what is read now,
+	 * under the identity fstat saw at the open (see index_store). */
+	l->opened_ms = now_ms();
+	int r = index_read_manifest(l, &l->manifest, &l->manifest_len, l->manifest_sha256, err);
+	if (r < 0)
+		return r;
+	return parse_lazy(l, what, err);
+}
+
+/* After a verification that read the manifest: write the index of it. Best
+ * effort; a failure only means the next start reads the manifest again. */
+static void index_store(sw_list *l, const sw_verify_opts *o)
+{
+	if (!l->index_open || l->indexed || !l->manifest || !o->state_dir || !o->use_cache || !o->update_state)
+		return;
+	/* The manifest's ctime must lie INDEX_SETTLE_MS before the moment it was
+	 * read: the kernel stamps ctime from a coarse clock, and a change in the
+	 * same tick as the stamp (after the read) would keep it. */
+	const struct stat *m = &l->manifest_st;
+	if (l->opened_ms - ((int64_t)m->st_ctim.tv_sec * 1000 + m->st_ctim.tv_nsec / 1000000) < INDEX_SETTLE_MS)
+		return;
+	sw_list full = { .dirfd = -1 };
+	if (sw_manifest_parse(l->manifest, l->manifest_len, "manifest", &full, NULL) < 0 ||
+	    strcmp(full.scope, l->scope) != 0 || full.serial != l->serial) {
+		free(full.bins);
+		return;
+	}
+	size_t size = sizeof(idx_header) + (size_t)full.n_bins * sizeof(idx_record);
+	_cleanup_free_ char *buf = calloc(1, size);
+	if (!buf) {
+		free(full.bins);
+		return;
+	}
+	idx_header *h = (idx_header *)buf;
+	memcpy(h->magic, INDEX_MAGIC, sizeof INDEX_MAGIC);
+	h->version = INDEX_VERSION;
+	h->byte_order = INDEX_BYTE_ORDER;
+	h->header_len = sizeof *h;
+	h->record_len = sizeof(idx_record);
+	h->dir_dev = (uint64_t)l->dir_st.st_dev;
+	h->dir_ino = (uint64_t)l->dir_st.st_ino;
+	h->m_dev = (uint64_t)m->st_dev;
+	h->m_ino = (uint64_t)m->st_ino;
+	h->m_size = (uint64_t)m->st_size;
+	h->m_mtime = (int64_t)m->st_mtim.tv_sec;
+	h->m_mtime_ns = (int64_t)m->st_mtim.tv_nsec;
+	h->m_ctime = (int64_t)m->st_ctim.tv_sec;
+	h->m_ctime_ns = (int64_t)m->st_ctim.tv_nsec;
+	memcpy(h->manifest_sha256, l->manifest_sha256, SW_SHA256_LEN);
+	h->format = full.format;
+	h->n_bins = full.n_bins;
+	h->serial = full.serial;
+	h->n_entries = full.n_entries;
+	const sw_bin *last = &full.bins[full.n_bins - 1];
+	h->entries_size = last->offset + last->length;
+	h->issued = full.issued;
+	h->expires = full.expires;
+	memcpy(h->scope, full.scope, strlen(full.scope));
+	sw_sha256(h, offsetof(idx_header, check), h->check);
+	for (uint32_t i = 0; i < full.n_bins; i++) {
+		idx_record *rec = (idx_record *)(buf + sizeof *h) + i;
+		rec->offset = full.bins[i].offset;
+		rec->length = full.bins[i].length;
+		rec->count = full.bins[i].count;
+		memcpy(rec->sha256, full.bins[i].sha256, SW_SHA256_LEN);
+		record_check(l->manifest_sha256, i, rec, rec->check);
+	}
+	free(full.bins);
+	_cleanup_close_ int dfd = sw_trust_open(o->state_dir, SW_TRUST_DIR, NULL);
+	if (dfd >= 0)
+		(void)sw_write_file_atomic_at(dfd, o->state_dir, INDEX_NAME, buf, size, 0600, NULL);
 }
 
 /* ------------------------------------------------------------- signatures */
@@ -502,6 +849,12 @@ static int verify_signatures(sw_list *l, const sw_verify_opts *o, sw_error *err)
 			goto out;
 		}
 	}
+	if (l->indexed) {
+		/* The manifest was not read: sw_list_verify reads it and runs again. */
+		r = sw_err(err, SW_EVERIFY, "%s/%s: the verification cache does not name the indexed manifest", l->path,
+			   SW_MANIFEST_NAME);
+		goto out;
+	}
 	sw_keyring kr;
 	r = sw_keyring_load(o->keys_dir, &kr, err);
 	if (r < 0)
@@ -518,7 +871,26 @@ out:
 
 /* ----------------------------------------------------------------- verify */
 
+static int verify_list(sw_list *l, const sw_verify_opts *o, sw_error *err);
+
 int sw_list_verify(sw_list *l, const sw_verify_opts *o, sw_error *err)
+{
+	int r = verify_list(l, o, err);
+	/* Any doubt about a list taken from the index: the manifest decides, as
+	 * if there were no index (a refusal is then the manifest's own). */
+	if (r < 0 && l->indexed) {
+		if (err)
+			sw_error_clear(err);
+		r = index_leave(l, err);
+		if (r >= 0)
+			r = verify_list(l, o, err);
+	}
+	if (r >= 0)
+		index_store(l, o);
+	return r;
+}
+
+static int verify_list(sw_list *l, const sw_verify_opts *o, sw_error *err)
 {
 	char name[SW_SCOPE_MAX + 32];
 	snprintf(name, sizeof name, "%s#%llu", l->scope, (unsigned long long)l->serial);
@@ -776,6 +1148,36 @@ static int lazy_bin(const sw_list *l, uint32_t i, sw_bin *b, sw_error *err)
 	return parse_bin_line(p + 4, (size_t)(nl - p - 4), what, 8 + i, i, b, err);
 }
 
+static int search_bin(const sw_list *l, uint32_t bi, const sw_bin *b, uint64_t total, const char *digest,
+		      sw_entry_kind *kind, char *ref_out, size_t ref_out_len, sw_error *err);
+
+/* A lookup in an indexed list that the index could not answer: the manifest's
+ * own bin line, once the manifest is shown to be the one verified (it hashes to
+ * the SHA-256 the verification cache matched). */
+static int find_in_manifest(const sw_list *l, const char *digest, sw_entry_kind *kind, char *ref_out,
+			    size_t ref_out_len, sw_error *err)
+{
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", l->path, SW_MANIFEST_NAME);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	unsigned char md[SW_SHA256_LEN];
+	int r = index_read_manifest(l, &text, &len, md, err);
+	if (r < 0)
+		return r;
+	if (memcmp(md, l->manifest_sha256, SW_SHA256_LEN) != 0)
+		return sw_err(err, SW_EVERIFY, "%s: changed since it was verified", what);
+	sw_list m = *l;
+	m.indexed = false;
+	m.bins = NULL;
+	m.manifest = text;
+	m.manifest_len = len;
+	r = parse_lazy(&m, what, err);
+	if (r < 0)
+		return r;
+	return sw_list_find(&m, digest, kind, ref_out, ref_out_len, err);
+}
+
 int sw_list_find(const sw_list *l, const char *digest, sw_entry_kind *kind, char *ref_out, size_t ref_out_len,
 		 sw_error *err)
 {
@@ -783,6 +1185,20 @@ int sw_list_find(const sw_list *l, const char *digest, sw_entry_kind *kind, char
 	if (strlen(digest) != 7 + SW_SHA256_HEX || memcmp(digest, "sha256:", 7) != 0 ||
 	    sw_unhex(digest + 7, SW_SHA256_LEN, d) < 0)
 		return sw_err(err, SW_EINVAL, "'%s' is not a sha256 digest", digest);
+	if (l->indexed) {
+		/* The bin's place and hash from the index; the bin itself from
+		 * lists_dir, checked against that hash as always. Whatever fails
+		 * here (a garbled record, another size, a bin that does not hash as
+		 * the index says) is asked of the manifest instead. */
+		uint32_t bi = sw_bin_of(d, l->bin_bits);
+		sw_bin ib;
+		if (index_bin(l, bi, &ib) == 0) {
+			int r = search_bin(l, bi, &ib, l->entries_size, digest, kind, ref_out, ref_out_len, NULL);
+			if (r >= 0)
+				return r;
+		}
+		return find_in_manifest(l, digest, kind, ref_out, ref_out_len, err);
+	}
 	if (!l->bins && !l->bins_text)
 		return sw_err(err, SW_EINVAL, "allowlist %s is not loaded", l->path ? l->path : "?");
 	uint32_t bi = sw_bin_of(d, l->bin_bits);
@@ -801,6 +1217,14 @@ int sw_list_find(const sw_list *l, const char *digest, sw_entry_kind *kind, char
 		b = &lb;
 		last = &lastbin;
 	}
+	return search_bin(l, bi, b, last->offset + last->length, digest, kind, ref_out, ref_out_len, err);
+}
+
+/* Read bin bi (place and hash b) of an entries file that must be `total` bytes,
+ * check its hash and binary-search it. */
+static int search_bin(const sw_list *l, uint32_t bi, const sw_bin *b, uint64_t total, const char *digest,
+		      sw_entry_kind *kind, char *ref_out, size_t ref_out_len, sw_error *err)
+{
 	if (b->length == 0)
 		return 0;
 
@@ -815,23 +1239,16 @@ int sw_list_find(const sw_list *l, const char *digest, sw_entry_kind *kind, char
 		return sw_err(err, SW_EINVAL, "%s: not a regular file", what);
 	/* The manifest fixes the entries file's exact size: a file from another
 	 * generation (mix-and-match) or a truncated one is caught here already. */
-	if ((uint64_t)st.st_size != last->offset + last->length)
+	if ((uint64_t)st.st_size != total)
 		return sw_err(err, SW_EVERIFY, "%s: %lld bytes, the manifest says %llu", what, (long long)st.st_size,
-			      (unsigned long long)(last->offset + last->length));
+			      (unsigned long long)total);
 	if (b->offset + b->length > (uint64_t)st.st_size)
 		return sw_err(err, SW_EVERIFY, "%s: bin %u lies beyond the end of the file", what, bi);
 	_cleanup_free_ char *buf = malloc(b->length);
 	if (!buf)
 		return sw_err_errno(err, ENOMEM, "%s", what);
-	size_t got = 0;
-	while (got < b->length) {
-		ssize_t n = pread(fd, buf + got, b->length - got, (off_t)(b->offset + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return sw_err_errno(err, n < 0 ? errno : EIO, "%s: read failed", what);
-		got += (size_t)n;
-	}
+	if (!pread_all(fd, buf, b->length, b->offset))
+		return sw_err_errno(err, errno, "%s: read failed", what);
 	unsigned char md[SW_SHA256_LEN];
 	sw_sha256(buf, b->length, md);
 	if (memcmp(md, b->sha256, SW_SHA256_LEN) != 0)

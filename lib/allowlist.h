@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "keys.h"
@@ -101,6 +102,18 @@ typedef struct sw_list {
 	char *sigs;                 /* pinned: the signature file, NULL if it is missing */
 	size_t sigs_len;
 	int entries_fd;             /* pinned: the entries file, -1 if it is missing */
+	/* sw_list_open_current_indexed: the manifest's file and the generation's
+	 * directory as fstat saw them when the manifest was opened, and the list
+	 * index in state_dir (docs/allowlist-format.md "The list index"). While
+	 * `indexed`, the header fields above and manifest_sha256 come from the
+	 * index, `manifest` is NULL, and a bin's place and hash are read from the
+	 * index; any doubt reads the manifest instead (sw_list_verify, sw_list_find). */
+	bool index_open;            /* opened so: manifest_fd, index_fd owned (or -1) */
+	bool indexed;
+	int manifest_fd, index_fd;
+	struct stat manifest_st, dir_st;
+	int64_t opened_ms;          /* CLOCK_REALTIME at the fstat, milliseconds */
+	uint64_t entries_size;      /* indexed: the entries file's size, as the manifest fixes it */
 } sw_list;
 
 typedef struct sw_verify_opts {
@@ -129,6 +142,15 @@ int sw_list_open_current(const char *lists_dir, sw_list *l, sw_error *err);
  * `sigward allowlist install` and `verify`, which parse everything. Per start this
  * saves parsing ~1 000 lines for a list of 1 000 000 entries. */
 int sw_list_open_current_lazy(const char *lists_dir, sw_list *l, sw_error *err);
+/* The same, for the hook and the wrapper, with the list index in state_dir
+ * (NULL: none, exactly sw_list_open_current_lazy): when the index was made from
+ * this very manifest file (device, inode, size, mtime, ctime, and the
+ * generation directory's device and inode), the manifest is neither read nor
+ * hashed: the header comes from the index, each lookup reads its bin's place
+ * and hash from it (64 bytes). sw_list_verify writes the index after a
+ * verification that read the manifest. Why that is no weaker: allowlist.c,
+ * "The list index". */
+int sw_list_open_current_indexed(const char *lists_dir, const char *state_dir, sw_list *l, sw_error *err);
 /* Open a list directory given by path (CLI, daemon staging). */
 int sw_list_open_dir(const char *dir, sw_list *l, sw_error *err);
 /* Open from an already open directory fd (takes ownership of dirfd). */

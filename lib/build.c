@@ -14,6 +14,9 @@
 
 #include "trust.h"
 
+/* The average entries a bin holds at most, when the builder chooses the count. */
+#define BUILD_BIN_ENTRIES 64
+
 static bool ref_ok(const char *s, size_t n)
 {
 	if (n == 0 || n > SW_REF_MAX)
@@ -196,12 +199,17 @@ int sw_build_write(sw_build_entry *e, size_t n, const sw_build_opts *o, const ch
 			e[i].what = NULL;
 		}
 	}
-	/* Per start the hook hashes the manifest (~100 bytes a bin) and one bin
-	 * (~72 bytes an entry): about sqrt(n) bins balances the two. */
+	/* Per start the hook reads and hashes one bin (~81 bytes an entry); the
+	 * manifest (~100 bytes a bin) only when its list index in state_dir does
+	 * not describe it (the first start of a generation, verify_cache = no,
+	 * `sigward allowlist verify`). So bins of at most BUILD_BIN_ENTRIES entries
+	 * on average (about 5 KB, two pages), and never fewer than sqrt(n) bins,
+	 * which balanced the two reads when both were made on every start: 10 000
+	 * entries make 256 bins, 1 000 000 make 16 384 (a 1.6 MB manifest). */
 	uint32_t bins = o->bins;
 	if (!bins) {
 		bins = 1;
-		while (bins < SW_MAX_BINS && (uint64_t)bins * bins < m)
+		while (bins < SW_MAX_BINS && ((uint64_t)bins * bins < m || (uint64_t)bins * BUILD_BIN_ENTRIES < m))
 			bins <<= 1;
 	}
 	if (bins == 0 || bins > SW_MAX_BINS || (bins & (bins - 1)))

@@ -41,7 +41,8 @@ static int open_verified(const sw_enforce_req *req, sw_enforce_result *out, sw_l
 			return r;
 		acc = &accepted;
 	}
-	int r = sw_list_open_current_lazy(c->lists_dir, l, e);
+	/* The list index is a cache too: only with verify_cache. */
+	int r = sw_list_open_current_indexed(c->lists_dir, c->verify_cache ? c->state_dir : NULL, l, e);
 	if (r < 0)
 		return r;
 	sw_verify_opts o = {

@@ -719,6 +719,288 @@ static void test_build_kinds(void **state)
 	free(root);
 }
 
+/* ------------------------------------------------------------- list index */
+
+/* The hook's open and verification with the list index in f->state. */
+static int open_indexed(fixture *f, sw_list *l, sw_error *e)
+{
+	sw_verify_opts o = opts(f);
+	int r = sw_list_open_current_indexed(f->root, f->state, l, e);
+	return r < 0 ? r : sw_list_verify(l, &o, e);
+}
+
+/* Every entry found, 2 000 others not: the answers of the manifest. */
+static void expect_answers(const sw_list *l)
+{
+	sw_error e = { 0 };
+	for (unsigned i = 0; i < 3000; i++) {
+		char d[SW_DIGEST_STR];
+		digest_of(i, d);
+		int r = sw_list_lookup(l, d, NULL, NULL, 0, &e);
+		if (r != (i < 1000))
+			fail_msg("entry %u: %d (%s)", i, r, e.msg);
+	}
+}
+
+/* A generation whose manifest is old enough to be indexed (INDEX_SETTLE_MS). */
+static void settle(void)
+{
+	usleep(80 * 1000);
+}
+
+static void test_index_used(void **state)
+{
+	fixture *f = *state;
+	char *cur = tu_path(f->root, "current");
+	assert_int_equal(symlink("list", cur), 0);
+	settle();
+	sw_list l;
+	sw_error e = { 0 };
+	/* first start: no index, the manifest is read and verified; the index is written */
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	assert_false(l.indexed);
+	assert_non_null(l.manifest);
+	expect_answers(&l);
+	sw_list_close(&l);
+	struct stat st;
+	char *idx = tu_path(f->state, "listindex");
+	assert_int_equal(stat(idx, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, 288 + 32 * 64);
+	/* second start: from the index, the manifest never read */
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	assert_true(l.indexed);
+	assert_null(l.manifest);
+	assert_true(l.from_cache);
+	assert_string_equal(l.scope, "test");
+	assert_int_equal(l.serial, 5);
+	assert_int_equal(l.n_bins, 32);
+	/* The manifest emptied in place after the open (the same file, still
+	 * the identity the index names): the index alone answers; a lookup that
+	 * read the manifest would find it changed and fail. */
+	char *m = tu_path(f->list, "manifest");
+	size_t mlen;
+	char *mtext = tu_read(f->list, "manifest", &mlen);
+	assert_int_equal(truncate(m, 0), 0);
+	expect_answers(&l);
+	assert_true(l.indexed);
+	sw_list_close(&l);
+	tu_write(f->list, "manifest", mtext, mlen);
+	free(mtext);
+	free(m);
+	free(idx);
+	free(cur);
+}
+
+static void test_index_identity(void **state)
+{
+	fixture *f = *state;
+	char *cur = tu_path(f->root, "current");
+	assert_int_equal(symlink("list", cur), 0);
+	settle();
+	sw_list l;
+	sw_error e = { 0 };
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	sw_list_close(&l);
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	assert_true(l.indexed);
+	sw_list_close(&l);
+
+	/* a new generation with the same bytes: another directory, another file */
+	char *gen2 = tu_path(f->root, "gen2");
+	assert_int_equal(mkdir(gen2, 0755), 0);
+	const char *files[] = { "manifest", "entries", "manifest.sig" };
+	for (size_t i = 0; i < SW_ARRAY_SIZE(files); i++) {
+		size_t len;
+		char *b = tu_read(f->list, files[i], &len);
+		tu_write(gen2, files[i], b, len);
+		free(b);
+	}
+	assert_int_equal(unlink(cur), 0);
+	assert_int_equal(symlink("gen2", cur), 0);
+	settle();
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	assert_false(l.indexed);
+	expect_answers(&l);
+	sw_list_close(&l);
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	assert_true(l.indexed);
+	sw_list_close(&l);
+
+	/* the manifest rewritten in place with the same bytes: new times */
+	size_t len;
+	char *b = tu_read(gen2, "manifest", &len);
+	tu_write(gen2, "manifest", b, len);
+	free(b);
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	assert_false(l.indexed);
+	sw_list_close(&l);
+	/* ...and a manifest younger than the settle time got no index */
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	assert_false(l.indexed);
+	sw_list_close(&l);
+	settle();
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	sw_list_close(&l);
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	assert_true(l.indexed);
+	sw_list_close(&l);
+
+	/* another key set: the index still names the file, but the verification
+	 * cache does not, so the manifest is read and its signatures checked */
+	EVP_PKEY *other = tu_keygen("ed25519");
+	tu_write_pub(other, f->keys, "k2.pub");
+	assert_int_equal(sw_list_open_current_indexed(f->root, f->state, &l, &e), 0);
+	assert_true(l.indexed);
+	sw_verify_opts o = opts(f);
+	assert_int_equal(sw_list_verify(&l, &o, &e), 0);
+	assert_false(l.indexed);
+	assert_false(l.from_cache);
+	expect_answers(&l);
+	sw_list_close(&l);
+	/* the signer's key gone: refused, index or not */
+	char *k1 = tu_path(f->keys, "k1.pub");
+	assert_int_equal(unlink(k1), 0);
+	e = (sw_error){ 0 };
+	assert_true(open_indexed(f, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "0 valid signatures"));
+	sw_list_close(&l);
+	EVP_PKEY_free(other);
+	free(k1);
+	free(gen2);
+	free(cur);
+}
+
+/* Change the index in state_dir at byte `at` (NULL: truncate to `at`). */
+static void edit_index(fixture *f, size_t at, const unsigned char *bytes, size_t n)
+{
+	size_t len;
+	char *b = tu_read(f->state, "listindex", &len);
+	assert_true(at + n <= len);
+	if (bytes)
+		memcpy(b + at, bytes, n);
+	tu_write(f->state, "listindex", b, bytes ? len : at);
+	free(b);
+}
+
+static void test_index_tampered(void **state)
+{
+	fixture *f = *state;
+	char *cur = tu_path(f->root, "current");
+	assert_int_equal(symlink("list", cur), 0);
+	settle();
+	sw_list l;
+	sw_error e = { 0 };
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	sw_list_close(&l);
+	size_t good_len;
+	char *good = tu_read(f->state, "listindex", &good_len);
+
+	/* a garbled header (the serial): not used */
+	unsigned char x = 0x7f;
+	edit_index(f, 144, &x, 1);
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	assert_false(l.indexed);
+	assert_int_equal(l.serial, 5);
+	expect_answers(&l);
+	sw_list_close(&l);
+
+	/* Truncated after the header, or a record garbled, or a bin hash
+	 * changed (and the record's check made to fit it, as only root could):
+	 * the index is opened, and every lookup it cannot answer is asked of
+	 * the manifest, with the manifest's answers. */
+	for (int k = 0; k < 3; k++) {
+		tu_write(f->state, "listindex", good, good_len);
+		if (k == 0) {
+			edit_index(f, 288 + 64, NULL, 0);
+		} else {
+			/* every record: its bin hash changed */
+			for (uint32_t i = 0; i < 32; i++) {
+				size_t at = 288 + (size_t)i * 64;
+				unsigned char rec[64];
+				memcpy(rec, good + at, 64);
+				rec[24] ^= 0x01;
+				if (k == 2) {
+					unsigned char buf[32 + 4 + 56], md[32];
+					memcpy(buf, good + 104, 32);     /* the manifest's SHA-256 (header byte 104) */
+					memcpy(buf + 32, &i, 4);
+					memcpy(buf + 36, rec, 56);
+					sw_sha256(buf, sizeof buf, md);
+					memcpy(rec + 56, md, 8);
+				}
+				edit_index(f, at, rec, 64);
+			}
+		}
+		assert_int_equal(open_indexed(f, &l, &e), 0);
+		assert_true(l.indexed);
+		expect_answers(&l);
+		sw_list_close(&l);
+	}
+
+	/* the good index back, the entries file swapped for another list's:
+	 * refused (the size the manifest fixed), and a byte changed in a bin:
+	 * refused, for the digest whose line it is and for its neighbours */
+	tu_write(f->state, "listindex", good, good_len);
+	size_t elen;
+	char *entries = tu_read(f->list, "entries", &elen);
+	char *other = tu_path(f->root, "other");
+	build(other, 1001, "test", 5, NOW + 86400, 0);
+	size_t olen;
+	char *oentries = tu_read(other, "entries", &olen);
+	tu_write(f->list, "entries", oentries, olen);
+	char d0[SW_DIGEST_STR];
+	digest_of(0, d0);
+	assert_int_equal(sw_list_open_current_indexed(f->root, f->state, &l, &e), 0);
+	assert_true(l.indexed);
+	sw_verify_opts o = opts(f);
+	assert_int_equal(sw_list_verify(&l, &o, &e), 0);
+	e = (sw_error){ 0 };
+	assert_true(sw_list_lookup(&l, d0, NULL, NULL, 0, &e) < 0);
+	assert_non_null(strstr(e.msg, "the manifest says"));
+	sw_list_close(&l);
+	/* entry 0's digest with its last hex digit changed: an unlisted digest
+	 * in place of a listed one, same size */
+	char *line = strstr(entries, d0);
+	assert_non_null(line);
+	line[7 + 63] = line[7 + 63] == '0' ? '1' : '0';
+	char dx[SW_DIGEST_STR];
+	memcpy(dx, line, 7 + 64);
+	dx[7 + 64] = '\0';
+	tu_write(f->list, "entries", entries, elen);
+	assert_int_equal(open_indexed(f, &l, &e), 0);
+	assert_true(l.indexed);
+	e = (sw_error){ 0 };
+	assert_true(sw_list_lookup(&l, dx, NULL, NULL, 0, &e) < 0);
+	assert_non_null(strstr(e.msg, "does not match its hash"));
+	assert_true(sw_list_lookup(&l, d0, NULL, NULL, 0, &e) < 0);
+	sw_list_close(&l);
+	free(oentries);
+	free(other);
+	free(entries);
+	free(good);
+	free(cur);
+}
+
+/* The builder's bins: sqrt(n) for small lists, at most 64 entries a bin on
+ * average for large ones (the list index spares the manifest's size). */
+static void test_build_bins(void **state)
+{
+	fixture *f = *state;
+	const struct { unsigned n; uint32_t bins; } c[] = { { 1000, 32 }, { 4096, 64 }, { 4097, 128 }, { 10000, 256 } };
+	for (size_t i = 0; i < SW_ARRAY_SIZE(c); i++) {
+		char name[32];
+		snprintf(name, sizeof name, "b%u", c[i].n);
+		char *dir = tu_path(f->root, name);
+		build(dir, c[i].n, "test", 1, NOW + 10, 0);
+		sw_list l;
+		sw_error e = { 0 };
+		assert_int_equal(sw_list_open_dir(dir, &l, &e), 0);
+		assert_int_equal(l.n_bins, c[i].bins);
+		sw_list_close(&l);
+		free(dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +1011,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys_and_threshold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_used, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_tampered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_bins, setup, teardown),
 		cmocka_unit_test(test_manifest_parse),
 		cmocka_unit_test(test_build_input),
 		cmocka_unit_test(test_kinds),
