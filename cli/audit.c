@@ -1609,13 +1609,10 @@ int cmd_audit(int argc, char **argv)
 		case 's': since = optarg; break;
 		case 'u': until = optarg; break;
 		case 'o': c.out = optarg; break;
-		case 'n': {
-			uint64_t n;
-			if (sw_parse_u64(optarg, strlen(optarg), &n) < 0 || n == 0 || n > 100000)
-				return cli_usage_error("audit", "--sample wants a number from 1 to 100000");
-			c.sample = (unsigned)n;
+		case 'n':
+			if (cli_sample_arg("audit", optarg, &c.sample) < 0)
+				return EXIT_USAGE;
 			break;
-		}
 		case 'H':
 			if (!hooks_given)
 				c.n_hooks_dirs = 0;

@@ -72,5 +72,8 @@ typedef struct cli_sign_args {
 /* 1: opt is one of them (recorded); 0: it is not; -1: too many keys (a usage
  * error of cmd printed). */
 int cli_sign_arg(const char *cmd, int opt, const char *arg, cli_sign_args *a);
+/* --sample N of the audits: 1 to 100000 into *out, 0; else a usage error of cmd
+ * printed, -1. */
+int cli_sample_arg(const char *cmd, const char *arg, unsigned *out);
 
 #endif

@@ -87,6 +87,17 @@ void cli_signers_close(sw_signer *s, size_t n)
 
 _Static_assert(SW_ARRAY_SIZE(((cli_sign_args *)0)->keys) == SW_MAX_SIGS, "cli_sign_args holds SW_MAX_SIGS keys");
 
+int cli_sample_arg(const char *cmd, const char *arg, unsigned *out)
+{
+	uint64_t n;
+	if (sw_parse_u64(arg, strlen(arg), &n) < 0 || n == 0 || n > 100000) {
+		cli_usage_error(cmd, "--sample wants a number from 1 to 100000");
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
 int cli_sign_arg(const char *cmd, int opt, const char *arg, cli_sign_args *a)
 {
 	switch (opt) {

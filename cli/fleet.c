@@ -809,13 +809,10 @@ int cmd_audit_fleet(int argc, char **argv)
 			if (sw_parse_duration(optarg, &f.max_age) < 0)
 				return cli_usage_error("audit fleet", "--max-age wants a duration (90s, 12h, 1d)");
 			break;
-		case 'n': {
-			uint64_t n;
-			if (sw_parse_u64(optarg, strlen(optarg), &n) < 0 || n == 0 || n > 100000)
-				return cli_usage_error("audit fleet", "--sample wants a number from 1 to 100000");
-			f.sample = (unsigned)n;
+		case 'n':
+			if (cli_sample_arg("audit fleet", optarg, &f.sample) < 0)
+				return EXIT_USAGE;
 			break;
-		}
 		case 'r':
 			if (!optarg[0] || strlen(optarg) >= sizeof f.seed)
 				return cli_usage_error("audit fleet", "--seed wants 1 to %zu characters", sizeof f.seed - 1);
