@@ -472,10 +472,9 @@ static void node_row(fleet *f, section *s, table *t, const char *name, const nod
 			ST("%sOLD LIST (newest #%" PRIu64 ")", st[0] ? "; " : "", newest);
 		}
 	}
-	if (b->n_findings > 0) {
-		finding(r, s, "node %s: %lld finding(s) in its own report (step 5 of this report lists them)", name, b->n_findings);
-		ST("%s%lld NODE FINDING(S)", st[0] ? "; " : "", b->n_findings);
-	}
+	/* A finding of step 5, where they are listed. */
+	if (b->n_findings > 0)
+		ST("%s%lld NODE FINDING(S) (step 5)", st[0] ? "; " : "", b->n_findings);
 #undef ST
 	bool red = st[0] != '\0';
 	tab_row(t, red, name, expcell, b->dir, agec, b->mode ? b->mode : "", list, run, nf, red ? st : "ok");
@@ -642,7 +641,8 @@ static void section_sample(fleet *f, crow *pop, size_t n_pop)
 	s->answer = xasprintf("%zu of %zu running container(s) of the verified nodes, drawn with seed \"%s\" "
 			      "(sorted by node and container, then a partial Fisher-Yates shuffle whose k-th draw is "
 			      "SHA-256(seed \":\" k)): the same seed and bundles draw the same sample. Each row is "
-			      "the node report's step 4 row; trace it there.", n, n_pop, f->seed);
+			      "the node report's step 4 row; trace it there. A row in red has a finding, "
+			      "counted in step 3.", n, n_pop, f->seed);
 	report_fact(r, false, "sample_seed", "sample seed", f->seed, NULL);
 	fact_u64(r, "sample_size", "sample size", n);
 	fact_u64(r, "sample_population", "running containers sampled from", n_pop);
@@ -656,6 +656,8 @@ static void section_node_findings(fleet *f)
 	size_t total = 0;
 	for (size_t i = 0; i < f->n; i++) {
 		const nodeb *b = &f->v[i];
+		if (b->used && b->n_findings > 0)
+			finding(r, s, "node %s: %lld finding(s) in its own report (below)", b->node, b->n_findings);
 		yajl_val secs = b->used ? jget(b->json, "sections", yajl_t_array) : NULL;
 		for (size_t k = 0; secs && k < secs->u.array.len; k++) {
 			yajl_val sec = secs->u.array.values[k];
@@ -671,9 +673,8 @@ static void section_node_findings(fleet *f)
 		}
 	}
 	sec_evidence(s, "evidence/bundles/");
-	/* Counted as the fleet's findings in step 2 (one per node); listed here. */
 	s->answer = xasprintf("%zu finding(s) in the reports of the verified nodes, as each node's audit stated "
-			      "them (step 2 counts one fleet finding per node that has any).", total);
+			      "them; one fleet finding per node that has any.", total);
 }
 
 static long long jint(yajl_val v, const char *key, long long dflt)

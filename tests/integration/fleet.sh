@@ -415,6 +415,8 @@ check "fleet sample: 5 drawn, the same seed draws the same 5" \
 check "fleet sample: another seed draws another order" [ "$(sample "$T/fleet2")" != "$(sample "$T/fleet4")" ]
 check "fleet: each node's own findings are listed (n-warn's warn mode among them)" \
 	jq -e '[.sections[] | select(.step == 5) | .tables["node findings"][] | select(.node == "n-warn" and (.finding | test("mode is warn")))] | length == 1' "$F" >/dev/null
+check "fleet: one step-5 finding per node with findings of its own (n-warn, n-revoked, n-oldlist)" \
+	[ "$(jq -r '[.sections[] | select(.step == 5) | .findings[] | capture("^node (?<n>[^:]*): [0-9]+ finding").n] | sort | join(" ")' "$F")" = "n-oldlist n-revoked n-warn" ]
 check "fleet liveness: n-oldlist has no heartbeat" has '^node n-oldlist: no heartbeat in its audit period'
 check "fleet liveness: n-warn's canary was not refused (warn mode lets it start)" has '^node n-warn: canary at .* through runc'
 check "fleet liveness: 4 of 6 verified nodes live (n-runc, n-crun, n-revoked, n-k8s)" \
