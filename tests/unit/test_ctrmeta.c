@@ -892,6 +892,62 @@ static void test_view_outlasts_writer(void **state)
 	free(root);
 }
 
+/* A read that a commit overtakes stops at the next check (every 32 steps)
+ * instead of walking on: the next attempt then starts right after the commit.
+ * The walk: every blob record of namespace k8s.io, 30 times over (a namespace
+ * of many records). */
+typedef struct walkctx {
+	const char *path;
+	int calls;
+	int seen[4];            /* elements walked in each call */
+} walkctx;
+
+static int count_each(const char *key, size_t klen, const char *value, size_t vlen, bool is_bucket, void *ctx,
+		      sw_error *err)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int walking_view(sw_bolt *db, void *ctx, sw_error *err)
+{
+	walkctx *c = ctx;
+	int call = c->calls++;
+	if (call == 0)
+		commit_meta(c->path);
+	const char *path[] = { "v1", "k8s.io", "content", "blob" };
+	int n = 0, r = 0;
+	for (int i = 0; i < 30 && r >= 0; i++)
+		r = sw_bolt_foreach(db, path, 4, count_each, &n, err);
+	if (call < 4)
+		c->seen[call] = n;
+	return r < 0 ? r : 0;
+}
+
+static void test_view_stops_at_commit(void **state)
+{
+	(void)state;
+	char *root = copy_fixture();
+	char *p = tu_path(root, META);
+	sw_error e = { 0 };
+	sw_bolt *db = NULL;
+	assert_int_equal(sw_bolt_open(p, &db, &e), 0);
+	walkctx quiet = { .path = NULL, .calls = 1 };
+	assert_int_equal(sw_bolt_view(db, walking_view, &quiet, &e), 0);
+	int total = quiet.seen[1];
+	print_message("elements walked: %d\n", total);
+	assert_true(total > 100);
+	walkctx c = { .path = p };
+	assert_int_equal(sw_bolt_view(db, walking_view, &c, &e), 0);
+	assert_int_equal(c.calls, 2);
+	assert_true(c.seen[0] < 40);        /* stopped at the first check after the commit */
+	assert_int_equal(c.seen[1], total);
+	sw_bolt_close(db);
+	free(p);
+	tu_rmrf(root);
+	free(root);
+}
+
 /* Any single flipped bit anywhere in the store: an error, "not found", or the
  * very same answer; never another digest, never a crash (run under ASan). */
 static bool same(const sw_resolution *a, const sw_resolution *b)
@@ -1045,6 +1101,7 @@ int main(void)
 		cmocka_unit_test(test_torn_newest_meta),
 		cmocka_unit_test(test_view_retries),
 		cmocka_unit_test(test_view_outlasts_writer),
+		cmocka_unit_test(test_view_stops_at_commit),
 		cmocka_unit_test(test_random_flips),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
