@@ -402,20 +402,27 @@ static void sig_free(sw_imgsig_sig *s)
 	free(s->timestamp);
 }
 
+/* One more zeroed element at the end of *arr (of *n elements of size each). */
+static void *grow(void *arr, size_t *n, size_t size, sw_error *err)
+{
+	void **a = arr;
+	char *g = realloc(*a, (*n + 1) * size);
+	if (!g) {
+		sw_err(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	*a = g;
+	memset(g + *n * size, 0, size);
+	return g + (*n)++ * size;
+}
+
 static sw_imgsig_sig *sig_add(sw_imgsig_manifest *m, sw_error *err)
 {
 	if (m->nsigs >= SW_IMGSIG_MAX_SIGS) {
 		sw_err(err, SW_ETOOBIG, "%s: more than %d signatures", m->digest, SW_IMGSIG_MAX_SIGS);
 		return NULL;
 	}
-	sw_imgsig_sig *n = realloc(m->sigs, (m->nsigs + 1) * sizeof *n);
-	if (!n) {
-		sw_err(err, ENOMEM, "out of memory");
-		return NULL;
-	}
-	m->sigs = n;
-	memset(&n[m->nsigs], 0, sizeof *n);
-	return &n[m->nsigs++];
+	return grow(&m->sigs, &m->nsigs, sizeof *m->sigs, err);
 }
 
 static int dup_ann(yajl_val ann, const char *key, char **out, sw_error *err)
@@ -559,18 +566,6 @@ static int collect(reader *r, sw_imgsig_manifest *m, sw_error *err)
 	return 0;
 }
 
-static sw_imgsig_manifest *manifest_add(sw_imgsig_set *s, sw_error *err)
-{
-	sw_imgsig_manifest *n = realloc(s->m, (s->nm + 1) * sizeof *n);
-	if (!n) {
-		sw_err(err, ENOMEM, "out of memory");
-		return NULL;
-	}
-	s->m = n;
-	memset(&n[s->nm], 0, sizeof *n);
-	return &n[s->nm++];
-}
-
 static bool is_index(yajl_val doc, const char *mt)
 {
 	if (mt)
@@ -588,7 +583,7 @@ static int discover(reader *r, const char *ref, sw_imgsig_set *out, sw_error *er
 	if (rc < 0)
 		return rc;
 	snprintf(out->digest, sizeof out->digest, "%s", dg);
-	sw_imgsig_manifest *top = manifest_add(out, err);
+	sw_imgsig_manifest *top = grow(&out->m, &out->nm, sizeof *out->m, err);
 	if (!top)
 		return -1;
 	snprintf(top->digest, sizeof top->digest, "%s", dg);
@@ -616,7 +611,7 @@ static int discover(reader *r, const char *ref, sw_imgsig_set *out, sw_error *er
 		if (out->nm > SW_IMGSIG_MAX_PLATFORMS)
 			return sw_err(err, SW_ETOOBIG, "%s: index %s: more than %d platform manifests", r->what, dg,
 				      SW_IMGSIG_MAX_PLATFORMS);
-		sw_imgsig_manifest *m = manifest_add(out, err);
+		sw_imgsig_manifest *m = grow(&out->m, &out->nm, sizeof *out->m, err);
 		if (!m)
 			return -1;
 		snprintf(m->digest, sizeof m->digest, "%s", pd);
@@ -909,11 +904,10 @@ static int verify_bundle(const char *digest, const sw_imgsig_sig *s, const sw_im
 
 static int ev_push(sw_imgsig_result *r, const sw_imgsig_evidence *ev, sw_error *err)
 {
-	sw_imgsig_evidence *n = realloc(r->ev, (r->nev + 1) * sizeof *n);
+	sw_imgsig_evidence *n = grow(&r->ev, &r->nev, sizeof *r->ev, err);
 	if (!n)
-		return sw_err(err, ENOMEM, "out of memory");
-	r->ev = n;
-	r->ev[r->nev++] = *ev;
+		return -1;
+	*n = *ev;
 	return 0;
 }
 

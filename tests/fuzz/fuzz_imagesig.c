@@ -9,12 +9,11 @@
  * Every failure must come with a one-line message.
  */
 #include "fuzz_util.h"
+#include "fuzz_ss.h"
 
 #include "imagesig.h"
 #include "util.h"
 
-#define SPKI "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE27wtB4jQ+DvCJYTJnh/KzEyFq578vuwZCZvI0OYtutn+hKN31AlBd5USXFelTJMNoWABrasR6+Iofa5XWNiqiQ=="
-#define LOGID "WN9SlHWCq+zF0H08x6F5zDVQ45P1g9dRFPbXBOvJs5Y="
 #define MAX_PARTS 16
 
 static sw_ss_trust trust;
@@ -25,18 +24,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	sw_error e = { 0 };
-	static const char root[] =
-		"{\"mediaType\":\"application/vnd.dev.sigstore.trustedroot+json;version=0.1\",\"tlogs\":[{"
-		"\"baseUrl\":\"https://log.example\",\"hashAlgorithm\":\"SHA2_256\",\"publicKey\":{\"rawBytes\":\"" SPKI "\","
-		"\"keyDetails\":\"PKIX_ECDSA_P256_SHA_256\",\"validFor\":{\"start\":\"2020-01-01T00:00:00Z\"}},"
-		"\"logId\":{\"keyId\":\"" LOGID "\"}}]}";
-	static const char pem[] = "-----BEGIN PUBLIC KEY-----\n" SPKI "\n-----END PUBLIC KEY-----\n";
-	if (sw_ss_trust_parse(root, sizeof root - 1, "fuzz-root", &trust, &e) < 0 ||
-	    sw_ss_pubkey_pem(pem, sizeof pem - 1, "fuzz-key", &key, &e) < 0) {
-		fprintf(stderr, "%s\n", e.msg);
-		abort();
-	}
+	fz_ss_fixture(&trust, &key);
 	snprintf(layout, sizeof layout, "%s/layout", fz_tmp());
 	snprintf(blobs, sizeof blobs, "%s/blobs", layout);
 	fz_mkdir(layout);
