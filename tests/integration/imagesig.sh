@@ -11,7 +11,8 @@
 #    checkpoint) as OCI 1.1 referrers: through the referrers API (served by
 #    imagesig-referrers.py in front of the registry, which lacks it) and through
 #    the sha256-<hex> fallback tag on the registry itself;
-#  - multi-arch indexes, an OCI layout copied with skopeo;
+#  - multi-arch indexes, an OCI layout copied with skopeo, an HTTPS registry
+#    with the Bearer token flow (daemon-lib.sh);
 #  - and what must fail: tampered payload, wrong digest, wrong reference, wrong
 #    identity, wrong issuer, expired certificate, missing log entry, an
 #    attestation without a signature, an index whose platform manifest is
@@ -30,7 +31,7 @@ skip() {
 	[ "${SIGWARD_REQUIRE_ALL:-}" = 1 ] && exit 1
 	exit 77
 }
-for t in docker-registry skopeo curl jq openssl python3 ss; do
+for t in docker-registry skopeo curl jq openssl python3 ss htpasswd; do
 	command -v "$t" >/dev/null || skip "$t not installed"
 done
 python3 -c 'import cryptography' 2>/dev/null || skip "python3-cryptography not installed"
@@ -45,6 +46,7 @@ cleanup() {
 	# Only the registry and the proxy were started (dk_stop_all would also
 	# search every process of the machine for a dockerd of ours: seconds).
 	local p
+	dl_stop_all
 	for p in $PROXY_PID $DK_REG_PID; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
@@ -54,6 +56,8 @@ cleanup() {
 trap cleanup EXIT
 # shellcheck source=docker-lib.sh
 . "$HERE/docker-lib.sh"
+# shellcheck source=daemon-lib.sh
+. "$HERE/daemon-lib.sh"
 cd "$T" || exit 1
 FX=$T/fx
 fx() { python3 "$HERE/imagesig-fixtures.py" "$@"; }
@@ -243,6 +247,33 @@ v "OCI layout" 0 "oci-layout:$T/mirror:key" "${KEY[@]}" --reference "$REG/app" &
 
 v "OCI layout without --reference" 2 "oci-layout:$T/mirror:key" "${KEY[@]}" &&
 	has "OCI layout without the repository to match the payload against: usage error, nothing verified" "needs --reference" '. == null'
+
+# ---- HTTPS and the Bearer token flow (daemon-lib.sh's registry and token service) ---------
+# The signed image and its signature image copied registry to registry by skopeo.
+if dl_make_pki && dl_start_registry sig pw0rd token; then
+	H=${D[key]}
+	S=127.0.0.1:$REG_PORT
+	printf 'sig:pw0rd\n' >"$T/creds"
+	printf 'sig:wrong\n' >"$T/badcreds"
+	for t in key "sha256-${H#sha256:}.sig"; do
+		timeout 60 skopeo copy -q --src-tls-verify=false --dest-creds sig:pw0rd \
+			--dest-tls-verify=false "docker://$REG/app:$t" "docker://$S/app:$t" >>"$T/tls.log" 2>&1 ||
+			nok "skopeo copy $t to the TLS registry" "$(tail -2 "$T/tls.log")"
+	done
+	v "TLS registry with token auth" 0 "oci://$S/app:key" "${KEY[@]}" --reference "$REG/app" \
+		--ca-file "$T/pki/ca.pem" --credentials "$T/creds" &&
+		has "HTTPS registry (test CA) with Bearer tokens: approved, same digest, token service asked" "" \
+			--arg d "${D[key]}" '.approved and .digest == $d'
+	grep -qx "token sig repository:app:pull pull" "$TOK_LOG" && ok "the token service granted sigward's pull" ||
+		nok "token service" "$(tail -3 "$TOK_LOG")"
+	v "TLS registry, wrong credentials" 2 "oci://$S/app:key" "${KEY[@]}" --reference "$REG/app" \
+		--ca-file "$T/pki/ca.pem" --credentials "$T/badcreds" &&
+		has "wrong registry credentials: an error, nothing verified" "token request answered 401" '. == null'
+	v "TLS registry, CA not given" 2 "oci://$S/app:key" "${KEY[@]}" --reference "$REG/app" &&
+		has "a registry certificate from an unknown CA: an error, nothing verified" "SSL" '. == null'
+else
+	nok "TLS registry with token auth did not start" "$(tail -3 "$T/registry-token/registry.log" 2>/dev/null)"
+fi
 
 # ---- the registry down ------------------------------------------------------------------
 kill "$PROXY_PID" 2>/dev/null
