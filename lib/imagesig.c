@@ -852,7 +852,9 @@ static int verify_simple(const char *digest, const sw_imgsig_sig *s, const sw_im
 	 * the log (a key can sign in private; the log makes it public). Keyless
 	 * always needs the entry (sw_ss_verify): a Fulcio certificate lives minutes. */
 	bool direct = false;
-	if (b.has_public_key && b.nentries == 0 && b.ntsa == 0) {
+	/* (A timestamp without a log entry bounds nothing for a key, which has no
+	 * validity period: it is not what decides.) */
+	if (b.has_public_key && b.nentries == 0) {
 		if (req->need_tlog)
 			return sw_err(err, SW_EVERIFY, "no Rekor entry (" ANN_BUNDLE "), and the policy needs one");
 		direct = true;
