@@ -1430,10 +1430,10 @@ static void step_log(ctx *c, const logview *lv)
 	 * no verdict on any image (a retry of the start works), and counting them
 	 * as policy refusals would make a busy node look like one refusing images. */
 	table *d = tab_new(s, "decisions per day", "day (UTC)", "allowed", "denied", "allowed in warn mode (would deny)",
-			   "refused while a store was busy (not policy)", NULL);
+			   "refused while a store was busy (not policy)", "canaries refused (step 9)", NULL);
 	table *w = tab_new(s, "every allow in warn mode", "time", "container", "digests", "reason", NULL);
 	char day[16] = "";
-	size_t na = 0, nd = 0, nw = 0, nb = 0, nb_all = 0, total = 0;
+	size_t na = 0, nd = 0, nw = 0, nb = 0, nb_all = 0, nc = 0, total = 0;
 	for (size_t i = 0; i <= lv->n; i++) {
 		const logrec *x = i < lv->n ? &lv->recs[i] : NULL;
 		if (x && (x->time < c->since || x->time > c->until))
@@ -1442,13 +1442,14 @@ static void step_log(ctx *c, const logview *lv)
 		if (x)
 			sw_format_rfc3339(x->time, t);
 		if (day[0] && (!x || strncmp(day, t, 10) != 0)) {
-			char a[32], b[32], cc[32], bb[32];
+			char a[32], b[32], cc[32], bb[32], cn[32];
 			snprintf(a, sizeof a, "%zu", na);
 			snprintf(b, sizeof b, "%zu", nd);
 			snprintf(cc, sizeof cc, "%zu", nw);
 			snprintf(bb, sizeof bb, "%zu", nb);
-			tab_row(d, false, day, a, b, cc, bb);
-			na = nd = nw = nb = 0;
+			snprintf(cn, sizeof cn, "%zu", nc);
+			tab_row(d, false, day, a, b, cc, bb, cn);
+			na = nd = nw = nb = nc = 0;
 		}
 		if (!x)
 			break;
@@ -1464,6 +1465,8 @@ static void step_log(ctx *c, const logview *lv)
 			finding(r, s, "%s: container %s was allowed in warn mode: %s", t, x->container, x->reason);
 		} else if (strcmp(x->decision, "allow") == 0) {
 			na++;
+		} else if (audit_live_is_canary(&c->live, x->container)) {
+			nc++;      /* the self-test's own refusal, not a start anyone asked for */
 		} else if (x->busy) {
 			nb++;
 			nb_all++;
@@ -1716,8 +1719,9 @@ int cmd_audit(int argc, char **argv)
 	step_containers(&c, &lv);
 	step_reverify(&c);
 	step_history(&c, &lv);
-	step_log(&c, &lv);
+	/* Step 9 first: step 8 counts the canaries' refusals apart. */
 	step_liveness(&c, &lv);
+	step_log(&c, &lv);
 
 	qsort(c.rep.s, c.rep.n, sizeof c.rep.s[0], cmp_step);
 	int rv = 0;

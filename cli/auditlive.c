@@ -58,6 +58,17 @@ static void add_fail(audit_live *out, int64_t t, const sw_canary *c, const char 
 	snprintf(f->detail, sizeof f->detail, "%s", c->detail);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool audit_live_is_canary(const audit_live *l, const char *id)
+{
+	return l->n_canary_ids && id && id[0] &&
+	       bsearch(&id, l->canary_ids, l->n_canary_ids, sizeof *l->canary_ids, cmp_str) != NULL;
+}
+
 void audit_liveness(report *rep, const audit_live_in *in, audit_live *out)
 {
 	memset(out, 0, sizeof *out);
@@ -85,7 +96,18 @@ void audit_liveness(report *rep, const audit_live_in *in, audit_live *out)
 			finding(rep, s, "record %zu of the log: %s", i + 1, e.msg);
 			continue;
 		}
-		if (r == 0 || hb.time < in->since || hb.time > in->until)
+		if (r == 0)
+			continue;
+		for (size_t k = 0; k < hb.n_canaries; k++) {
+			if (!hb.canaries[k].container[0])
+				continue;
+			char **ids = realloc(out->canary_ids, (out->n_canary_ids + 1) * sizeof *ids);
+			if (!ids)
+				abort();
+			out->canary_ids = ids;
+			ids[out->n_canary_ids++] = xstrdup(hb.canaries[k].container);
+		}
+		if (hb.time < in->since || hb.time > in->until)
 			continue;
 		fprintf(ev, "%s\n", l);
 		beats = realloc(beats, (nb + 1) * sizeof *beats);
@@ -180,6 +202,8 @@ void audit_liveness(report *rep, const audit_live_in *in, audit_live *out)
 		finding(rep, s, "no heartbeat in the period: nothing shows that enforcement was live "
 			"(is sigward-selftest.timer enabled?)");
 	free(beats);
+	if (out->n_canary_ids)
+		qsort(out->canary_ids, out->n_canary_ids, sizeof *out->canary_ids, cmp_str);
 	out->live = nb > 0 && out->n_gaps == 0 && out->n_failed == 0 && !weak;
 
 	char a[32] = "", b[32] = "";
@@ -280,5 +304,8 @@ void audit_live_free(audit_live *l)
 	free(l->gaps);
 	free(l->failed);
 	free(l->evidence);
+	for (size_t i = 0; i < l->n_canary_ids; i++)
+		free(l->canary_ids[i]);
+	free(l->canary_ids);
 	memset(l, 0, sizeof *l);
 }

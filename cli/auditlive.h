@@ -51,10 +51,16 @@ typedef struct audit_live {
 	bool live;
 	char *evidence;                /* the heartbeat records of the period, JSON lines */
 	size_t evidence_len;
+	char **canary_ids;             /* every canary container a heartbeat names, sorted */
+	size_t n_canary_ids;
 } audit_live;
 
 /* Fills section 9 of rep and *out. */
 void audit_liveness(report *rep, const audit_live_in *in, audit_live *out);
+/* Whether a heartbeat names container id as one of its canaries: its denial
+ * is the self-test's, not a start anyone asked for (step 8 counts it apart).
+ * A container merely named like a canary is not one. */
+bool audit_live_is_canary(const audit_live *l, const char *id);
 /* report.json's "liveness" object (g is a yajl_gen): for report.json_extra. */
 void audit_live_json(void *g, const void *live);
 void audit_live_free(audit_live *l);
