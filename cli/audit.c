@@ -1305,6 +1305,9 @@ static void step_history(ctx *c, const logview *lv)
 		snprintf(num, sizeof num, "%zu", cnt[j]);
 		tab_row(u, false, seen[j], num, sg[j]);
 	}
+	/* Signed in CI? The current list's evidence names who signed its images. */
+	if (c->have_cur)
+		audit_evidence_signers(s, &c->cur);
 	sec_evidence(s, "evidence/decisions.jsonl");
 	s->answer = xasprintf("%zu generation(s) installed under %s (current: %s); the decisions of the "
 			      "period name %zu list(s).", nn, c->cfg.lists_dir,

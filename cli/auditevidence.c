@@ -125,3 +125,65 @@ void audit_evidence(report *r, section *s, const sw_list *l, bool list_ok, int64
 	}
 	(void)verified;
 }
+
+/* Step 7: who signed what the current list admits (from its evidence). */
+void audit_evidence_signers(section *s, const sw_list *l)
+{
+	_cleanup_(sw_evidence_free) sw_evidence ev = { 0 };
+	sw_error e = { 0 };
+	if (sw_evidence_open(l, &ev, &e) <= 0)
+		return;     /* none, or refused: step 5 says which */
+	yajl_val cr = NULL;
+	for (size_t i = 0; i < ev.n && !cr; i++) {
+		const char *t = sw_ss_jstr(ev.rec[i], "type");
+		if (t && strcmp(t, "compile") == 0)
+			cr = ev.rec[i];
+	}
+	if (cr) {
+		table *c = tab_new(s, "how the current list was compiled (its evidence)", "compiled", "by", "policy sha256",
+				   "trust root sha256", NULL);
+		tab_row(c, false, sw_ss_jstr(cr, "compiled"), sw_ss_jstr(cr, "sigward"), sw_ss_jstr(cr, "policy_sha256"),
+			sw_ss_jstr(cr, "trusted_root_sha256"));
+	}
+	struct grp {
+		const char *signer, *who, *issuer;
+		size_t n;
+		int64_t first, last;
+	} g[64];
+	size_t ng = 0;
+	for (size_t i = 0; i < ev.n; i++) {
+		yajl_val a = ev.rec[i];
+		const char *t = sw_ss_jstr(a, "type"), *signer = sw_ss_jstr(a, "signer");
+		if (!t || strcmp(t, "approval") != 0 || !signer)
+			continue;
+		const char *who = sw_ss_jstr(a, "key_id") ? sw_ss_jstr(a, "key_id") : sw_ss_jstr(a, "identity");
+		const char *iss = sw_ss_jstr(a, "issuer");
+		int64_t at = 0;
+		(void)sw_ss_jint(a, "integrated_time", &at);
+		size_t k;
+		for (k = 0; k < ng; k++)
+			if (strcmp(g[k].signer, signer) == 0 && strcmp(g[k].who ? g[k].who : "", who ? who : "") == 0)
+				break;
+		if (k == ng) {
+			if (ng == SW_ARRAY_SIZE(g))
+				continue;
+			g[ng++] = (struct grp){ .signer = signer, .who = who, .issuer = iss, .first = at, .last = at };
+		}
+		g[k].n++;
+		if (at && (!g[k].first || at < g[k].first))
+			g[k].first = at;
+		if (at > g[k].last)
+			g[k].last = at;
+	}
+	table *t = tab_new(s, "who signed the listed images (the current list's evidence)", "signer", "key or identity",
+			   "issuer", "approvals", "first signed (log)", "last signed (log)", NULL);
+	for (size_t k = 0; k < ng; k++) {
+		char num[32], f[32] = "", la[32] = "";
+		snprintf(num, sizeof num, "%zu", g[k].n);
+		if (g[k].first)
+			sw_format_rfc3339(g[k].first, f);
+		if (g[k].last)
+			sw_format_rfc3339(g[k].last, la);
+		tab_row(t, false, g[k].signer, g[k].who, g[k].issuer, num, f, la);
+	}
+}

@@ -15,5 +15,8 @@
  * 4's "containers" table from r; copies the evidence into the bundle at
  * out/evidence/allowlist/evidence. list_ok: the list itself verified. */
 void audit_evidence(report *r, section *s, const sw_list *l, bool list_ok, int64_t now, const char *out);
+/* Step 7: how the current list was compiled and who signed the images it
+ * lists (signer, key id or CI identity and issuer, approvals, log times). */
+void audit_evidence_signers(section *s, const sw_list *l);
 
 #endif

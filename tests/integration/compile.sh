@@ -210,12 +210,17 @@ ID=cmp-run-$$
 runc_hook "$ID" signed "$V1" /bin/sleep 300
 timeout -k 5 60 runc --root "$T/runc" run -d -b "$BUNDLE" "$ID" </dev/null >"$T/run.out" 2>&1 ||
 	notok "audit: a running container of the listed image" "$(cat "$T/run.out")"
-"$CLI" audit --config "$T/sigward.conf" --out "$T/audit" --runc-root "$T/runc" >"$T/audit.out" 2>&1
-A=$T/audit/report.json
+AT0=$(date +%s%N); "$CLI" audit --config "$T/sigward.conf" --out "$T/audit" --runc-root "$T/runc" >"$T/audit.out" 2>&1
+echo "# audit: $((($(date +%s%N) - AT0) / 1000000)) ms"; A=$T/audit/report.json
 jq -e --arg d "$V1" '.sections[] | select(.step == 5) | .tables["image signatures"][] | select(.digest == $d) |
 	(.result | startswith("verified again")) and .signer == "release" and .["log index"] == "1" and .container == $id' --arg id "$ID" "$A" >/dev/null &&
 	[ -f "$T/audit/evidence/allowlist/evidence" ] && grep -q "evidence/allowlist/evidence" "$T/audit/SHA256SUMS" &&
 	ok "audit step 5: the running container's image signature verified again offline from the list's evidence" ||
 	notok "audit step 5" "$(jq -c '.sections[] | select(.step == 5)' "$A" 2>/dev/null | cut -c1-600)" "$(tail -3 "$T/audit.out")"
+jq -e --arg s "$SAN" --arg i "$ISS" '.sections[] | select(.step == 7) | .tables["who signed the listed images (the current list'"'"'s evidence)"] |
+	(map(select(.signer == "ci" and .["key or identity"] == $s and .issuer == $i and (.["first signed (log)"] | length) > 0)) | length) == 1 and
+	(map(select(.signer == "release")) | length) == 1' "$A" >/dev/null &&
+	ok "audit step 7: who signed the listed images (the CI workflow's identity and issuer, the release key) and when the log saw it" ||
+	notok "audit step 7" "$(jq -c '.sections[] | select(.step == 7) | .tables' "$A" 2>/dev/null | cut -c1-800)"
 timeout 20 runc --root "$T/runc" delete -f "$ID" >/dev/null 2>&1
 rt_done
