@@ -23,6 +23,8 @@ Options of simple/bundle:
   --ref R               critical.identity.docker-reference (default REG/REPO)
   --payload-digest D    the digest the payload names (default DIGEST)
   --tamper              the uploaded payload differs from the one signed
+  --timestamp TSA       an RFC 3161 timestamp of the signature by TSA ("tsa", in the
+                        trust root, or "tsa-untrusted"), made by openssl ts
   --predicate T         the in-toto predicateType (default cosign's sign type)
 REG is "http://127.0.0.1:PORT". Prints the signature (or referrer) manifest digest.
 """
@@ -117,6 +119,52 @@ def image(layout, marker, arch):
     return dict(mediaType=OCI_MANIFEST, **put_blob(layout, man))
 
 
+def make_tsa(d, name, now):
+    """A timestamp authority: a root and a leaf with the critical timeStamping
+    usage openssl ts needs, as NAME-root.pem, NAME.pem, NAME.key."""
+    rk, lk = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    rn = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name + " root")])
+    ln = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    nb, na = now - datetime.timedelta(days=30), now + datetime.timedelta(days=365)
+    root = (x509.CertificateBuilder().subject_name(rn).issuer_name(rn).public_key(rk.public_key())
+            .serial_number(1).not_valid_before(nb).not_valid_after(na)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .sign(rk, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(ln).issuer_name(rn).public_key(lk.public_key())
+            .serial_number(2).not_valid_before(nb).not_valid_after(na)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(rk, hashes.SHA256()))
+    save_key(os.path.join(d, name + ".key"), lk)
+    for n, c in ((name + ".pem", leaf), (name + "-root.pem", root)):
+        with open(os.path.join(d, n), "wb") as f:
+            f.write(c.public_bytes(serialization.Encoding.PEM))
+    with open(os.path.join(d, "tsa.cnf"), "w") as f:
+        f.write("[ tsa ]\ndefault_tsa = t\n[ t ]\nserial = %s/tsaserial\nsigner_digest = sha256\n"
+                "default_policy = 1.3.6.1.4.1.57264.2\ndigests = sha256\naccuracy = secs:1\n"
+                "ess_cert_id_alg = sha256\n" % d)
+    return [leaf, root]
+
+
+def timestamp(d, name, data):
+    """An RFC 3161 response over data from TSA name, made by the openssl CLI."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as t:
+        with open(os.path.join(t, "data"), "wb") as f:
+            f.write(data)
+        subprocess.run(["openssl", "ts", "-query", "-data", os.path.join(t, "data"), "-sha256", "-cert",
+                        "-out", os.path.join(t, "q")], check=True, capture_output=True)
+        subprocess.run(["openssl", "ts", "-reply", "-config", os.path.join(d, "tsa.cnf"),
+                        "-queryfile", os.path.join(t, "q"), "-signer", os.path.join(d, name + ".pem"),
+                        "-inkey", os.path.join(d, name + ".key"), "-chain", os.path.join(d, name + "-root.pem"),
+                        "-out", os.path.join(t, "r")], check=True, capture_output=True)
+        with open(os.path.join(t, "r"), "rb") as f:
+            return f.read()
+
+
 def init(d):
     os.makedirs(d, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -138,6 +186,8 @@ def init(d):
             .sign(fk, hashes.SHA256()))
     with open(os.path.join(d, "fulcio.pem"), "wb") as f:
         f.write(root.public_bytes(serialization.Encoding.PEM))
+    tsa_chain = make_tsa(d, "tsa", now)
+    make_tsa(d, "tsa-untrusted", now)
     start = (now - datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     tr = {
         "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
@@ -149,7 +199,12 @@ def init(d):
                                     "uri": "https://fulcio.sigward.test",
                                     "certChain": {"certificates": [{"rawBytes": b64(root.public_bytes(serialization.Encoding.DER))}]},
                                     "validFor": {"start": start}}],
-        "ctlogs": [], "timestampAuthorities": [],
+        "ctlogs": [],
+        "timestampAuthorities": [{"subject": {"organization": "sigward test", "commonName": "test tsa"},
+                                  "uri": "https://tsa.sigward.test",
+                                  "certChain": {"certificates": [{"rawBytes": b64(c.public_bytes(serialization.Encoding.DER))}
+                                                                 for c in tsa_chain]},
+                                  "validFor": {"start": start}}],
     }
     with open(os.path.join(d, "trusted_root.json"), "w") as f:
         json.dump(tr, f, indent=1)
@@ -222,6 +277,7 @@ class Opts:
         self.expired = self.no_tlog = self.tamper = self.fallback = False
         self.ref = self.payload_digest = None
         self.predicate = SIGN_PREDICATE
+        self.tsa = None
         i = 0
         while i < len(args):
             a = args[i]
@@ -236,6 +292,9 @@ class Opts:
                 self.tamper = True
             elif a == "--fallback-tag":
                 self.fallback = True
+            elif a == "--timestamp":
+                self.tsa = args[i + 1]
+                i += 1
             elif a in ("--ref", "--payload-digest", "--predicate"):
                 setattr(self, a[2:].replace("-", "_"), args[i + 1])
                 i += 1
@@ -316,6 +375,9 @@ def simple(d, reg, repo, digest, o):
             {"SignedEntryTimestamp": e["inclusionPromise"]["signedEntryTimestamp"],
              "Payload": {"body": e["canonicalizedBody"], "integratedTime": int(e["integratedTime"]),
                          "logIndex": int(e["logIndex"]), "logID": base64.b64decode(e["logId"]["keyId"]).hex()}})
+    if o.tsa:
+        # cosign stamps the raw signature bytes
+        ann["dev.sigstore.cosign/timestamp"] = json.dumps({"SignedRFC3161Timestamp": b64(timestamp(d, o.tsa, sig))})
     if o.tamper:
         payload = payload.replace(b'"optional":null', b'"optional":{"x":1}')
     layer = dict(mediaType=SIMPLE_TYPE, annotations=ann, **push_blob(reg, repo, payload))

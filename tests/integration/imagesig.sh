@@ -5,8 +5,8 @@
 # signs them, by a test Sigstore of the test's own (imagesig-fixtures.py: a
 # Fulcio root, a Rekor key, trusted_root.json, a cosign key pair):
 #  - classic signatures (tag sha256-<hex>.sig, simple-signing payload, signature,
-#    certificate, Rekor SET annotations), keyed (one signed by the openssl CLI and
-#    uploaded with curl) and keyless;
+#    certificate, Rekor SET, RFC 3161 timestamp annotations), keyed (one signed by
+#    the openssl CLI and uploaded with curl) and keyless;
 #  - cosign v3 bundles (DSSE, in-toto, Rekor entry with inclusion proof and
 #    checkpoint) as OCI 1.1 referrers: through the referrers API (served by
 #    imagesig-referrers.py in front of the registry, which lacks it) and through
@@ -64,7 +64,7 @@ fx() { python3 "$HERE/imagesig-fixtures.py" "$@"; }
 
 SAN=https://github.com/acme/app/.github/workflows/ci.yml@refs/heads/main
 ISS=https://token.actions.githubusercontent.com
-TAGS="key key-openssl key-notlog keyless expired keyless-notlog tampered wrongdigest wrongref bundle-ref bundle-tag attest"
+TAGS="key key-openssl key-notlog keyless keyless-tsa keyless-badtsa expired keyless-notlog tampered wrongdigest wrongref bundle-ref bundle-tag attest"
 fx init "$FX" $TAGS || { echo "not ok - setup: fixtures"; exit 1; }
 dk_registry_start || { echo "not ok - setup: $DK_ERR"; exit 1; }
 REG=$DK_REG
@@ -105,6 +105,8 @@ KL="--keyless '$SAN' '$ISS'"
 	simple $FX $R app ${D[key]}
 	simple $FX $R app ${D[key-notlog]} --no-tlog
 	simple $FX $R app ${D[keyless]} $KL
+	simple $FX $R app ${D[keyless-tsa]} $KL --timestamp tsa
+	simple $FX $R app ${D[keyless-badtsa]} $KL --timestamp tsa-untrusted
 	simple $FX $R app ${D[expired]} $KL --expired
 	simple $FX $R app ${D[keyless-notlog]} $KL --no-tlog
 	simple $FX $R app ${D[tampered]} --tamper
@@ -188,6 +190,10 @@ v "wrong identity" 1 "oci+http://$REG/app:keyless" --identity https://github.com
 	--issuer "$ISS" "${TR[@]}" && has "wrong identity: refused" "is not among its URI or email SANs" '.approved == false'
 v "wrong issuer" 1 "oci+http://$REG/app:keyless" --identity "$SAN" --issuer https://accounts.google.com "${TR[@]}" &&
 	has "wrong issuer: refused" "OIDC issuer" '.approved == false'
+v "keyless with an RFC 3161 timestamp" 0 "oci+http://$REG/app:keyless-tsa" "${ID[@]}" &&
+	has "classic keyless with a Rekor entry and an RFC 3161 timestamp (openssl ts) of the signature: approved" "" '.approved'
+v "keyless with a timestamp of an unknown TSA" 1 "oci+http://$REG/app:keyless-badtsa" "${ID[@]}" &&
+	has "a timestamp from a TSA not in the trust root: refused" "does not verify under a timestamp authority of the trust root" '.approved == false'
 v "expired certificate" 1 "oci+http://$REG/app:expired" "${ID[@]}" &&
 	has "certificate expired before the log entry's integrated time: refused" "not valid at the verified time" '.approved == false'
 v "keyless without log entry" 1 "oci+http://$REG/app:keyless-notlog" "${ID[@]}" &&
