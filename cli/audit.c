@@ -201,21 +201,6 @@ static void step_config(ctx *c, section *s)
 
 /* ------------------------------------------------------------ step 2 */
 
-static bool in_path(const char *name, char *found, size_t len)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	_cleanup_free_ char *copy = xstrdup(path);
-	for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(found, len, "%s/%s", d, name);
-		if (access(found, X_OK) == 0)
-			return true;
-	}
-	found[0] = '\0';
-	return false;
-}
-
 static bool file_mentions(const char *path, const char *needle)
 {
 	_cleanup_free_ char *text = NULL;
@@ -271,7 +256,7 @@ static void step_runtimes(ctx *c)
 	size_t present = 0;
 	for (size_t i = 0; i < SW_ARRAY_SIZE(names); i++) {
 		char bin[4096];
-		if (!in_path(names[i], bin, sizeof bin))
+		if (!cli_which(names[i], bin, sizeof bin))
 			continue;
 		present++;
 		bool wired;
@@ -1054,11 +1039,11 @@ static void step_negative(ctx *c, const char *config)
 		finding(r, s, "the negative test could not run: the throwaway image: %s", e.msg);
 		goto cleanup;
 	}
-	if (in_path("runc", runc, sizeof runc)) {
+	if (cli_which("runc", runc, sizeof runc)) {
 		env.runc = runc;
 		audit_neg_runc(&env, &res[nr++]);
 	}
-	if (c->hooks_file[0] && in_path("podman", podman, sizeof podman)) {
+	if (c->hooks_file[0] && cli_which("podman", podman, sizeof podman)) {
 		env.podman = podman;
 		env.podman_root = c->podman_root;
 		env.podman_runroot = c->podman_runroot;
@@ -1070,7 +1055,7 @@ static void step_negative(ctx *c, const char *config)
 	}
 	if (c->ctrd.wired) {
 		audit_neg *n = &res[nr++];
-		if (!in_path("ctr", ctr_bin, sizeof ctr_bin)) {
+		if (!cli_which("ctr", ctr_bin, sizeof ctr_bin)) {
 			*n = (audit_neg){ .runtime = "containerd", .status = -1 };
 			snprintf(n->error, sizeof n->error, "ctr is not installed");
 		} else {
@@ -1084,7 +1069,7 @@ static void step_negative(ctx *c, const char *config)
 	}
 	if (c->dw.runtime) {
 		audit_neg *n = &res[nr++];
-		if (!in_path("docker", docker, sizeof docker)) {
+		if (!cli_which("docker", docker, sizeof docker)) {
 			*n = (audit_neg){ .runtime = "docker", .status = -1 };
 			snprintf(n->error, sizeof n->error, "the docker client is not installed");
 		} else {

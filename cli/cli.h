@@ -54,6 +54,9 @@ const char *cli_time_left(int64_t until, int64_t now, char *buf, size_t len);
 /* RFC 3339 time, or a duration meaning that long before now. 0 or -1. */
 int cli_parse_since(const char *s, int64_t now, int64_t *out);
 bool cli_is_help(const char *arg);
+/* The first executable NAME in $PATH (or the usual system directories) into
+ * found; false (found "") when there is none. */
+bool cli_which(const char *name, char *found, size_t len);
 /* Open keys[0..n) (PEM private key files or PKCS#11 URIs, sign.h) into out[] with
  * the options of `allowlist sign`; pass_file (NULL: none) holds the passphrase of
  * encrypted PEM keys. On failure nothing stays open and err names the key. */

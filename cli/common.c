@@ -53,6 +53,23 @@ bool cli_is_help(const char *arg)
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+bool cli_which(const char *name, char *found, size_t len)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	_cleanup_free_ char *copy = strdup(path);
+	if (!copy)
+		abort();
+	for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(found, len, "%s/%s", d, name);
+		if (access(found, X_OK) == 0)
+			return true;
+	}
+	found[0] = '\0';
+	return false;
+}
+
 int cli_signers_open(const char *const *keys, size_t n, sw_sign_opts so, const char *pass_file,
 		     sw_signer *out, sw_error *err)
 {

@@ -78,23 +78,6 @@ typedef struct st {
 
 /* ------------------------------------------------------------ wiring */
 
-static bool which(const char *name, char *found, size_t len)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	_cleanup_free_ char *copy = strdup(path);
-	if (!copy)
-		abort();
-	for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(found, len, "%s/%s", d, name);
-		if (access(found, X_OK) == 0)
-			return true;
-	}
-	found[0] = '\0';
-	return false;
-}
-
 static void wiring_add(sw_heartbeat *hb, const char *name, bool wired, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void wiring_add(sw_heartbeat *hb, const char *name, bool wired, const char *fmt, ...)
@@ -418,7 +401,7 @@ static void canaries(st *s)
 		static const char *const rts[] = { "runc", "crun" };
 		size_t before = hb->n_canaries;
 		for (size_t i = 0; i < SW_ARRAY_SIZE(rts); i++) {
-			if (!which(rts[i], bin, sizeof bin))
+			if (!cli_which(rts[i], bin, sizeof bin))
 				continue;
 			/* crun: no cgroup for a container that is never started (and
 			 * none of the layouts crun refuses to create one in). */
