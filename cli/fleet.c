@@ -69,6 +69,7 @@ typedef struct nodeb {
 
 typedef struct fleet {
 	const char *bundles, *out;
+	const char *node_keys;     /* --node-keys DIR: DIR/NODE.pub must sign NODE's bundle */
 	int64_t now, max_age;
 	unsigned sample;
 	char seed[128];
@@ -153,6 +154,50 @@ static int copy_evidence(fleet *f, const nodeb *b, const char *name, sw_error *e
 	return bundle_write(f->out, rel, data, len, err) < 0 ? -1 : 1;
 }
 
+/* --node-keys: the bundle of node N must also be signed by N's own key, DIR/N.pub,
+ * so that a node holding only its own key cannot write another node's bundle (with
+ * one key shared by every node, any of them could). 0, or -1 with b->status. */
+static int node_key_check(const fleet *f, nodeb *b, const char *dir, const char *host)
+{
+	if (strchr(host, '/') || host[0] == '.') {
+		b->status = xasprintf("NOT VALID: its node name '%s' cannot name a key file in %s", host, f->node_keys);
+		return -1;
+	}
+	char kp[4400];
+	snprintf(kp, sizeof kp, "%s/%s.pub", f->node_keys, host);
+	sw_key k;
+	sw_error e = { 0 };
+	if (sw_key_load_file(kp, &k, &e) < 0) {
+		b->status = xasprintf("NOT VALID: no key of node %s: %s", host, e.msg);
+		return -1;
+	}
+	lines pl = { 0 };
+	pl.f = open_memstream(&pl.buf, &pl.len);
+	if (!pl.f)
+		abort();
+	audit_check res;
+	int r = audit_bundle_check(dir, &k, 1, collect_problem, &pl, &res, &e);
+	fclose(pl.f);
+	int rv = 0;
+	if (r < 0 || res.n_bad) {
+		b->status = xasprintf("NOT SIGNED by node %s's own key %s (%s): %.*s", host, k.id, kp,
+				      r < 0 ? (int)strlen(e.msg) : (int)strcspn(pl.buf ? pl.buf : "", "\n"),
+				      r < 0 ? e.msg : pl.buf ? pl.buf : "");
+		rv = -1;
+	}
+	char *check = xasprintf("%s%s", b->check, pl.buf ? pl.buf : "");
+	free(b->check);
+	b->check = check;
+	char *by = xasprintf("%s%s%s", b->signed_by, b->signed_by[0] ? " " : "", k.id);
+	free(b->signed_by);
+	b->signed_by = rv ? xstrdup("") : by;
+	if (rv)
+		free(by);
+	free(pl.buf);
+	sw_key_free(&k);
+	return rv;
+}
+
 static void read_bundle(fleet *f, nodeb *b)
 {
 	char dir[4200];
@@ -207,6 +252,14 @@ static void read_bundle(fleet *f, nodeb *b)
 				    "(kind \"node\", host, generated, facts)");
 		return;
 	}
+	b->signed_by = xstrdup("");
+	for (size_t i = 0; i < f->nk; i++) {
+		char *s = xasprintf("%s%s%s", b->signed_by, i ? " " : "", f->keys[i].id);
+		free(b->signed_by);
+		b->signed_by = s;
+	}
+	if (f->node_keys && node_key_check(f, b, dir, host) < 0)
+		return;
 	b->node = xstrdup(host);
 	b->mode = jstr(facts, "mode");
 	b->list_scope = jstr(facts, "list_scope");
@@ -220,12 +273,6 @@ static void read_bundle(fleet *f, nodeb *b)
 	yajl_val ne = jget(b->json, "n_not_evidenced", yajl_t_number);
 	b->n_findings = nf && YAJL_IS_INTEGER(nf) ? YAJL_GET_INTEGER(nf) : 0;
 	b->n_not_evidenced = ne && YAJL_IS_INTEGER(ne) ? YAJL_GET_INTEGER(ne) : 0;
-	b->signed_by = xstrdup("");
-	for (size_t i = 0; i < f->nk; i++) {
-		char *s = xasprintf("%s%s%s", b->signed_by, i ? " " : "", f->keys[i].id);
-		free(b->signed_by);
-		b->signed_by = s;
-	}
 	b->status = xstrdup("verified");
 	b->used = true;
 }
@@ -755,7 +802,7 @@ static void section_liveness(fleet *f)
 /* ------------------------------------------------------------ main */
 
 static const char usage_text[] =
-	"usage: sigward audit fleet --bundles DIR --key PUB... --out DIR [--expect-nodes FILE]\n"
+	"usage: sigward audit fleet --bundles DIR (--key PUB... | --node-keys DIR) --out DIR [--expect-nodes FILE]\n"
 	"                           [--max-age DURATION] [--sample N] [--seed SEED]\n"
 	"                           [--sign-key KEY]... [--rsa-pss] [--pkcs11-module PATH] [--passphrase-file FILE]\n"
 	"One report for many nodes: every subdirectory of --bundles is a node's bundle written by\n"
@@ -768,6 +815,7 @@ static const char usage_text[] =
 	"recorded); and the figures: share of nodes enforcing, share of running containers listed.\n"
 	"Writes report.html, report.md, report.json, evidence/bundles/, SHA256SUMS and, with\n"
 	"--sign-key, SHA256SUMS.sig into --out (which must not exist or be empty).\n"
+	"--node-keys DIR: each node's bundle must also be signed by the node's own key DIR/NODE.pub.\n"
 	"Exit 0 no finding, 1 findings, 2 error.";
 
 int cmd_audit_fleet(int argc, char **argv)
@@ -780,6 +828,7 @@ int cmd_audit_fleet(int argc, char **argv)
 		{ "max-age", required_argument, NULL, 'a' },
 		{ "sample", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 'r' },
+		{ "node-keys", required_argument, NULL, 1001 },
 		{ "sign-key", required_argument, NULL, 'S' },
 		{ "rsa-pss", no_argument, NULL, 'p' },
 		{ "pkcs11-module", required_argument, NULL, 'm' },
@@ -801,6 +850,7 @@ int cmd_audit_fleet(int argc, char **argv)
 		case 'b': f.bundles = optarg; break;
 		case 'o': f.out = optarg; break;
 		case 'e': expect = optarg; break;
+		case 1001: f.node_keys = optarg; break;
 		case 'k':
 			if (f.nk == SW_ARRAY_SIZE(keyfiles))
 				return cli_usage_error("audit fleet", "at most %d --key", SW_MAX_KEYS);
@@ -835,8 +885,8 @@ int cmd_audit_fleet(int argc, char **argv)
 	if (!f.bundles || !f.out)
 		return cli_usage_error("audit fleet", "--bundles DIR and --out DIR are required");
 	/* Without the auditors' key a bundle proves nothing: anyone can write one. */
-	if (!f.nk)
-		return cli_usage_error("audit fleet", "at least one --key (the auditors' public key) is required");
+	if (!f.nk && !f.node_keys)
+		return cli_usage_error("audit fleet", "--key (the auditors' public key) or --node-keys DIR is required");
 	if (optind < argc)
 		return cli_usage_error("audit fleet", "unexpected argument '%s'", argv[optind]);
 	if (!f.seed[0]) {

@@ -443,6 +443,18 @@ check "fleet: a copy of a node's bundle under another name is a finding, one bun
 	[ "$RC,$(jq -r '[.facts.bundles, .facts.bundles_verified, ([.sections[].findings[] | select(test("^bundle aa-copy: node n-runc has a newer bundle \\(n-runc\\)"))] | length)] | @csv' "$F7")" = '1,3,2,1' ]
 check "fleet: a node not in --expect-nodes is a finding" \
 	jq -e '[.sections[].findings[] | select(test("^node n-crun \\(bundle n-crun\\) is not in the expected node list"))] | length == 1' "$F7" >/dev/null
+# --node-keys: each node's bundle must be signed by that node's own key. n-runc's
+# key is the one its bundle is signed with; n-crun's key is another (so n-crun's
+# bundle could have been written by any holder of the shared key: refused); n-warn
+# has no key file.
+mkdir -p "$T/bundles3" "$T/node-keys" && cp -r "$T/bundles/n-runc" "$T/bundles/n-crun" "$T/bundles/n-warn" "$T/bundles3/" &&
+	cp "$T/audit.pub" "$T/node-keys/n-runc.pub" && openssl genpkey -algorithm ed25519 2>/dev/null |
+	openssl pkey -pubout -out "$T/node-keys/n-crun.pub" 2>/dev/null || bail "setup: node keys"
+"$CLI" audit fleet --bundles "$T/bundles3" --node-keys "$T/node-keys" --out "$T/fleet8" >/dev/null 2>&1
+nk_status() { jq -r --arg d "$1" '.sections[] | select(.step == 1) | .tables.bundles[] | select(.directory == $d) | .verification' "$T/fleet8/report.json"; }
+check "fleet --node-keys: n-runc verified by its own key, n-crun's bundle not signed by n-crun's key, n-warn without a key" \
+	bash -c '[ "$0" = verified ] && [[ "$1" == "NOT SIGNED by node n-crun'"'"'s own key"* ]] && [[ "$2" == "NOT VALID: no key of node n-warn"* ]]' \
+	"$(nk_status n-runc)" "$(nk_status n-crun)" "$(nk_status n-warn)"
 fleet "$T/fleet1"
 check "fleet: an --out that is not empty is refused (exit 2)" [ "$RC" = 2 ]
 "$CLI" audit fleet --bundles "$T/bundles" --out "$T/fleet6" >/dev/null 2>&1
