@@ -484,6 +484,7 @@ int sw_compile_ref(sw_compile *c, const sw_compile_opts *o, const char *ref, sw_
 
 	_cleanup_(req_map_free) req_map m;
 	req_build(o, r->signers, r->n_signers, docker_ref, &m);
+	m.req.need_tlog = r->need_tlog;
 	_cleanup_free_ verified *vf = NULL;
 	size_t nvf = 0;
 	static char why[SW_IMGSIG_MAX_PLATFORMS + 1][SW_ERROR_MAX];

@@ -317,7 +317,7 @@ static const struct {
 	{ SEC_SIGNER, "key" }, { SEC_SIGNER, "issuer" }, { SEC_SIGNER, "issuer_regex" },
 	{ SEC_SIGNER, "identity" }, { SEC_SIGNER, "identity_regex" },
 	{ SEC_ATTEST, "predicate_type" }, { SEC_ATTEST, "builder" }, { SEC_ATTEST, "source" }, { SEC_ATTEST, "signers" },
-	{ SEC_REPO, "signers" }, { SEC_REPO, "threshold" }, { SEC_REPO, "attestations" },
+	{ SEC_REPO, "signers" }, { SEC_REPO, "threshold" }, { SEC_REPO, "attestations" }, { SEC_REPO, "need_tlog" },
 };
 
 static const char *sec_name(sec_kind k)
@@ -393,6 +393,12 @@ static int key_value(pctx *c, const char *path, unsigned line, const char *key, 
 			return add_names(c, path, line, key, v, REF_REPO_SIGNER, &rr->n_signers, SW_IMGPOL_MAX_SIGNERS, err);
 		if (strcmp(key, "attestations") == 0)
 			return add_names(c, path, line, key, v, REF_REPO_ATTEST, &rr->n_attests, SW_IMGPOL_MAX_ATTESTS, err);
+		if (strcmp(key, "need_tlog") == 0) {
+			if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+				return sw_err(err, SW_EINVAL, "%s:%u: need_tlog: '%.*s' is not yes or no", path, line, ECHO_MAX, v);
+			rr->need_tlog = v[0] == 'y';
+			return 0;
+		}
 		uint64_t t;
 		if (sw_parse_u64(v, strlen(v), &t) < 0 || t == 0 || t > SW_IMGPOL_MAX_SIGNERS)
 			return sw_err(err, SW_EINVAL, "%s:%u: threshold: '%.*s' is not a number from 1 to %d", path, line,

@@ -94,6 +94,9 @@ typedef struct sw_imgpol_repo {
 	unsigned threshold;           /* 1..n_signers */
 	size_t attests[SW_IMGPOL_MAX_ATTESTS];
 	size_t n_attests;
+	/* need_tlog = yes: a keyed signature needs a verified Rekor entry too (a
+	 * key can sign in private; the log makes it public). Keyless always does. */
+	bool need_tlog;
 } sw_imgpol_repo;
 
 typedef struct sw_imgpolicy {

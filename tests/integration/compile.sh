@@ -48,9 +48,10 @@ push "oci:$FX/layout:z" app:bundle
 push "oci:$FX/layout:multi1" app:multi
 push "oci:$FX/layout:y" app2:both
 push "oci:$FX/layout:x" app2:one
+push "oci:$FX/layout:y" app3:notlog
 dg() { echo "sha256:$(timeout 30 skopeo inspect --raw --tls-verify=false "docker://$REG/$1" | sha256sum | cut -c1-64)"; }
 V1=$(dg app:v1) UNS=$(dg app:unsigned) WID=$(dg app:wrongid) BUN=$(dg app:bundle) MUL=$(dg app:multi)
-BOTH=$(dg app2:both) ONE=$(dg app2:one)
+BOTH=$(dg app2:both) ONE=$(dg app2:one) NOTLOG=$(dg app3:notlog)
 [ "$V1" = "$GOOD" ] || bail "setup: the registry's digest of app:v1 ($V1) is not the layout's ($GOOD)"
 MUL_PLAT=$(timeout 30 skopeo inspect --raw --tls-verify=false "docker://$REG/app:multi" | jq -r '[.manifests[].digest] | join(" ")')
 KL=(--keyless "$SAN" "$ISS")
@@ -61,7 +62,8 @@ KL=(--keyless "$SAN" "$ISS")
 	fx simple "$FX" "$R" app "$MUL" "${KL[@]}" &&
 	fx simple "$FX" "$R" app2 "$BOTH" &&
 	fx simple "$FX" "$R" app2 "$BOTH" "${KL[@]}" &&
-	fx simple "$FX" "$R" app2 "$ONE"
+	fx simple "$FX" "$R" app2 "$ONE" &&
+	fx simple "$FX" "$R" app3 "$NOTLOG" --no-tlog
 } >"$T/sign.log" 2>&1 || bail "setup: signing" "$(tail -5 "$T/sign.log")"
 
 cat >"$T/images.policy" <<EOF
@@ -82,6 +84,10 @@ signers = ci release
 [repository $REG/app2]
 signers = ci release
 threshold = 2
+
+[repository $REG/app3]
+signers = release
+need_tlog = yes
 EOF
 rt_conf "$T/sigward.conf"
 
@@ -97,12 +103,13 @@ compile() { # OUT SERIAL ARGS...: JSON in $J, exit status in $RC, stderr in $E
 	MS=$((($(date +%s%N) - t0) / 1000000))
 	E=$(cat "$T/compile.err")
 }
-compile "$T/list" 1 --repository "oci+http://$REG/app" "oci+http://$REG/app2:both" "oci+http://$REG/app2:one"
+compile "$T/list" 1 --repository "oci+http://$REG/app" "oci+http://$REG/app2:both" "oci+http://$REG/app2:one" \
+	"oci+http://$REG/app3:notlog"
 echo "# compile: $MS ms, $(jq -r .registry_requests <<<"$J") registry requests"
-if [ "$RC" = 1 ] && [ "$(jq -r '[.listed, .left_out] | @csv' <<<"$J")" = "4,3" ]; then
-	ok "compile: 4 images listed, 3 left out (exit 1: written, some left out)"
+if [ "$RC" = 1 ] && [ "$(jq -r '[.listed, .left_out] | @csv' <<<"$J")" = "4,4" ]; then
+	ok "compile: 4 images listed, 4 left out (exit 1: written, some left out)"
 else
-	notok "compile: 4 listed, 3 left out" "rc=$RC $E" "$J"
+	notok "compile: 4 listed, 4 left out" "rc=$RC $E" "$J"
 fi
 img() { jq -c --arg r "$1" '.images[] | select(.ref == $r)' <<<"$J"; }
 listed() { [ "$(img "$1" | jq -r .listed)" = true ]; }
@@ -120,6 +127,8 @@ listed "oci+http://$REG/app2:both" && ok "2-of-2 repository, both signers: liste
 ! listed "oci+http://$REG/app2:one" && reason "oci+http://$REG/app2:one" | grep -q "1 of the 2 signer(s) required by \[repository $REG/app2\]" &&
 	ok "k of n: one signer short of 2 of 2: left out ($(reason "oci+http://$REG/app2:one" | cut -c1-110))" ||
 	notok "k of n: one short" "$(img "oci+http://$REG/app2:one")"
+! listed "oci+http://$REG/app3:notlog" && reason "oci+http://$REG/app3:notlog" | grep -q "no Rekor entry" &&
+	ok "need_tlog = yes: a keyed signature that was never logged is left out" || notok "need_tlog" "$(img "oci+http://$REG/app3:notlog")"
 jq -r '.images[].ref' <<<"$J" | grep -q 'sha256-' && notok "cosign's sha256-* tags are not images" || ok "cosign's sha256-* tags are not taken for images"
 
 # The list: digests with references; nothing left out is in it.
@@ -130,7 +139,7 @@ n=0
 for d in $MUL $MUL_PLAT $BUN; do grep -q "^$d manifest $REG/app:" "$ENT" && n=$((n + 1)); done
 [ "$n" = 4 ] && ok "the index, both platform manifests and the bundle-signed image are listed" || notok "index + platforms + bundle listed ($n of 4)" "$(cat "$ENT")"
 bad=
-for d in $UNS $WID $ONE; do [ "$d" = "$BOTH" ] && continue; grep -q "^$d " "$ENT" && bad="$bad $d"; done
+for d in $UNS $WID $ONE $NOTLOG; do [ "$d" = "$BOTH" ] && continue; grep -q "^$d " "$ENT" && bad="$bad $d"; done
 [ -z "$bad" ] && ok "no left-out digest is in the entries" || notok "left-out digests listed:$bad"
 
 # The evidence, covered by the signature.

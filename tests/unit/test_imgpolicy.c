@@ -97,7 +97,8 @@ static void fails(const char *text, unsigned line, const char *want)
 	"threshold = 2\n" \
 	"attestations = provenance\n" \
 	"[repository registry.acme.example/**]\n" \
-	"signers = release\n"
+	"signers = release\n" \
+	"need_tlog = yes\n"
 
 static void test_good(void **state)
 {
@@ -128,6 +129,8 @@ static void test_good(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->line, 21);
 	assert_int_equal(r->threshold, 1);
+	assert_true(r->need_tlog);
+	assert_false(p.repos[0].need_tlog);
 	assert_null(sw_imgpolicy_repo(&p, "registry.other.example/app/web"));
 	assert_null(sw_imgpolicy_repo(&p, "registry.acme.example"));
 	sw_imgpolicy_free(&p);
@@ -204,6 +207,7 @@ static void test_errors(void **state)
 	fails("[signer x]\nkey = a.pub\n[repository r/a]\nsigners = x\n\x01\n", 5, "control character");
 	fails("[signer x]\nkey = a.pub\n[repository r/a]\nsigners = x\nthreshold = 1\nthreshold = 1\n", 6,
 	      "given twice");
+	fails("[signer x]\nkey = a.pub\n[repository r/a]\nsigners = x\nneed_tlog = true\n", 5, "is not yes or no");
 }
 
 static void test_k_of_n(void **state)
