@@ -9,7 +9,9 @@ Listens on a free loopback port (written to PORTFILE) and forwards every request
 to UPSTREAM (http://127.0.0.1:PORT) unchanged, except
 GET /v2/<name>/referrers/<digest>: answered with an image index of the manifests
 pushed through this proxy whose subject is <digest> (with their artifactType),
-as distribution-spec 1.1 says. Requests are logged to stderr.
+as distribution-spec 1.1 says; and blobs whose digests are listed in
+PORTFILE.corrupt are served with their first byte changed (a lying registry).
+Requests are logged to stderr.
 """
 import hashlib
 import http.server
@@ -56,6 +58,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 status, body, headers = r.status, r.read(), r.getheaders()
         except urllib.error.HTTPError as e:
             status, body, headers = e.code, e.read(), e.headers.items()
+        # A lying registry: the blobs named in PORTFILE.corrupt come back with
+        # their first byte changed.
+        try:
+            with open(sys.argv[2] + ".corrupt") as f:
+                corrupt = f.read().split()
+        except OSError:
+            corrupt = []
+        if self.command == "GET" and status == 200 and body and any(self.path.endswith("/blobs/" + d) for d in corrupt):
+            body = bytes([body[0] ^ 1]) + body[1:]
         m = MAN_RE.match(self.path)
         if self.command == "PUT" and m and status == 201 and data:
             doc = json.loads(data)

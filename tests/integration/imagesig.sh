@@ -208,6 +208,13 @@ v "wrong reference, policy's own" 0 "oci+http://$REG/app:wrongref" "${KEY[@]}" -
 	has "the same signature under a policy naming that repository: approved" "" '.approved'
 v "bundle through the referrers API" 0 "oci+http://$PROXY/app:bundle-ref" "${KEY[@]}" &&
 	has "cosign v3 bundle (keyed) through the referrers API: approved" "" '.approved and (.evidence[0] | .kind == "bundle" and .source == "referrers" and .log_index == 1)'
+# The proxy lies about the bundle's blob: a digest mismatch is an error, not "unsigned".
+curl -fsS -H "Accept: application/vnd.oci.image.index.v1+json" "http://$PROXY/v2/app/referrers/${D[bundle-ref]}" |
+	jq -r '.manifests[0].digest' | xargs -I{} curl -fsS -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+	"http://$PROXY/v2/app/manifests/{}" | jq -r '.layers[0].digest' >"$T/proxy.port.corrupt"
+v "a registry serving other bytes for a blob" 2 "oci+http://$PROXY/app:bundle-ref" "${KEY[@]}" &&
+	has "a registry serving other bytes for the bundle's digest: an error, nothing verified" "content does not match its digest" '. == null'
+rm -f "$T/proxy.port.corrupt"
 grep -q "GET /v2/app/referrers/${D[bundle-ref]}" "$T/proxy.log" && ok "the referrers API was asked" || nok "the referrers API was asked"
 v "bundle through the fallback tag" 0 "oci+http://$REG/app:bundle-tag" "${ID[@]}" &&
 	has "cosign v3 bundle (keyless) through the sha256-<hex> fallback tag (registry without the API): approved" "" --arg s "$SAN" '.approved and (.evidence[0] | .kind == "bundle" and .source == "referrers-tag" and .san == $s)'
