@@ -792,9 +792,10 @@ static void test_index_used(void **state)
 	free(cur);
 }
 
-static void test_index_identity(void **state)
+/* `current` -> list, old enough to be indexed, opened once: the index is
+ * written. Returns the link's path. */
+static char *indexed_current(fixture *f)
 {
-	fixture *f = *state;
 	char *cur = tu_path(f->root, "current");
 	assert_int_equal(symlink("list", cur), 0);
 	settle();
@@ -802,6 +803,15 @@ static void test_index_identity(void **state)
 	sw_error e = { 0 };
 	assert_int_equal(open_indexed(f, &l, &e), 0);
 	sw_list_close(&l);
+	return cur;
+}
+
+static void test_index_identity(void **state)
+{
+	fixture *f = *state;
+	char *cur = indexed_current(f);
+	sw_list l;
+	sw_error e = { 0 };
 	assert_int_equal(open_indexed(f, &l, &e), 0);
 	assert_true(l.indexed);
 	sw_list_close(&l);
@@ -886,13 +896,9 @@ static void edit_index(fixture *f, size_t at, const unsigned char *bytes, size_t
 static void test_index_tampered(void **state)
 {
 	fixture *f = *state;
-	char *cur = tu_path(f->root, "current");
-	assert_int_equal(symlink("list", cur), 0);
-	settle();
+	char *cur = indexed_current(f);
 	sw_list l;
 	sw_error e = { 0 };
-	assert_int_equal(open_indexed(f, &l, &e), 0);
-	sw_list_close(&l);
 	size_t good_len;
 	char *good = tu_read(f->state, "listindex", &good_len);
 
