@@ -433,6 +433,28 @@ static int dup_ann(yajl_val ann, const char *key, char **out, sw_error *err)
 	return 0;
 }
 
+/* A layer of a signature manifest (mdg) of the media type `kind` reads: its blob
+ * as a new signature of m (*out). 1 added, 0 another type, <0 error. */
+static int layer_sig(reader *r, sw_imgsig_manifest *m, yajl_val l, sw_imgsig_kind kind, const char *source,
+		     const char *mdg, sw_imgsig_sig **out, sw_error *err)
+{
+	const char *mt = jstr(l, "mediaType"), *dg = jstr(l, "digest");
+	const char *want = kind == SW_IMGSIG_SIMPLE ? SW_IMGSIG_SIMPLESIGNING_TYPE : SW_IMGSIG_BUNDLE_TYPE;
+	if (!mt || strcmp(mt, want) != 0 || !dg)
+		return 0;
+	sw_imgsig_sig *s = sig_add(m, err);
+	if (!s)
+		return -1;
+	s->kind = kind;
+	snprintf(s->source, sizeof s->source, "%s", source);
+	snprintf(s->manifest, sizeof s->manifest, "%s", mdg);
+	snprintf(s->layer, sizeof s->layer, "%.71s", dg);
+	if (blob(r, dg, kind == SW_IMGSIG_SIMPLE ? MAX_BLOB : SW_SS_MAX_DOC, &s->blob, &s->blob_len, err) < 0)
+		return -1;
+	*out = s;
+	return 1;
+}
+
 /* The legacy signature image: tag sha256-<hex>.sig, a layer per signature. */
 static int find_sig_tag(reader *r, sw_imgsig_manifest *m, sw_error *err)
 {
@@ -447,20 +469,14 @@ static int find_sig_tag(reader *r, sw_imgsig_manifest *m, sw_error *err)
 		return sw_err(err, SW_EINVAL, "%s: %s: no layers", r->what, tag);
 	for (size_t i = 0; i < layers->u.array.len; i++) {
 		yajl_val l = layers->u.array.values[i];
-		const char *mt = jstr(l, "mediaType"), *dg = jstr(l, "digest");
-		if (!mt || strcmp(mt, SW_IMGSIG_SIMPLESIGNING_TYPE) != 0 || !dg)
-			continue;
-		sw_imgsig_sig *s = sig_add(m, err);
-		if (!s)
-			return -1;
-		s->kind = SW_IMGSIG_SIMPLE;
-		snprintf(s->source, sizeof s->source, "%s", r->src->layout ? "layout" : "tag");
-		snprintf(s->manifest, sizeof s->manifest, "%s", sdg);
-		snprintf(s->layer, sizeof s->layer, "%.71s", dg);
+		sw_imgsig_sig *s;
+		rc = layer_sig(r, m, l, SW_IMGSIG_SIMPLE, r->src->layout ? "layout" : "tag", sdg, &s, err);
+		if (rc < 0)
+			return rc;
 		yajl_val ann = sw_ss_jget(l, "annotations");
-		if (blob(r, dg, MAX_BLOB, &s->blob, &s->blob_len, err) < 0 || dup_ann(ann, ANN_SIG, &s->signature, err) < 0 ||
-		    dup_ann(ann, ANN_CERT, &s->certificate, err) < 0 || dup_ann(ann, ANN_CHAIN, &s->chain, err) < 0 ||
-		    dup_ann(ann, ANN_BUNDLE, &s->rekor_bundle, err) < 0 || dup_ann(ann, ANN_TSA, &s->timestamp, err) < 0)
+		if (rc > 0 && (dup_ann(ann, ANN_SIG, &s->signature, err) < 0 || dup_ann(ann, ANN_CERT, &s->certificate, err) < 0 ||
+			       dup_ann(ann, ANN_CHAIN, &s->chain, err) < 0 || dup_ann(ann, ANN_BUNDLE, &s->rekor_bundle, err) < 0 ||
+			       dup_ann(ann, ANN_TSA, &s->timestamp, err) < 0))
 			return -1;
 	}
 	return 0;
@@ -482,19 +498,9 @@ static int add_referrer(reader *r, sw_imgsig_manifest *m, const char *digest, co
 		return 0;
 	yajl_val layers = sw_ss_jget(doc, "layers");
 	for (size_t i = 0; YAJL_IS_ARRAY(layers) && i < layers->u.array.len; i++) {
-		yajl_val l = layers->u.array.values[i];
-		const char *mt = jstr(l, "mediaType"), *ld = jstr(l, "digest");
-		if (!mt || strcmp(mt, SW_IMGSIG_BUNDLE_TYPE) != 0 || !ld)
-			continue;
-		sw_imgsig_sig *s = sig_add(m, err);
-		if (!s)
-			return -1;
-		s->kind = SW_IMGSIG_BUNDLE;
-		snprintf(s->source, sizeof s->source, "%s", source);
-		snprintf(s->manifest, sizeof s->manifest, "%s", dg);
-		snprintf(s->layer, sizeof s->layer, "%.71s", ld);
-		if (blob(r, ld, SW_SS_MAX_DOC, &s->blob, &s->blob_len, err) < 0)
-			return -1;
+		sw_imgsig_sig *s;
+		if ((rc = layer_sig(r, m, layers->u.array.values[i], SW_IMGSIG_BUNDLE, source, dg, &s, err)) < 0)
+			return rc;
 	}
 	return 0;
 }
