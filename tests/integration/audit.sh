@@ -318,8 +318,8 @@ R=$T/out1/report.json
 ctr_field() { # ctr_field ID FIELD
 	jq -r --arg id "$1" --arg f "$2" '.sections[] | select(.step == 4) | .tables.containers[] | select(.container == $id) | .[$f]' "$R"
 }
-check "report: the eight steps in order (6 marked as not run)" \
-	[ "$(jq -c '[.sections[].step]' "$R")" = "[1,2,3,4,5,6,7,8]" ]
+check "report: the nine steps in order (6 marked as not run; 9, liveness, since issue 16)" \
+	[ "$(jq -c '[.sections[].step]' "$R")" = "[1,2,3,4,5,6,7,8,9]" ]
 check "report: step 6 without --negative-test is NOT EVIDENCED and counted apart from the findings" \
 	[ "$(jq -r '[.n_not_evidenced, (.sections[] | select(.step == 6) | .not_evidenced), ([.sections[] | select(.not_evidenced)] | length)] | @csv' "$R")" = "1,true,1" ]
 check "report.md and report.html say so (no 'No finding' for step 6)" \
