@@ -451,6 +451,12 @@ static int layer_sig(reader *r, sw_imgsig_manifest *m, yajl_val l, sw_imgsig_kin
 	snprintf(s->layer, sizeof s->layer, "%.71s", dg);
 	if (blob(r, dg, kind == SW_IMGSIG_SIMPLE ? MAX_BLOB : SW_SS_MAX_DOC, &s->blob, &s->blob_len, err) < 0)
 		return -1;
+	yajl_val ann = sw_ss_jget(l, "annotations");
+	if (kind == SW_IMGSIG_SIMPLE &&
+	    (dup_ann(ann, ANN_SIG, &s->signature, err) < 0 || dup_ann(ann, ANN_CERT, &s->certificate, err) < 0 ||
+	     dup_ann(ann, ANN_CHAIN, &s->chain, err) < 0 || dup_ann(ann, ANN_BUNDLE, &s->rekor_bundle, err) < 0 ||
+	     dup_ann(ann, ANN_TSA, &s->timestamp, err) < 0))
+		return -1;
 	*out = s;
 	return 1;
 }
@@ -468,21 +474,15 @@ static int find_sig_tag(reader *r, sw_imgsig_manifest *m, sw_error *err)
 	if (!YAJL_IS_ARRAY(layers))
 		return sw_err(err, SW_EINVAL, "%s: %s: no layers", r->what, tag);
 	for (size_t i = 0; i < layers->u.array.len; i++) {
-		yajl_val l = layers->u.array.values[i];
 		sw_imgsig_sig *s;
-		rc = layer_sig(r, m, l, SW_IMGSIG_SIMPLE, r->src->layout ? "layout" : "tag", sdg, &s, err);
+		rc = layer_sig(r, m, layers->u.array.values[i], SW_IMGSIG_SIMPLE, r->src->layout ? "layout" : "tag", sdg, &s, err);
 		if (rc < 0)
 			return rc;
-		yajl_val ann = sw_ss_jget(l, "annotations");
-		if (rc > 0 && (dup_ann(ann, ANN_SIG, &s->signature, err) < 0 || dup_ann(ann, ANN_CERT, &s->certificate, err) < 0 ||
-			       dup_ann(ann, ANN_CHAIN, &s->chain, err) < 0 || dup_ann(ann, ANN_BUNDLE, &s->rekor_bundle, err) < 0 ||
-			       dup_ann(ann, ANN_TSA, &s->timestamp, err) < 0))
-			return -1;
 	}
 	return 0;
 }
 
-/* One referrer manifest: its Sigstore bundle layers, if it is about m. */
+/* One referrer manifest: its signature layers, if it is about m. */
 static int add_referrer(reader *r, sw_imgsig_manifest *m, const char *digest, const char *source, sw_error *err)
 {
 	_cleanup_yajl_ yajl_val doc = NULL;
@@ -497,9 +497,12 @@ static int add_referrer(reader *r, sw_imgsig_manifest *m, const char *digest, co
 	if (!subj || strcmp(subj, m->digest) != 0)
 		return 0;
 	yajl_val layers = sw_ss_jget(doc, "layers");
+	/* Bundles (cosign v3), or cosign 2's experimental OCI 1.1 mode: the
+	 * classic signature layers in a referrer. */
 	for (size_t i = 0; YAJL_IS_ARRAY(layers) && i < layers->u.array.len; i++) {
 		sw_imgsig_sig *s;
-		if ((rc = layer_sig(r, m, layers->u.array.values[i], SW_IMGSIG_BUNDLE, source, dg, &s, err)) < 0)
+		if ((rc = layer_sig(r, m, layers->u.array.values[i], SW_IMGSIG_BUNDLE, source, dg, &s, err)) < 0 ||
+		    (rc = layer_sig(r, m, layers->u.array.values[i], SW_IMGSIG_SIMPLE, source, dg, &s, err)) < 0)
 			return rc;
 	}
 	return 0;
@@ -513,7 +516,8 @@ static int add_referrers(reader *r, sw_imgsig_manifest *m, yajl_val ms, const ch
 		yajl_val d = ms->u.array.values[i];
 		const char *at = jstr(d, "artifactType"), *dg = jstr(d, "digest"), *mt = jstr(d, "mediaType");
 		/* Other artifacts (SBOMs, other tools' signatures) are not read. */
-		if (!dg || (at && strcmp(at, SW_IMGSIG_BUNDLE_TYPE) != 0) || (mt && strcmp(mt, OCI_MANIFEST) != 0))
+		if (!dg || (at && strcmp(at, SW_IMGSIG_BUNDLE_TYPE) != 0 && strcmp(at, SW_IMGSIG_COSIGN2_SIG_TYPE) != 0) ||
+		    (mt && strcmp(mt, OCI_MANIFEST) != 0))
 			continue;
 		/* A registry listing endless referrers gets a bounded number of
 		 * requests (a layout's index.json may list many images: unbounded). */

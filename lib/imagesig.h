@@ -19,7 +19,9 @@
  *       - the OCI 1.1 referrers (GET /v2/<name>/referrers/<digest>, or the
  *         "sha256-<hex>" fallback tag's index when the registry has no such API)
  *         whose layer is a Sigstore bundle
- *         (application/vnd.dev.sigstore.bundle.v0.3+json, cosign v3);
+ *         (application/vnd.dev.sigstore.bundle.v0.3+json, cosign v3), or a
+ *         simple-signing layer as in the .sig image (cosign 2's experimental
+ *         OCI 1.1 mode, artifactType ...cosign.artifact.sig.v1+json);
  *       - in a layout: the same two by index.json's org.opencontainers.image.ref.name
  *         tags, plus every manifest of index.json whose subject is the image.
  *     Discovery verifies nothing but digests; a registry that cannot be reached
@@ -63,6 +65,8 @@
 
 #define SW_IMGSIG_SIMPLESIGNING_TYPE "application/vnd.dev.cosign.simplesigning.v1+json"
 #define SW_IMGSIG_BUNDLE_TYPE "application/vnd.dev.sigstore.bundle.v0.3+json"
+/* cosign 2 --registry-referrers-mode=oci-1-1: classic signature layers in a referrer */
+#define SW_IMGSIG_COSIGN2_SIG_TYPE "application/vnd.dev.cosign.artifact.sig.v1+json"
 #define SW_IMGSIG_SIGN_PREDICATE "https://sigstore.dev/cosign/sign/v1"
 #define SW_IMGSIG_MAX_MANIFEST (4u << 20)  /* a manifest, index or referrers list */
 #define SW_IMGSIG_MAX_SIGS 64              /* signatures read per manifest */

@@ -23,6 +23,8 @@ Options of simple/bundle:
   --ref R               critical.identity.docker-reference (default REG/REPO)
   --payload-digest D    the digest the payload names (default DIGEST)
   --tamper              the uploaded payload differs from the one signed
+  --referrer            (simple) attach as an OCI 1.1 referrer, as cosign 2's
+                        --registry-referrers-mode=oci-1-1 does, not as the .sig tag
   --timestamp TSA       an RFC 3161 timestamp of the signature by TSA ("tsa", in the
                         trust root, or "tsa-untrusted"), made by openssl ts
   --predicate T         the in-toto predicateType (default cosign's sign type)
@@ -274,7 +276,7 @@ def get_manifest(reg, repo, ref, accept):
 class Opts:
     def __init__(self, args):
         self.keyless = None
-        self.expired = self.no_tlog = self.tamper = self.fallback = False
+        self.expired = self.no_tlog = self.tamper = self.fallback = self.referrer = False
         self.ref = self.payload_digest = None
         self.predicate = SIGN_PREDICATE
         self.tsa = None
@@ -292,6 +294,8 @@ class Opts:
                 self.tamper = True
             elif a == "--fallback-tag":
                 self.fallback = True
+            elif a == "--referrer":
+                self.referrer = True
             elif a == "--timestamp":
                 self.tsa = args[i + 1]
                 i += 1
@@ -381,6 +385,9 @@ def simple(d, reg, repo, digest, o):
     if o.tamper:
         payload = payload.replace(b'"optional":null', b'"optional":{"x":1}')
     layer = dict(mediaType=SIMPLE_TYPE, annotations=ann, **push_blob(reg, repo, payload))
+    if o.referrer:
+        # cosign 2 --registry-referrers-mode=oci-1-1
+        return push_referrer(reg, repo, digest, "application/vnd.dev.cosign.artifact.sig.v1+json", [layer], {})
     tag = "sha256-%s.sig" % digest[7:]
     cur = get_manifest(reg, repo, tag, OCI_MANIFEST)
     if cur is None:
@@ -416,24 +423,30 @@ def bundle(d, reg, repo, digest, o):
     if o.tamper:
         env["payload"] = b64(stmt.replace(b'"predicate":{}', b'"predicate":{"x":1}'))
     doc = canon({"mediaType": BUNDLE_TYPE, "verificationMaterial": vm, "dsseEnvelope": env})
+    lay = dict(mediaType=BUNDLE_TYPE, **push_blob(reg, repo, doc))
+    return push_referrer(reg, repo, digest, BUNDLE_TYPE, [lay], {"dev.sigstore.bundle.predicateType": o.predicate},
+                         o.fallback)
+
+
+def push_referrer(reg, repo, digest, atype, layers, annotations, fallback=False):
+    """An OCI 1.1 artifact manifest whose subject is digest, pushed by digest;
+    with fallback, listed in the sha256-<hex> tag's index too."""
     cfg = push_blob(reg, repo, b"{}")
-    lay = push_blob(reg, repo, doc)
     st, body, _ = http("GET", "%s/v2/%s/manifests/%s" % (reg, repo, digest),
                        accept=OCI_INDEX + ", " + OCI_MANIFEST)
     assert st == 200, "subject %s: HTTP %d" % (digest, st)
     subj_type = json.loads(body).get("mediaType", OCI_MANIFEST)
-    man = canon({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": BUNDLE_TYPE,
-                 "config": dict(mediaType=EMPTY, **cfg),
-                 "layers": [dict(mediaType=BUNDLE_TYPE, **lay)],
+    man = canon({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": atype,
+                 "config": dict(mediaType=EMPTY, **cfg), "layers": layers,
                  "subject": {"mediaType": subj_type, "digest": digest, "size": len(body)},
-                 "annotations": {"dev.sigstore.bundle.predicateType": o.predicate}})
+                 "annotations": annotations})
     md = "sha256:" + sha(man)
     push_manifest(reg, repo, md, man, OCI_MANIFEST)
-    if o.fallback:
+    if fallback:
         tag = "sha256-" + digest[7:]
         idx = get_manifest(reg, repo, tag, OCI_INDEX) or {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}
         idx["manifests"].append({"mediaType": OCI_MANIFEST, "digest": md, "size": len(man),
-                                 "artifactType": BUNDLE_TYPE})
+                                 "artifactType": atype})
         push_manifest(reg, repo, tag, canon(idx), OCI_INDEX)
     return md
 

@@ -64,7 +64,7 @@ fx() { python3 "$HERE/imagesig-fixtures.py" "$@"; }
 
 SAN=https://github.com/acme/app/.github/workflows/ci.yml@refs/heads/main
 ISS=https://token.actions.githubusercontent.com
-TAGS="key key-openssl key-notlog keyless keyless-tsa keyless-badtsa expired keyless-notlog tampered wrongdigest wrongref bundle-ref bundle-tag attest"
+TAGS="key key-openssl key-notlog keyless keyless-tsa keyless-badtsa expired keyless-notlog tampered wrongdigest wrongref bundle-ref bundle-tag attest sig-referrer"
 fx init "$FX" $TAGS || { echo "not ok - setup: fixtures"; exit 1; }
 dk_registry_start || { echo "not ok - setup: $DK_ERR"; exit 1; }
 REG=$DK_REG
@@ -113,6 +113,7 @@ KL="--keyless '$SAN' '$ISS'"
 	simple $FX $R app ${D[wrongdigest]} --payload-digest ${D[key]}
 	simple $FX $R app ${D[wrongref]} --ref $REG/other
 	bundle $FX http://$PROXY app ${D[bundle-ref]}
+	simple $FX http://$PROXY app ${D[sig-referrer]} $KL --referrer
 	bundle $FX $R app ${D[bundle-tag]} $KL --fallback-tag
 	bundle $FX http://$PROXY app ${D[attest]} --predicate https://slsa.dev/provenance/v1
 	simple $FX $R app ${D[multi1]} $KL
@@ -216,6 +217,9 @@ v "a registry serving other bytes for a blob" 2 "oci+http://$PROXY/app:bundle-re
 	has "a registry serving other bytes for the bundle's digest: an error, nothing verified" "content does not match its digest" '. == null'
 rm -f "$T/proxy.port.corrupt"
 grep -q "GET /v2/app/referrers/${D[bundle-ref]}" "$T/proxy.log" && ok "the referrers API was asked" || nok "the referrers API was asked"
+v "classic signature as a referrer" 0 "oci+http://$PROXY/app:sig-referrer" "${ID[@]}" &&
+	has "classic keyless signature attached as an OCI 1.1 referrer (cosign 2's oci-1-1 mode): approved" "" \
+		'.approved and (.evidence[0] | .kind == "simple-signing" and .source == "referrers")'
 v "bundle through the fallback tag" 0 "oci+http://$REG/app:bundle-tag" "${ID[@]}" &&
 	has "cosign v3 bundle (keyless) through the sha256-<hex> fallback tag (registry without the API): approved" "" --arg s "$SAN" '.approved and (.evidence[0] | .kind == "bundle" and .source == "referrers-tag" and .san == $s)'
 v "bundle, wrong identity" 1 "oci+http://$REG/app:bundle-tag" --identity "$SAN" --issuer https://accounts.google.com "${TR[@]}" &&
