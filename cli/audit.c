@@ -1568,10 +1568,7 @@ int cmd_audit(int argc, char **argv)
 		{ "containerd-state", required_argument, NULL, 1008 },
 		{ "docker-root", required_argument, NULL, 1009 },
 		{ "node", required_argument, NULL, 1010 },
-		{ "sign-key", required_argument, NULL, 'S' },
-		{ "rsa-pss", no_argument, NULL, 'p' },
-		{ "pkcs11-module", required_argument, NULL, 'm' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
+		CLI_SIGN_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1633,14 +1630,10 @@ int cmd_audit(int argc, char **argv)
 		case 'h':
 			puts(usage_text);
 			return 0;
-		default: {
-			int r = cli_sign_arg("audit", opt, optarg, &sa);
-			if (r < 0)
+		default:
+			if (cli_sign_arg("audit", opt, optarg, &sa))
 				return EXIT_USAGE;
-			if (r == 0)
-				return cli_usage_error("audit", "bad option");
 			break;
-		}
 		}
 	}
 	if (!c.out)

@@ -72,8 +72,14 @@ typedef struct cli_sign_args {
 	sw_sign_opts so;
 	const char *pass_file;
 } cli_sign_args;
-/* 1: opt is one of them (recorded); 0: it is not; -1: too many keys (a usage
- * error of cmd printed). */
+#define CLI_SIGN_LONG_OPTIONS \
+	{ "sign-key", required_argument, NULL, 'S' }, \
+	{ "rsa-pss", no_argument, NULL, 'p' }, \
+	{ "pkcs11-module", required_argument, NULL, 'm' }, \
+	{ "passphrase-file", required_argument, NULL, 'P' }
+/* For getopt's values no case of the command took: 0 when opt is one of them
+ * (recorded); else EXIT_USAGE after a usage error of cmd (a bad option, too
+ * many keys). */
 int cli_sign_arg(const char *cmd, int opt, const char *arg, cli_sign_args *a);
 /* --sample N of the audits: 1 to 100000 into *out, 0; else a usage error of cmd
  * printed, -1. */

@@ -119,15 +119,13 @@ int cli_sign_arg(const char *cmd, int opt, const char *arg, cli_sign_args *a)
 {
 	switch (opt) {
 	case 'S':
-		if (a->n == SW_ARRAY_SIZE(a->keys)) {
-			cli_usage_error(cmd, "at most %zu --sign-key", SW_ARRAY_SIZE(a->keys));
-			return -1;
-		}
+		if (a->n == SW_ARRAY_SIZE(a->keys))
+			return cli_usage_error(cmd, "at most %zu --sign-key", SW_ARRAY_SIZE(a->keys));
 		a->keys[a->n++] = arg;
-		return 1;
-	case 'p': a->so.rsa_pss = true; return 1;
-	case 'm': a->so.pkcs11_module = arg; return 1;
-	case 'P': a->pass_file = arg; return 1;
-	default: return 0;
+		return 0;
+	case 'p': a->so.rsa_pss = true; return 0;
+	case 'm': a->so.pkcs11_module = arg; return 0;
+	case 'P': a->pass_file = arg; return 0;
+	default: return cli_usage_error(cmd, "bad option");
 	}
 }

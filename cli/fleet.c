@@ -829,10 +829,7 @@ int cmd_audit_fleet(int argc, char **argv)
 		{ "sample", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 'r' },
 		{ "node-keys", required_argument, NULL, 1001 },
-		{ "sign-key", required_argument, NULL, 'S' },
-		{ "rsa-pss", no_argument, NULL, 'p' },
-		{ "pkcs11-module", required_argument, NULL, 'm' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
+		CLI_SIGN_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -872,14 +869,10 @@ int cmd_audit_fleet(int argc, char **argv)
 		case 'h':
 			puts(usage_text);
 			return 0;
-		default: {
-			int r = cli_sign_arg("audit fleet", opt, optarg, &sa);
-			if (r < 0)
+		default:
+			if (cli_sign_arg("audit fleet", opt, optarg, &sa))
 				return EXIT_USAGE;
-			if (r == 0)
-				return cli_usage_error("audit fleet", "bad option");
 			break;
-		}
 		}
 	}
 	if (!f.bundles || !f.out)
