@@ -825,7 +825,8 @@ static int read_repositories(int storefd, const char *what, docker_image *img, s
 	if (index) {
 		sw_storeindex_entry spans[SW_STOREINDEX_MAX_SPANS];
 		size_t n = 0;
-		int r = sw_storeindex_lookup("docker-repos", what, &st, img->id + 7, spans, SW_ARRAY_SIZE(spans), &n);
+		int r = sw_storeindex_lookup("docker-repos", what, &st, img->id + 7, spans, SW_ARRAY_SIZE(spans), &n,
+					     NULL);
 		if (r == 0)
 			return 1;
 		_cleanup_free_ char *doc = NULL;

@@ -598,26 +598,17 @@ static int sfile_read(sfile *f, char **json, size_t *len, sw_error *err)
 	return sw_read_fd(f->fd, SW_STORAGE_JSON_MAX, f->what, json, len, err);
 }
 
-/* The record `want` through the index: 1 found (*out), 0 the index says the
- * file has no such record, -1 not answered this way (parse whole). */
-static int sfile_indexed(sfile *f, const char *want, record *out)
+/* The records of span e (one record, or with `whole` a run of records) read
+ * from the file and parsed as an array with the whole file's rules: 1 with
+ * *out when the record `want` is among them, 0 when not, -1 when the span is not
+ * where records sit or does not parse. */
+static int sfile_span_find(sfile *f, const sw_storeindex_entry *e, const char *before, const char *after,
+			   const char *want, record *out)
 {
-	if (!sw_storeindex_enabled() || !sw_is_hex64(want, strlen(want)))
-		return -1;
-	sw_storeindex_entry spans[2];
-	size_t n = 0;
-	int r = sw_storeindex_lookup(sfile_kind[f->kind], f->what, &f->st, want, spans, SW_ARRAY_SIZE(spans), &n);
-	if (r <= 0)
-		return r;
-	/* Ids are unique in a file whose index was built (a duplicate fails the
-	 * build): two spans are a damaged index. */
-	if (n != 1)
-		return -1;
 	_cleanup_free_ char *span = NULL;
 	size_t len = 0;
-	if (sw_storeindex_read_span(f->fd, &f->st, &spans[0], "[,", ",]", &span, &len) < 0 || span[0] != '{')
+	if (sw_storeindex_read_span(f->fd, &f->st, e, before, after, &span, &len) < 0 || span[0] != '{')
 		return -1;
-	/* The span alone, as a one-record array, with the whole file's rules. */
 	_cleanup_free_ char *arr = malloc(len + 3);
 	if (!arr)
 		return -1;
@@ -625,10 +616,66 @@ static int sfile_indexed(sfile *f, const char *want, record *out)
 	memcpy(arr + 1, span, len);
 	arr[len + 1] = ']';
 	arr[len + 2] = '\0';
-	record rec = { 0 };
-	if (find_record(arr, len + 2, f->what, f->kind, want, &rec, NULL, NULL) != 1)
+	int r = find_record(arr, len + 2, f->what, f->kind, want, out, NULL, NULL);
+	return r < 0 ? -1 : r;
+}
+
+/*
+ * The record `want` through the index: 1 found (*out), 0 the index says the
+ * file has no such record, -1 not answered this way (parse whole).
+ *
+ * An index of exactly this version answers alone. One of an earlier version
+ * answers too when this version is that one with records appended, which is
+ * what `podman create` (CRI-O's CreateContainer) makes of containers.json and
+ * layers.json just before the start: the earlier version's last record must
+ * still be at its span, followed by ',' and nothing but records up to the
+ * closing ']' (at most SW_STOREINDEX_TAIL_MAX bytes, parsed here). A removal or
+ * a resized record before it moves the last record: parsed whole. Every record
+ * used is read from this version of the file, as always; a record both in the
+ * earlier part and appended is refused by the whole parse.
+ */
+static int sfile_indexed(sfile *f, const char *want, record *out)
+{
+	if (!sw_storeindex_enabled() || !sw_is_hex64(want, strlen(want)))
 		return -1;
-	*out = rec;
+	sw_storeindex_entry spans[2];
+	size_t n = 0;
+	sw_storeindex_prev prev;
+	int r = sw_storeindex_lookup(sfile_kind[f->kind], f->what, &f->st, want, spans, SW_ARRAY_SIZE(spans), &n,
+				     &prev);
+	/* Ids are unique in a file whose index was built (a duplicate fails the
+	 * build): two spans are a damaged index. */
+	if (r < 0 || n > 1)
+		return -1;
+	_cleanup_(record_free) record found = { 0 };
+	if (n == 1 && sfile_span_find(f, &spans[0], "[,", ",]", want, &found) != 1)
+		return -1;
+	if (!prev.exact) {
+		uint64_t size = (uint64_t)f->st.st_size;
+		if (!prev.last.key[0] || size - prev.size > SW_STOREINDEX_TAIL_MAX)
+			return -1;
+		_cleanup_(record_free) record last = { 0 };
+		if (sfile_span_find(f, &prev.last, "[,", size > prev.size ? "," : "]", prev.last.key, &last) != 1)
+			return -1;
+		if (size > prev.size) {
+			/* prev.size - 1 held the earlier version's ']', now ',':
+			 * the appended records run from prev.size to the new ']'. */
+			sw_storeindex_entry tail = { .off = prev.size, .len = (uint32_t)(size - 1 - prev.size) };
+			_cleanup_(record_free) record appended = { 0 };
+			int t = sfile_span_find(f, &tail, ",", "]", want, &appended);
+			if (t < 0 || (t == 1 && n == 1))
+				return -1;
+			if (t == 1) {
+				*out = appended;
+				appended = (record){ 0 };
+				return 1;
+			}
+		}
+	}
+	if (n == 0)
+		return 0;
+	*out = found;
+	found = (record){ 0 };
 	return 1;
 }
 

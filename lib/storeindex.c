@@ -15,14 +15,15 @@
 /*
  * File format, text so an operator can read it:
  *   header, HDR_LEN bytes, space-padded, ending in '\n':
- *     "sigward-store-index 1 <kind> <dev> <ino> <size> <mtime s> <ns> <ctime s> <ns> <n>"
+ *     "sigward-store-index 2 <kind> <dev> <ino> <size> <mtime s> <ns> <ctime s> <ns> <n>
+ *      <last key> <last offset> <last length>" (the entry with the highest offset; "-" 0 0 for none)
  *   n lines of ENT_LEN bytes, sorted by key then offset:
  *     "<64 hex key> <16 hex offset> <8 hex length>\n"
  * Fixed-width lines let a lookup binary-search with pread (about log2(n) reads of
  * one line) instead of reading the index whole: the index is as large as the
  * store file's record count.
  */
-#define MAGIC "sigward-store-index 1"
+#define MAGIC "sigward-store-index 2"
 #define SUBDIR "store-index"
 #define HDR_LEN 256
 #define ENT_LEN (SW_SHA256_HEX + 1 + 16 + 1 + 8 + 1)
@@ -87,24 +88,60 @@ static void index_name(const char *kind, const char *path, char name[SW_SHA256_H
 	free(buf);
 }
 
-/* "<MAGIC> <kind> <version of the store file> ": the header up to the count. */
-static int header_prefix(char out[HDR_LEN], const char *kind, const struct stat *st)
+/* A header's fields. */
+typedef struct hdr {
+	char kind[KIND_MAX];
+	uintmax_t dev, ino;
+	intmax_t size, msec, csec;
+	long mnsec, cnsec;
+	size_t n;
+	sw_storeindex_entry last;      /* key "" when n is 0 */
+} hdr;
+
+static void hdr_of(hdr *h, const char *kind, const struct stat *st, size_t n, const sw_storeindex_entry *last)
 {
-	int w = snprintf(out, HDR_LEN, MAGIC " %s %ju %ju %jd %jd %ld %jd %ld ", kind, (uintmax_t)st->st_dev,
-			 (uintmax_t)st->st_ino, (intmax_t)st->st_size, (intmax_t)st->st_mtim.tv_sec,
-			 st->st_mtim.tv_nsec, (intmax_t)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
-	return w < 0 || w >= HDR_LEN - 24 ? -1 : w;
+	*h = (hdr){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size, .msec = st->st_mtim.tv_sec,
+		    .mnsec = st->st_mtim.tv_nsec, .csec = st->st_ctim.tv_sec, .cnsec = st->st_ctim.tv_nsec, .n = n };
+	snprintf(h->kind, sizeof h->kind, "%s", kind);
+	if (last)
+		h->last = *last;
 }
 
-static int header(char out[HDR_LEN], const char *kind, const struct stat *st, size_t n)
+static int header(char out[HDR_LEN], const hdr *h)
 {
-	int p = header_prefix(out, kind, st);
-	if (p < 0)
+	int w = snprintf(out, HDR_LEN, MAGIC " %s %ju %ju %jd %jd %ld %jd %ld %zu %s %" PRIx64 " %" PRIx32, h->kind,
+			 h->dev, h->ino, h->size, h->msec, h->mnsec, h->csec, h->cnsec, h->n,
+			 h->last.key[0] ? h->last.key : "-", h->last.off, h->last.len);
+	if (w < 0 || w >= HDR_LEN - 1)
 		return -1;
-	int w = p + snprintf(out + p, (size_t)(HDR_LEN - p), "%zu", n);
 	memset(out + w, ' ', (size_t)(HDR_LEN - 1 - w));
 	out[HDR_LEN - 1] = '\n';
 	return 0;
+}
+
+/* Parse a header: only the exact bytes header() writes for its fields are one. */
+static int header_parse(const char in[HDR_LEN], hdr *h)
+{
+	char b[HDR_LEN + 1], kind[KIND_MAX + 1], last[SW_SHA256_HEX + 2];
+	memcpy(b, in, HDR_LEN);
+	b[HDR_LEN] = '\0';
+	uint64_t off = 0;
+	uint32_t len = 0;
+	*h = (hdr){ 0 };
+	if (sscanf(b, MAGIC " %32s %ju %ju %jd %jd %ld %jd %ld %zu %65s %" SCNx64 " %" SCNx32, kind, &h->dev, &h->ino,
+		   &h->size, &h->msec, &h->mnsec, &h->csec, &h->cnsec, &h->n, last, &off, &len) != 12 ||
+	    strlen(kind) >= KIND_MAX || h->n > SW_STOREINDEX_MAX_ENTRIES)
+		return -1;
+	snprintf(h->kind, sizeof h->kind, "%s", kind);
+	if (strcmp(last, "-") != 0) {
+		if (!sw_is_hex64(last, strlen(last)))
+			return -1;
+		memcpy(h->last.key, last, SW_SHA256_HEX + 1);
+	}
+	h->last.off = off;
+	h->last.len = len;
+	char again[HDR_LEN];
+	return header(again, h) == 0 && memcmp(again, in, HDR_LEN) == 0 ? 0 : -1;
 }
 
 static bool pread_full(int fd, void *buf, size_t len, uint64_t off)
@@ -146,9 +183,11 @@ static int entry_parse(const char *l, sw_storeindex_entry *e)
 }
 
 int sw_storeindex_lookup(const char *kind, const char *path, const struct stat *st, const char *key,
-			 sw_storeindex_entry *spans, size_t max, size_t *n)
+			 sw_storeindex_entry *spans, size_t max, size_t *n, sw_storeindex_prev *prev)
 {
 	*n = 0;
+	if (prev)
+		*prev = (sw_storeindex_prev){ 0 };
 	if (!sw_is_hex64(key, strlen(key)) || strlen(kind) >= KIND_MAX)
 		return -1;
 	int dfd = index_dir(false);
@@ -164,23 +203,28 @@ int sw_storeindex_lookup(const char *kind, const char *path, const struct stat *
 	struct stat ist;
 	if (fstat(fd, &ist) < 0 || !S_ISREG(ist.st_mode) || ist.st_size < HDR_LEN)
 		return -1;
-	char h[HDR_LEN], want[HDR_LEN];
-	if (!pread_full(fd, h, HDR_LEN, 0))
+	char raw[HDR_LEN];
+	hdr h, want;
+	if (!pread_full(fd, raw, HDR_LEN, 0) || header_parse(raw, &h) < 0)
 		return -1;
-	/* The header names the store file's version and the count; the count must
-	 * match the index's size, so a cut or padded index is refused. */
-	int p = header_prefix(want, kind, st);
-	if (p < 0 || memcmp(h, want, (size_t)p) != 0 || h[HDR_LEN - 1] != '\n' || h[p] < '0' || h[p] > '9')
+	/* The count must match the index's size, so a cut or padded index is refused. */
+	uint64_t count = h.n;
+	if ((uint64_t)ist.st_size != HDR_LEN + count * ENT_LEN)
 		return -1;
-	h[HDR_LEN - 1] = '\0';
-	char *end = NULL;
-	errno = 0;
-	unsigned long long count = strtoull(h + p, &end, 10);
-	if (errno || count > SW_STOREINDEX_MAX_ENTRIES || (uint64_t)ist.st_size != HDR_LEN + count * ENT_LEN)
+	hdr_of(&want, kind, st, h.n, &h.last);
+	bool exact = strcmp(h.kind, want.kind) == 0 && h.dev == want.dev && h.ino == want.ino && h.size == want.size &&
+		     h.msec == want.msec && h.mnsec == want.mnsec && h.csec == want.csec && h.cnsec == want.cnsec;
+	/* Another version of the file: only for a caller that reads it as one the
+	 * store appended to (sw_storeindex_prev), on the same device, not shorter. */
+	if (!exact && (!prev || strcmp(h.kind, kind) != 0 || h.dev != (uintmax_t)st->st_dev || h.size < 2 ||
+		       h.size > (intmax_t)st->st_size))
 		return -1;
-	for (const char *q = end; *q; q++)
-		if (*q != ' ')
-			return -1;
+	if (prev) {
+		prev->exact = exact;
+		prev->size = (uint64_t)h.size;
+		prev->n = h.n;
+		prev->last = h.last;
+	}
 
 	/* The first line whose key is >= key. */
 	uint64_t lo = 0, hi = count;
@@ -272,11 +316,19 @@ void sw_storeindex_store(const char *kind, const char *path, const struct stat *
 	index_name(kind, path, name);
 	if (!name[0])
 		return;
+	/* The record that ends the file's array (the highest offset): a later
+	 * version that still holds it there was appended to (sw_storeindex_prev). */
+	sw_storeindex_entry last = { .key = "" };
+	for (size_t i = 0; i < b->n; i++)
+		if (!last.key[0] || b->e[i].off > last.off)
+			last = b->e[i];
 	if (b->n)
 		qsort(b->e, b->n, sizeof *b->e, cmp_entry);
 	size_t size = HDR_LEN + b->n * ENT_LEN;
 	_cleanup_free_ char *buf = malloc(size + 1);
-	if (!buf || header(buf, kind, st, b->n) < 0)
+	hdr h;
+	hdr_of(&h, kind, st, b->n, &last);
+	if (!buf || header(buf, &h) < 0)
 		return;
 	for (size_t i = 0; i < b->n; i++)
 		snprintf(buf + HDR_LEN + i * ENT_LEN, ENT_LEN + 1, "%s %016" PRIx64 " %08" PRIx32 "\n",

@@ -48,6 +48,9 @@
 #define SW_STOREINDEX_MAX_SPANS 64
 /* How old a file's ctime must be before it is indexed (see sw_storeindex_store). */
 #define SW_STOREINDEX_SETTLE_MS 50
+/* The most bytes a store file may have grown by, appended, past its index's
+ * version, for that index to answer (the rest is parsed by the caller). */
+#define SW_STOREINDEX_TAIL_MAX (256u << 10)
 /* Entries of one index: well above any real node, a bound on what one rebuild writes. */
 #define SW_STOREINDEX_MAX_ENTRIES (1u << 20)
 
@@ -69,15 +72,27 @@ typedef struct sw_storeindex_build {
 void sw_storeindex_set_dir(const char *state_dir);
 bool sw_storeindex_enabled(void);
 
+/* What an index of another version of the file says about that version. */
+typedef struct sw_storeindex_prev {
+	bool exact;                    /* the index is of this very version */
+	uint64_t size;                 /* the indexed version's size */
+	size_t n;                      /* its entries */
+	sw_storeindex_entry last;      /* the record with the highest offset (key "" if none) */
+} sw_storeindex_prev;
+
 /*
  * The spans of key in the index of the file `path` (kind: what parse built it,
  * e.g. "cs-images"), valid only for the version described by st (fstat of the
  * descriptor the caller reads spans from). 1: index valid, *n >= 1 spans;
  * 0: index valid, key absent from that file; -1: no usable index (off, missing,
  * another version, malformed): parse the file whole.
+ * With prev non-NULL, an index of another version of the file on the same
+ * device, no longer than st's, answers too (prev->exact false): for a caller
+ * that checks the file is that version with records appended (the last record
+ * still at its span, then only records) and reads the rest itself.
  */
 int sw_storeindex_lookup(const char *kind, const char *path, const struct stat *st, const char *key,
-			 sw_storeindex_entry *spans, size_t max, size_t *n);
+			 sw_storeindex_entry *spans, size_t max, size_t *n, sw_storeindex_prev *prev);
 
 /* Collect one span (keys that are not 64 lowercase hex are not indexed: lookups
  * use only such keys). */

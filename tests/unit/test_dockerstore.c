@@ -1199,7 +1199,7 @@ static void test_repositories_index(void **state)
 	expect_found(s.root, CID, &r);   /* parses whole, writes the index */
 	assert_true(has(&r, s.man, "unknown"));
 	char cmd[2 * PATH_MAX];
-	snprintf(cmd, sizeof cmd, "grep -l '^sigward-store-index 1 docker-repos ' '%s'/store-index/* | head -1", st);
+	snprintf(cmd, sizeof cmd, "grep -l '^sigward-store-index 2 docker-repos ' '%s'/store-index/* | head -1", st);
 	FILE *f = popen(cmd, "r");
 	char idx[PATH_MAX] = "";
 	assert_non_null(fgets(idx, sizeof idx, f));

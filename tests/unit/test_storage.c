@@ -1675,6 +1675,9 @@ static void test_random_flips(void **state)
 
 /* ---- indexes (storeindex.h): never read stale, never trusted ---- */
 
+#define C_NEW "00000000000000000000000000000000000000000000000000000000000000a1"
+#define C_NEW2 "00000000000000000000000000000000000000000000000000000000000000a2"
+
 static void settle(void)
 {
 	/* Older than SW_STOREINDEX_SETTLE_MS: the next lookup indexes the files. */
@@ -1686,7 +1689,7 @@ static void settle(void)
 static void index_of(const char *state, const char *kind, char *out, size_t n)
 {
 	char cmd[2 * PATH_MAX];
-	snprintf(cmd, sizeof cmd, "grep -l '^sigward-store-index 1 %s ' '%s'/store-index/* 2>/dev/null | head -1", kind, state);
+	snprintf(cmd, sizeof cmd, "grep -l '^sigward-store-index 2 %s ' '%s'/store-index/* 2>/dev/null | head -1", kind, state);
 	FILE *f = popen(cmd, "r");
 	assert_non_null(f);
 	out[0] = '\0';
@@ -1753,6 +1756,43 @@ static void test_index_follows_store(void **state)
 	expect_v1(root);
 	expect_v1(root);
 
+	/* Containers appended, as `podman create` does just before a start: the
+	 * index of the earlier version answers for what it holds, the appended
+	 * records are read and parsed; a second record of an indexed id among
+	 * them is refused (the whole file is parsed, which refuses it). */
+	settle();
+	expect_v1(root);
+	sh("cd '%s/overlay-containers' && python3 -c \"import json;c=json.load(open('containers.json'));"
+	   "n=dict(c[0]);n['id']='%s';b=dict(c[1]);b['id']='%s';c+= [n,b];"
+	   "json.dump(c,open('.tmp-c','w'),separators=(',',':'))\" && mv .tmp-c containers.json", root,
+	   C_NEW, C_NEW2);
+	expect_v1(root);
+	assert_int_equal(resolve(root, C_NEW, &r, &e), 1);
+	assert_true(has(&r, "sha256:" IMG_V1, "image-id"));
+	assert_int_equal(resolve(root, C_NEW2, &r, &e), 1);
+	assert_true(has(&r, "sha256:" IMG_BASE, "image-id"));
+	assert_false(has(&r, "sha256:" IMG_V1, "image-id"));
+	sh("cd '%s/overlay-containers' && python3 -c \"import json;c=json.load(open('containers.json'));"
+	   "c.append(dict(c[1],id='%s'));"
+	   "json.dump(c,open('.tmp-c','w'),separators=(',',':'))\" && mv .tmp-c containers.json", root, C_V1);
+	assert_true(resolve(root, C_V1, &r, &e) < 0);
+	assert_non_null(strstr(e.msg, "two records"));
+	/* A record removed before the last one: the last record moved, so the
+	 * earlier index is not used; the removed container is gone at once. */
+	sh("cat '%s/" CONTAINERS "' > '%s/" CONTAINERS "'", fixture, root);
+	settle();
+	expect_v1(root);
+	sh("cd '%s/overlay-containers' && python3 -c \"import json;c=json.load(open('containers.json'));"
+	   "c=c[1:]+[dict(c[1],id='%s')];"
+	   "json.dump(c,open('.tmp-c','w'),separators=(',',':'))\" && mv .tmp-c containers.json", root, C_NEW);
+	assert_int_equal(resolve(root, C_V1, &r, &e), 0);
+	assert_int_equal(resolve(root, C_NEW, &r, &e), 1);
+	assert_true(has(&r, "sha256:" IMG_BASE, "image-id"));
+	sh("cat '%s/" CONTAINERS "' > '%s/" CONTAINERS "'", fixture, root);
+	expect_v1(root);
+	settle();
+	expect_v1(root);
+
 	/* A tampered index: c-v1's entry pointing at c-base's record (same
 	 * kind of span, another container). The record read there is not
 	 * c-v1's, so the file is parsed whole again: still v1, never base. */
@@ -1772,7 +1812,7 @@ static void test_index_follows_store(void **state)
 	expect_v1(root);
 	sh("truncate -s 300 '%s'", idx);
 	expect_v1(root);
-	sh("sed -i '1s/^sigward-store-index 1 cs-containers [0-9]* [0-9]*/sigward-store-index 1 cs-containers 1 2/' '%s'", idx);
+	sh("sed -i '1s/^sigward-store-index 2 cs-containers [0-9]* [0-9]*/sigward-store-index 2 cs-containers 1 2/' '%s'", idx);
 	expect_v1(root);
 	/* The images index: v1's id pointing at the base image's record. */
 	index_of(st, "cs-images", idx, sizeof idx);
@@ -1792,7 +1832,7 @@ static void test_index_follows_store(void **state)
 	sh("python3 - '%s' <<'PY'\n"
 	   "import sys,re\n"
 	   "p=sys.argv[1]; b=open(p,'rb').read(); h=b[:256]; L=[l for l in b[256:].split(b'\\n')[:-1] if not l.startswith(b'" C_V1 "')]\n"
-	   "h=re.sub(rb' [0-9]+ *\\n$', lambda m: (b' %%d' %% len(L)).ljust(len(m.group(0))-1)+b'\\n', h)\n"
+	   "t=h.split(); t[10]=b'%%d' %% len(L); h=b' '.join(t).ljust(255)+b'\\n'\n"
 	   "open(p,'wb').write(h+b''.join(l+b'\\n' for l in L))\n"
 	   "PY", idx);
 	int rc = resolve(root, C_V1, &r, &e);
