@@ -36,6 +36,11 @@ static bool memo_on;
 
 void sw_trust_memo_enable(void)
 {
+	/* Closed at exit, so that a process ends with only the descriptors it
+	 * was given (resources.sh checks that under valgrind --track-fds). */
+	static bool registered;
+	if (!registered && atexit(sw_trust_memo_clear) == 0)
+		registered = true;
 	memo_on = true;
 }
 
