@@ -294,6 +294,78 @@ def cmd_starts(c, a):
     return 0 if failed == 0 and during > 0 else 1
 
 
+def cmd_churn(c, a):
+    """Create, start and remove containers in --threads threads until --starts
+    StartContainer calls were made, spread over the pods, every --unlisted-every
+    th one with the unlisted image. Prints one line per start:
+    `started|refused LISTED|UNLISTED ID ms [error]`, then `churn starts N
+    elapsed-ms M`. Exits 0 when every call other than StartContainer worked."""
+    lock = threading.Lock()
+    state = {"next": 0, "errors": [], "done": 0}
+    t0 = time.monotonic()
+
+    def worker(w):
+        cl = Client(a.sock, a.timeout)
+        while True:
+            with lock:
+                i = state["next"]
+                if i >= a.starts:
+                    break
+                state["next"] += 1
+            pod, pod_name = a.pods[i % len(a.pods)].split("=", 1)
+            unlisted = a.unlisted_every > 0 and i % a.unlisted_every == a.unlisted_every - 1
+            image = a.unlisted if unlisted else a.listed
+            pod_cfg = Client.sandbox_config(pod_name, pod_name + "-uid", "sigward-test", a.log_dir)
+            cid = None
+            for attempt in range(3):
+                # The CRI plugin may pick a reference of the image that a
+                # writer beside us removes in the meantime: try again.
+                try:
+                    cid = cl.create(pod, pod_cfg, "churn-%d-%d" % (i, attempt), image, ["/bin/true"], [],
+                                    "churn-%d.log" % i)
+                    break
+                except grpc.RpcError as e:
+                    last = rpc_error(e)
+                    time.sleep(0.2)
+            if cid is None:
+                with lock:
+                    state["errors"].append("create %d: %s" % (i, last))
+                continue
+            s0 = time.monotonic()
+            try:
+                cl.start(cid)
+                r = "started"
+                err = ""
+            except grpc.RpcError as e:
+                r = "refused"
+                err = " " + rpc_error(e).replace("\n", " ")
+            ms = (time.monotonic() - s0) * 1000
+            with lock:
+                # as it happens: a caller's timeout still leaves every result
+                print("%s %s %s %d%s" % (r, "UNLISTED" if unlisted else "LISTED", cid, ms, err), flush=True)
+                state["done"] += 1
+            try:
+                try:
+                    cl.remove(cid)       # exited (/bin/true) or never started
+                except grpc.RpcError:
+                    cl.stop(cid)
+                    cl.remove(cid)
+            except grpc.RpcError as e:
+                with lock:
+                    state["errors"].append("remove %s: %s" % (cid, rpc_error(e)))
+        cl.close()
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(a.threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("churn starts %d elapsed-ms %d" % (state["done"], (time.monotonic() - t0) * 1000))
+    for e in state["errors"][:5]:
+        print("error: %s" % e, file=sys.stderr)
+    return 1 if state["errors"] else 0
+
+
 def main():
     p = argparse.ArgumentParser(description="minimal CRI v1 client for sigward's tests")
     p.add_argument("--sock", help="containerd's gRPC socket (the CRI endpoint)")
@@ -336,6 +408,14 @@ def main():
     s.add_argument("ids", nargs="+")
     s.add_argument("--probe-timeout", type=float, default=5.0)
     s.add_argument("--start-timeout", type=float, default=60.0)
+    s = sub.add_parser("churn", help="create, start and remove containers in threads (POD=NAME for each pod)")
+    s.add_argument("pods", nargs="+")
+    s.add_argument("--listed", required=True)
+    s.add_argument("--unlisted", required=True)
+    s.add_argument("--unlisted-every", type=int, default=10)
+    s.add_argument("--starts", type=int, default=500)
+    s.add_argument("--threads", type=int, default=4)
+    s.add_argument("--log-dir", required=True)
     # The container's command is everything after "--" (argparse cannot take it
     # after options of a subcommand).
     argv = sys.argv[1:]
