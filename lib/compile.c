@@ -510,12 +510,15 @@ int sw_compile_ref(sw_compile *c, const sw_compile_opts *o, const char *ref, sw_
 		}
 	}
 	/* Attestations the repository asks for: on the manifest the reference names. */
-	size_t mark = c->evidence.len;
+	size_t mark = c->evidence.len, mark_sigs = c->n_sig_layers;
 	if (attestations(c, o, r, &set, rep->reason, sizeof rep->reason) == 1) {
-		/* Nothing of a refused image stays in the evidence. */
+		/* Nothing of a refused image stays in the evidence, nor in the
+		 * record of what it already holds. */
 		c->evidence.len = mark;
 		if (c->evidence.p)
 			c->evidence.p[mark] = '\0';
+		while (c->n_sig_layers > mark_sigs)
+			free(c->sig_layers[--c->n_sig_layers]);
 		c->refused++;
 		return 1;
 	}

@@ -94,11 +94,13 @@ static int set_match(const char *path, unsigned line, const char *key, const cha
 	if (!*v)
 		return sw_err(err, SW_EINVAL, "%s:%u: %s is empty", path, line, key);
 	if (is_re) {
-		/* Anchored whatever the author wrote: the whole identity must match. */
+		/* Anchored whatever the author wrote: the whole identity must match.
+		 * Not REG_NOSUB: sigstore's whole-string check (sw_ss_re_full) reads
+		 * the match offsets, which REG_NOSUB leaves unset. */
 		_cleanup_free_ char *anch = NULL;
 		if (asprintf(&anch, "^(%s)$", v) < 0)
 			return sw_err_errno(err, ENOMEM, "%s:%u", path, line);
-		int rc = regcomp(&m->re, anch, REG_EXTENDED | REG_NOSUB);
+		int rc = regcomp(&m->re, anch, REG_EXTENDED);
 		if (rc != 0) {
 			char eb[128];
 			regerror(rc, &m->re, eb, sizeof eb);

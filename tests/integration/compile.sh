@@ -31,7 +31,7 @@ rt_images
 rt_key
 FX=$T/fx
 fx() { python3 "$HERE/imagesig-fixtures.py" "$@"; }
-fx init "$FX" x y z >"$T/fx.log" 2>&1 || bail "setup: fixtures" "$(tail -5 "$T/fx.log")"
+fx init "$FX" x y z w >"$T/fx.log" 2>&1 || bail "setup: fixtures" "$(tail -5 "$T/fx.log")"
 dk_registry_start || bail "setup: $DK_ERR"
 REG=$DK_REG
 R=http://$REG
@@ -49,9 +49,11 @@ push "oci:$FX/layout:multi1" app:multi
 push "oci:$FX/layout:y" app2:both
 push "oci:$FX/layout:x" app2:one
 push "oci:$FX/layout:y" app3:notlog
+push "oci:$FX/layout:w" app4:att
+push "oci:$FX/layout:y" app4:noatt
 dg() { echo "sha256:$(timeout 30 skopeo inspect --raw --tls-verify=false "docker://$REG/$1" | sha256sum | cut -c1-64)"; }
 V1=$(dg app:v1) UNS=$(dg app:unsigned) WID=$(dg app:wrongid) BUN=$(dg app:bundle) MUL=$(dg app:multi)
-BOTH=$(dg app2:both) ONE=$(dg app2:one) NOTLOG=$(dg app3:notlog)
+BOTH=$(dg app2:both) ONE=$(dg app2:one) NOTLOG=$(dg app3:notlog) ATT=$(dg app4:att) NOATT=$(dg app4:noatt)
 [ "$V1" = "$GOOD" ] || bail "setup: the registry's digest of app:v1 ($V1) is not the layout's ($GOOD)"
 MUL_PLAT=$(timeout 30 skopeo inspect --raw --tls-verify=false "docker://$REG/app:multi" | jq -r '[.manifests[].digest] | join(" ")')
 KL=(--keyless "$SAN" "$ISS")
@@ -63,7 +65,10 @@ KL=(--keyless "$SAN" "$ISS")
 	fx simple "$FX" "$R" app2 "$BOTH" &&
 	fx simple "$FX" "$R" app2 "$BOTH" "${KL[@]}" &&
 	fx simple "$FX" "$R" app2 "$ONE" &&
-	fx simple "$FX" "$R" app3 "$NOTLOG" --no-tlog
+	fx simple "$FX" "$R" app3 "$NOTLOG" --no-tlog &&
+	fx simple "$FX" "$R" app4 "$ATT" &&
+	fx bundle "$FX" "$R" app4 "$ATT" "${KL[@]}" --predicate https://slsa.dev/provenance/v1 --fallback-tag &&
+	fx simple "$FX" "$R" app4 "$NOATT"
 } >"$T/sign.log" 2>&1 || bail "setup: signing" "$(tail -5 "$T/sign.log")"
 
 cat >"$T/images.policy" <<EOF
@@ -88,6 +93,14 @@ threshold = 2
 [repository $REG/app3]
 signers = release
 need_tlog = yes
+
+[attestation provenance]
+predicate_type = https://slsa.dev/provenance/v1
+signers = ci
+
+[repository $REG/app4]
+signers = release
+attestations = provenance
 EOF
 rt_conf "$T/sigward.conf"
 
@@ -104,12 +117,12 @@ compile() { # OUT SERIAL ARGS...: JSON in $J, exit status in $RC, stderr in $E
 	E=$(cat "$T/compile.err")
 }
 compile "$T/list" 1 --repository "oci+http://$REG/app" "oci+http://$REG/app2:both" "oci+http://$REG/app2:one" \
-	"oci+http://$REG/app3:notlog"
+	"oci+http://$REG/app3:notlog" "oci+http://$REG/app4:att" "oci+http://$REG/app4:noatt"
 echo "# compile: $MS ms, $(jq -r .registry_requests <<<"$J") registry requests"
-if [ "$RC" = 1 ] && [ "$(jq -r '[.listed, .left_out] | @csv' <<<"$J")" = "4,4" ]; then
-	ok "compile: 4 images listed, 4 left out (exit 1: written, some left out)"
+if [ "$RC" = 1 ] && [ "$(jq -r '[.listed, .left_out] | @csv' <<<"$J")" = "5,5" ]; then
+	ok "compile: 5 images listed, 5 left out (exit 1: written, some left out)"
 else
-	notok "compile: 4 listed, 4 left out" "rc=$RC $E" "$J"
+	notok "compile: 5 listed, 5 left out" "rc=$RC $E" "$J"
 fi
 img() { jq -c --arg r "$1" '.images[] | select(.ref == $r)' <<<"$J"; }
 listed() { [ "$(img "$1" | jq -r .listed)" = true ]; }
@@ -129,6 +142,10 @@ listed "oci+http://$REG/app2:both" && ok "2-of-2 repository, both signers: liste
 	notok "k of n: one short" "$(img "oci+http://$REG/app2:one")"
 ! listed "oci+http://$REG/app3:notlog" && reason "oci+http://$REG/app3:notlog" | grep -q "no Rekor entry" &&
 	ok "need_tlog = yes: a keyed signature that was never logged is left out" || notok "need_tlog" "$(img "oci+http://$REG/app3:notlog")"
+listed "oci+http://$REG/app4:att" && ! listed "oci+http://$REG/app4:noatt" &&
+	reason "oci+http://$REG/app4:noatt" | grep -q "attestation 'provenance' (https://slsa.dev/provenance/v1) not verified" &&
+	ok "attestation required: the image with a keyless SLSA provenance bundle listed, the one without left out" ||
+	notok "attestation required" "$(img "oci+http://$REG/app4:att")" "$(img "oci+http://$REG/app4:noatt")"
 jq -r '.images[].ref' <<<"$J" | grep -q 'sha256-' && notok "cosign's sha256-* tags are not images" || ok "cosign's sha256-* tags are not taken for images"
 
 # The list: digests with references; nothing left out is in it.
@@ -139,7 +156,7 @@ n=0
 for d in $MUL $MUL_PLAT $BUN; do grep -q "^$d manifest $REG/app:" "$ENT" && n=$((n + 1)); done
 [ "$n" = 4 ] && ok "the index, both platform manifests and the bundle-signed image are listed" || notok "index + platforms + bundle listed ($n of 4)" "$(cat "$ENT")"
 bad=
-for d in $UNS $WID $ONE $NOTLOG; do [ "$d" = "$BOTH" ] && continue; grep -q "^$d " "$ENT" && bad="$bad $d"; done
+for d in $UNS $WID $ONE $NOTLOG $NOATT; do [ "$d" = "$BOTH" ] && continue; grep -q "^$d " "$ENT" && bad="$bad $d"; done
 [ -z "$bad" ] && ok "no left-out digest is in the entries" || notok "left-out digests listed:$bad"
 
 # The evidence, covered by the signature.
@@ -155,6 +172,10 @@ apv "$V1" | jq -e --arg k "$(openssl pkey -pubin -in "$FX/cosign.pub" -outform D
 	notok "evidence of app:v1" "$(apv "$V1")"
 apv "$BUN" | jq -e --arg s "$SAN" --arg i "$ISS" '.kind == "bundle" and .signer == "ci" and .identity == $s and .issuer == $i and .source == "referrers-tag"' >/dev/null &&
 	ok "evidence of the bundle: kind bundle, signer 'ci', the certificate's SAN and issuer" || notok "evidence of the bundle" "$(apv "$BUN")"
+tail -n +2 "$EV" | jq -es --arg d "$ATT" 'map(select(.type == "attestation" and .digest == $d)) | length == 1 and
+	(.[0] | .requirement == "provenance" and .signer == "ci" and .log_index == 1)' >/dev/null &&
+	ok "evidence of the attestation: requirement, predicate, its signer and log index" ||
+	notok "attestation evidence" "$(tail -n +2 "$EV" | jq -c 'select(.type == "attestation")')"
 [ "$(apv "$BOTH" | jq -r .signer | sort | tr '\n' ' ')" = "ci release " ] &&
 	ok "evidence of the 2-of-2 image: one approval per signer" || notok "2-of-2 evidence" "$(apv "$BOTH")"
 P1=${MUL_PLAT%% *}
