@@ -84,6 +84,12 @@ mkbundle() { # DIR BUNDLE CONTAINER_ID
 	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":1,"bundle":"%s"}\n' "$3" "$2" > "$1/state.json"
 }
 
+# $T/PREFIX-N/root, a copy of a fixture's store, to grow.
+newstore() { # PREFIX N FIXTURE
+	mkdir -p "$T/$1-$2"
+	cp -a "$3" "$T/$1-$2/root"
+}
+
 # First start: must allow (exit 0); it also fills the verification cache and, once
 # the store files are older than a clock tick, the store indexes.
 prime() { # DIR STATE_JSON
@@ -98,8 +104,7 @@ CS_FIX=$SRC/tests/unit/data/storage/root
 CS_CID=12a03b098a221bbb50cf97741a463bfd4561bb6c8e0cca8af81c9b79910cc4d3
 cs_store() { # N
 	local d=$T/cs-$1
-	mkdir -p "$d"
-	cp -a "$CS_FIX" "$d/root"
+	newstore cs "$1" "$CS_FIX"
 	python3 - "$d/root" "$1" "$CS_CID" <<'PY'
 import json, os, sys, copy
 root, n, cid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -156,8 +161,7 @@ DK_CID=13b89934a0489d5bfdfe586f24efdef5ee6d4a6bdd3e9d34fff6960be8b10da4
 DK_MAN=sha256:81db2f8fbfbabfb66fd244498ad0ba8d645c2e6e09fe3bc642918a336efcf3fa
 dk_store() { # N
 	local d=$T/dk-$1
-	mkdir -p "$d"
-	cp -a "$DK_FIX" "$d/root"
+	newstore dk "$1" "$DK_FIX"
 	python3 - "$d/root" "$1" "$DK_CID" <<'PY'
 import json, os, sys
 root, n, cid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -199,8 +203,7 @@ CD_MAN=sha256:e2ff23b90dcede64c681406e44c85ee94416c5c1dd986883914220a644bb3aed
 CD_CONFIG=sha256:9d22770cf9971156729d1afc71900bc852615a04875d2d5a26c5a77db87fc5bf
 cd_store() { # N
 	local d=$T/cd-$1
-	mkdir -p "$d"
-	cp -a "$CD_FIX" "$d/root"
+	newstore cd "$1" "$CD_FIX"
 	cat > "$d/config.toml" <<EOF
 version = 2
 root = "$d/root"
