@@ -307,27 +307,26 @@ int cmd_allowlist_compile(int argc, char **argv)
 
 /* ------------------------------------------------------------ evidence */
 
+/* ,"key":"value" (an empty or absent value as null) */
+static void json_kv(const char *key, const char *v)
+{
+	printf(",\"%s\":", key);
+	cli_json_str(stdout, v && *v ? v : NULL);
+}
+
 static void print_check(const sw_evidence_check *k, bool json, bool first)
 {
 	if (json) {
 		printf("%s{\"digest\":", first ? "" : ",");
 		cli_json_str(stdout, k->digest);
-		printf(",\"reference\":");
-		cli_json_str(stdout, k->reference);
-		printf(",\"signed_digest\":");
-		cli_json_str(stdout, k->signed_digest);
-		printf(",\"kind\":");
-		cli_json_str(stdout, k->kind);
-		printf(",\"layer\":");
-		cli_json_str(stdout, k->layer);
-		printf(",\"signer\":");
-		cli_json_str(stdout, k->signer);
-		printf(",\"key_id\":");
-		cli_json_str(stdout, k->key_id[0] ? k->key_id : NULL);
-		printf(",\"identity\":");
-		cli_json_str(stdout, k->identity[0] ? k->identity : NULL);
-		printf(",\"issuer\":");
-		cli_json_str(stdout, k->issuer[0] ? k->issuer : NULL);
+		json_kv("reference", k->reference);
+		json_kv("signed_digest", k->signed_digest);
+		json_kv("kind", k->kind);
+		json_kv("layer", k->layer);
+		json_kv("signer", k->signer);
+		json_kv("key_id", k->key_id);
+		json_kv("identity", k->identity);
+		json_kv("issuer", k->issuer);
 		printf(",\"log_index\":%lld,\"integrated_time\":", (long long)k->log_index);
 		if (k->integrated_time)
 			cli_json_time(stdout, k->integrated_time);
