@@ -14,6 +14,7 @@
 #  - the evidence is covered by the list's signature: an edited evidence file
 #    is refused;
 #  - the registry down: nothing written, the old list byte for byte the same;
+#    and the same image compiled from an OCI layout mirror with no registry;
 #  - sigward audit step 5 verifies a running container's image signature again
 #    offline, from the evidence.
 set -uo pipefail
@@ -225,6 +226,13 @@ RC=$?
 [ "$RC" = 0 ] && grep -q "verified again" <<<"$OUT" && ok "allowlist evidence: app:v1's signature verified again offline from the list" ||
 	notok "allowlist evidence" "rc=$RC" "$OUT"
 
+# A mirror for the air-gapped case below: the image and its signature tag in an
+# OCI layout, copied with skopeo while the registry is up.
+{
+	timeout 60 skopeo copy -q --src-tls-verify=false "docker://$REG/app:v1" "oci:$T/mirror:v1" &&
+		timeout 60 skopeo copy -q --src-tls-verify=false "docker://$REG/app:sha256-${V1#sha256:}.sig" "oci:$T/mirror:sha256-${V1#sha256:}.sig"
+} >"$T/mirror.log" 2>&1 || notok "setup: the OCI layout mirror" "$(tail -3 "$T/mirror.log")"
+
 # ---- the registry down: nothing written, the old list stays -------------------------------
 SUMS=$(cd "$T/list" && sha256sum manifest entries manifest.sig evidence)
 kill "$DK_REG_PID" 2>/dev/null
@@ -234,6 +242,12 @@ compile "$T/list" 2 --timeout 5s "oci+http://$REG/app:v1"
 	[ -z "$(find "$T" -maxdepth 1 -name '.list.compile-*')" ] &&
 	ok "registry down: exit 2, nothing written, the old list unchanged byte for byte, no leftovers" ||
 	notok "registry down" "rc=$RC" "$E" "$J"
+# Air-gapped: the same image compiled from the mirror, no registry reachable.
+compile "$T/airgap" 3 --layout-repository "$REG/app" --repository "oci-layout:$T/mirror"
+[ "$RC" = 0 ] && [ "$(jq -r '[.listed, .left_out] | @csv' <<<"$J")" = "1,0" ] && grep -q "^$V1 manifest $REG/app:v1\$" "$T/airgap/entries" &&
+	tail -n +2 "$T/airgap/evidence" | jq -es 'map(select(.type == "approval")) | length == 1 and .[0].source == "layout"' >/dev/null &&
+	ok "air-gapped: compiled from an OCI layout mirror with the registry down (listed as $REG/app:v1, evidence from the layout)" ||
+	notok "air-gapped compile from the mirror" "rc=$RC" "$E" "$J"
 
 # ---- audit step 5: the running image's signature verified again, offline --------------------
 ID=cmp-run-$$
