@@ -495,23 +495,6 @@ static void record_check(const unsigned char manifest_sha[SW_SHA256_LEN], uint32
 	memcpy(out, md, 8);
 }
 
-static bool pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;    /* the file ends early */
-			return false;
-		}
-		got += (size_t)n;
-	}
-	return true;
-}
-
 /* 1: the index in state_dir describes l's manifest file, l's header fields are
  * filled from it and l->index_fd is kept for index_bin; 0: it does not (absent,
  * unreadable, another file, or not an index this code wrote). */
@@ -525,7 +508,7 @@ static int index_load(sw_list *l, const char *state_dir)
 		return 0;
 	idx_header h;
 	unsigned char md[SW_SHA256_LEN];
-	if (!pread_all(fd, &h, sizeof h, 0) || memcmp(h.magic, INDEX_MAGIC, sizeof INDEX_MAGIC) != 0 ||
+	if (!sw_pread_all(fd, &h, sizeof h, 0) || memcmp(h.magic, INDEX_MAGIC, sizeof INDEX_MAGIC) != 0 ||
 	    h.version != INDEX_VERSION || h.byte_order != INDEX_BYTE_ORDER || h.header_len != sizeof h ||
 	    h.record_len != sizeof(idx_record))
 		return 0;
@@ -561,7 +544,7 @@ static int index_bin(const sw_list *l, uint32_t i, sw_bin *b)
 {
 	idx_record rec;
 	unsigned char ck[8];
-	if (i >= l->n_bins || !pread_all(l->index_fd, &rec, sizeof rec, sizeof(idx_header) + (uint64_t)i * sizeof rec))
+	if (i >= l->n_bins || !sw_pread_all(l->index_fd, &rec, sizeof rec, sizeof(idx_header) + (uint64_t)i * sizeof rec))
 		return -1;
 	record_check(l->manifest_sha256, i, &rec, ck);
 	if (memcmp(ck, rec.check, sizeof ck) != 0 || rec.length > BIN_MAX || rec.offset > l->entries_size ||
@@ -1247,7 +1230,7 @@ static int search_bin(const sw_list *l, uint32_t bi, const sw_bin *b, uint64_t t
 	_cleanup_free_ char *buf = malloc(b->length);
 	if (!buf)
 		return sw_err_errno(err, ENOMEM, "%s", what);
-	if (!pread_all(fd, buf, b->length, b->offset))
+	if (!sw_pread_all(fd, buf, b->length, b->offset))
 		return sw_err_errno(err, errno, "%s: read failed", what);
 	unsigned char md[SW_SHA256_LEN];
 	sw_sha256(buf, b->length, md);

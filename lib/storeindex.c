@@ -144,20 +144,6 @@ static int header_parse(const char in[HDR_LEN], hdr *h)
 	return header(again, h) == 0 && memcmp(again, in, HDR_LEN) == 0 ? 0 : -1;
 }
 
-static bool pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t r = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		got += (size_t)r;
-	}
-	return true;
-}
-
 static uint64_t hexval(const char *s, size_t n, bool *ok)
 {
 	uint64_t v = 0;
@@ -205,7 +191,7 @@ int sw_storeindex_lookup(const char *kind, const char *path, const struct stat *
 		return -1;
 	char raw[HDR_LEN];
 	hdr h, want;
-	if (!pread_full(fd, raw, HDR_LEN, 0) || header_parse(raw, &h) < 0)
+	if (!sw_pread_all(fd, raw, HDR_LEN, 0) || header_parse(raw, &h) < 0)
 		return -1;
 	/* The count must match the index's size, so a cut or padded index is refused. */
 	uint64_t count = h.n;
@@ -231,7 +217,7 @@ int sw_storeindex_lookup(const char *kind, const char *path, const struct stat *
 	char line[ENT_LEN];
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		if (!pread_full(fd, line, ENT_LEN, HDR_LEN + mid * ENT_LEN))
+		if (!sw_pread_all(fd, line, ENT_LEN, HDR_LEN + mid * ENT_LEN))
 			return -1;
 		if (memcmp(line, key, SW_SHA256_HEX) < 0)
 			lo = mid + 1;
@@ -240,7 +226,7 @@ int sw_storeindex_lookup(const char *kind, const char *path, const struct stat *
 	}
 	for (uint64_t i = lo; i < count; i++) {
 		sw_storeindex_entry e;
-		if (!pread_full(fd, line, ENT_LEN, HDR_LEN + i * ENT_LEN) || !entry_parse(line, &e))
+		if (!sw_pread_all(fd, line, ENT_LEN, HDR_LEN + i * ENT_LEN) || !entry_parse(line, &e))
 			return -1;
 		if (strcmp(e.key, key) != 0)
 			break;
@@ -398,7 +384,7 @@ int sw_storeindex_read_span(int fd, const struct stat *st, const sw_storeindex_e
 	uint64_t to = e->off + e->len + CONTEXT < size ? e->off + e->len + CONTEXT : size;
 	size_t n = (size_t)(to - from);
 	_cleanup_free_ char *b = malloc(n + 1);
-	if (!b || !pread_full(fd, b, n, from))
+	if (!b || !sw_pread_all(fd, b, n, from))
 		return -1;
 	size_t s = (size_t)(e->off - from), t = s + e->len;
 	size_t i = s;

@@ -67,6 +67,23 @@ static int read_fd(int fd, size_t max, const char *what, const struct stat *st, 
 	return 0;
 }
 
+bool sw_pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;    /* the file ends early */
+			return false;
+		}
+		got += (size_t)n;
+	}
+	return true;
+}
+
 int sw_read_fd(int fd, size_t max, const char *what, char **out, size_t *len, sw_error *err)
 {
 	return read_fd(fd, max, what, NULL, out, len, err);

@@ -42,6 +42,10 @@ static inline void sw_fclosep(FILE **f) { if (*f) fclose(*f); }
  * bytes is an error (SW_ETOOBIG) naming `what`. */
 int sw_read_fd(int fd, size_t max, const char *what, char **out, size_t *len, sw_error *err);
 
+/* Exactly len bytes at off (EINTR retried). false with errno set, EIO when the
+ * file ends before them. */
+bool sw_pread_all(int fd, void *buf, size_t len, uint64_t off);
+
 /* openat(dirfd, name, O_RDONLY|O_CLOEXEC|O_NOFOLLOW|O_NONBLOCK), require a regular
  * file (a FIFO, device or link is refused: it could block or redirect the read),
  * then read it bounded. `what` names the file in errors (NULL: use name). */
