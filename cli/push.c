@@ -17,6 +17,7 @@
 #include "allowlist.h"
 #include "cli.h"
 #include "config.h"
+#include "evidence.h"
 #include "fetch.h"
 #include "util.h"
 
@@ -25,7 +26,9 @@ static void usage(FILE *f)
 	fputs("usage: sigward allowlist push [--config FILE] [--ca-file FILE] [--credentials FILE]\n"
 	      "                              DIR oci://HOST[:PORT]/REPOSITORY:TAG\n"
 	      "Uploads the signed list in DIR (manifest, entries, manifest.sig) as an OCI artifact\n"
-	      "(one manifest, the three files as layers) and prints the manifest's digest.\n"
+	      "(one manifest, the three files as layers) and prints the manifest's digest. A list's\n"
+	      "evidence (allowlist compile) is pushed first, as an artifact of its own tagged\n"
+	      "sha256-<hex of that digest>.evidence, which sigwardd fetches with the list.\n"
 	      "oci+http:// talks plain HTTP to a registry (tests only).\n"
 	      "  --config FILE       read ca_file, credentials, timeout and max_size from FILE's\n"
 	      "                      [refresh] section (without it, built-in defaults; /etc is not read)\n"
@@ -87,9 +90,15 @@ int cmd_allowlist_push(int argc, char **argv)
 	r = sw_list_open_dir(dir, &l, &e);
 	char scope[SW_SCOPE_MAX + 1] = "";
 	unsigned long long serial = 0;
+	int has_evidence = 0;
 	if (r >= 0) {
 		snprintf(scope, sizeof scope, "%s", l.scope);
 		serial = (unsigned long long)l.serial;
+		/* An evidence file left over from another list would be dropped by
+		 * every node (it is not this list's anchor): refuse it here. */
+		sw_evidence ev;
+		r = has_evidence = sw_evidence_open(&l, &ev, &e);
+		sw_evidence_free(&ev);
 	}
 	sw_list_close(&l);
 	if (r >= 0) {
@@ -113,7 +122,8 @@ int cmd_allowlist_push(int argc, char **argv)
 		fprintf(stderr, "sigward: push failed: %s\n", e.msg);
 		return 1;
 	}
-	fprintf(stderr, "sigward: pushed %s#%llu to %s\n", scope, serial, url);
+	fprintf(stderr, "sigward: pushed %s#%llu to %s%s\n", scope, serial, url,
+		has_evidence > 0 ? " with its evidence" : "");
 	printf("%s\n", digest);
 	return 0;
 }

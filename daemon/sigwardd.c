@@ -279,7 +279,7 @@ static void save_fetch_state(const sw_config *c, const sw_fetch_state *st)
 
 static void rmrf_staging(const char *dir)
 {
-	static const char *const names[] = { SW_MANIFEST_NAME, SW_ENTRIES_NAME, SW_SIGS_NAME };
+	static const char *const names[] = { SW_MANIFEST_NAME, SW_ENTRIES_NAME, SW_SIGS_NAME, SW_EVIDENCE_NAME };
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd >= 0)
 		for (size_t i = 0; i < SW_ARRAY_SIZE(names); i++)
@@ -354,10 +354,18 @@ static int refresh_once(const sw_config *c, daemon_state *d)
 	bool changed = false;
 	int r = sw_fetch(c, tmp, &d->fetch, &next, &changed, &e);
 	if (r >= 0 && changed) {
+		/* The list's evidence (oci:// only), for audits on this node. Optional:
+		 * absent or dropped, the list is installed all the same, as before. */
+		sw_error we = { 0 };
+		int ev = sw_fetch_evidence(c, tmp, next.digest, &we);
+		if (ev < 0) {
+			name_source(&we, tmp, c->refresh_source);
+			logmsg("evidence dropped (the list is installed without it): %s", we.msg);
+		}
 		char gen[SW_GEN_NAME_MAX];
 		r = sw_list_install(c, tmp, false, gen, sizeof gen, &e);
 		if (r >= 0) {
-			logmsg("installed %s from %s", gen, c->refresh_source);
+			logmsg("installed %s from %s%s", gen, c->refresh_source, ev > 0 ? " with its evidence" : "");
 			d->installs++;
 			snprintf(d->last_result, sizeof d->last_result, "installed");
 		}

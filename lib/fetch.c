@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "allowlist.h"
+#include "evidence.h"
 #include "json.h"
 #include "util.h"
 
@@ -536,6 +537,31 @@ static int parse_oci(const char *url, oci_ref *o, sw_error *err)
 	return 0;
 }
 
+/* One layer of a sigward artifact: titled (org.opencontainers.image.title) one of
+ * titles[0..n), with a sha256 digest and a size of at most max_size. Returns the
+ * title's index, or -1 when the layer is none of that. */
+static int artifact_layer(yajl_val l, const char *const *titles, int n, uint64_t max_size, sw_oci_layer *out)
+{
+	const char *dp[] = { "digest", NULL }, *sp[] = { "size", NULL },
+		   *tp[] = { "annotations", "org.opencontainers.image.title", NULL };
+	yajl_val dg = yajl_tree_get(l, dp, yajl_t_string), sz = yajl_tree_get(l, sp, yajl_t_number),
+		 ti = yajl_tree_get(l, tp, yajl_t_string);
+	int which = -1;
+	for (int k = 0; ti && k < n; k++)
+		if (strcmp(ystr(ti), titles[k]) == 0)
+			which = k;
+	char norm[SW_DIGEST_STR];
+	const char *ds = dg ? ystr(dg) : "";
+	if (which < 0 || !sz || !YAJL_IS_INTEGER(sz) || YAJL_GET_INTEGER(sz) < 0 ||
+	    (uint64_t)YAJL_GET_INTEGER(sz) > max_size || strlen(ds) != 71 ||
+	    sw_digest_normalize(ds, strlen(ds), norm) < 0 || strncmp(ds, "sha256:", 7) != 0)
+		return -1;
+	out->file = which;
+	memcpy(out->digest, ds, SW_DIGEST_STR);
+	out->size = (uint64_t)YAJL_GET_INTEGER(sz);
+	return which;
+}
+
 int sw_oci_manifest_layers(const char *json, size_t len, const char *what, uint64_t max_size,
 			   sw_oci_layer layers[3], sw_error *err)
 {
@@ -551,29 +577,50 @@ int sw_oci_manifest_layers(const char *json, size_t len, const char *what, uint6
 	}
 	bool seen[3] = { false, false, false };
 	for (size_t i = 0; i < 3; i++) {
-		yajl_val l = YAJL_GET_ARRAY(ls)->values[i];
-		const char *dp[] = { "digest", NULL }, *sp[] = { "size", NULL },
-			   *tp[] = { "annotations", "org.opencontainers.image.title", NULL };
-		yajl_val dg = yajl_tree_get(l, dp, yajl_t_string), sz = yajl_tree_get(l, sp, yajl_t_number),
-			 ti = yajl_tree_get(l, tp, yajl_t_string);
-		int which = -1;
-		for (int k = 0; ti && k < 3; k++)
-			if (strcmp(ystr(ti), list_files[k]) == 0)
-				which = k;
-		char norm[SW_DIGEST_STR];
-		const char *ds = dg ? ystr(dg) : "";
-		if (which < 0 || seen[which] || !sz || !YAJL_IS_INTEGER(sz) || YAJL_GET_INTEGER(sz) < 0 ||
-		    (uint64_t)YAJL_GET_INTEGER(sz) > max_size || strlen(ds) != 71 ||
-		    sw_digest_normalize(ds, strlen(ds), norm) < 0 || strncmp(ds, "sha256:", 7) != 0) {
+		int which = artifact_layer(YAJL_GET_ARRAY(ls)->values[i], list_files, 3, max_size, &layers[i]);
+		if (which < 0 || seen[which]) {
 			r = sw_err(err, SW_EINVAL, "%s: layer %zu is not a valid allowlist file", what, i);
 			break;
 		}
 		seen[which] = true;
-		layers[i].file = which;
-		memcpy(layers[i].digest, ds, SW_DIGEST_STR);
-		layers[i].size = (uint64_t)YAJL_GET_INTEGER(sz);
 	}
 	yajl_tree_free(doc);
+	return r;
+}
+
+/* A client for the repository of o, with what an earlier poll of it earned
+ * (auth_cache). key (sizeof auth_cache.key) must outlive h. */
+static int oci_open(const sw_config *c, const oci_ref *o, http *h, char *key, sw_fetch_state *st, sw_error *err)
+{
+	int r = http_init(h, c, o->plain, st, err);
+	if (r < 0)
+		return r;
+	snprintf(key, sizeof auth_cache.key, "%s/%s %s", o->base, o->repo,
+		 c->refresh_credentials ? c->refresh_credentials : "-");
+	h->cache_key = key;
+	if (strcmp(auth_cache.key, key) == 0 && sw_now() < auth_cache.until)
+		snprintf(h->auth, sizeof h->auth, "%s", auth_cache.auth);
+	return 0;
+}
+
+/* GET one blob of o's repository: it must have exactly the size and SHA-256 its
+ * manifest gives (checked before anything is written). On success b is the
+ * caller's to free. */
+static int get_blob(http *h, const oci_ref *o, const sw_oci_layer *l, resp *b, sw_error *err)
+{
+	char burl[2200];
+	snprintf(burl, sizeof burl, "%s/v2/%s/blobs/%s", o->base, o->repo, l->digest);
+	int r = http_auth_req(h, "GET", burl, NULL, NULL, 0, (size_t)l->size, b, err);
+	if (r < 0)
+		return r;
+	char bh[SW_SHA256_HEX + 1];
+	sw_sha256_hex(b->body ? b->body : "", b->len, bh);
+	if (b->status != 200)
+		r = sw_err(err, SW_EINVAL, "%s: HTTP status %ld", burl, b->status);
+	else if (b->len != (size_t)l->size || strcmp(bh, l->digest + 7) != 0)
+		r = sw_err(err, SW_EVERIFY, "%s: blob does not match its digest or size", burl);
+	if (r < 0)
+		resp_free(b);
 	return r;
 }
 
@@ -585,13 +632,9 @@ static int fetch_oci(const sw_config *c, const char *src, int dfd, const char *d
 	if (r < 0)
 		return r;
 	http h;
-	if ((r = http_init(&h, c, o.plain, next, err)) < 0)
-		return r;
 	char key[sizeof auth_cache.key];
-	snprintf(key, sizeof key, "%s/%s %s", o.base, o.repo, c->refresh_credentials ? c->refresh_credentials : "-");
-	h.cache_key = key;
-	if (strcmp(auth_cache.key, key) == 0 && sw_now() < auth_cache.until)
-		snprintf(h.auth, sizeof h.auth, "%s", auth_cache.auth);
+	if ((r = oci_open(c, &o, &h, key, next, err)) < 0)
+		return r;
 	char url[2200];
 	static const char *const accept[] = { "Accept: " OCI_MANIFEST_TYPE, NULL };
 	snprintf(url, sizeof url, "%s/v2/%s/manifests/%s", o.base, o.repo, o.ref);
@@ -622,20 +665,10 @@ static int fetch_oci(const sw_config *c, const char *src, int dfd, const char *d
 	if ((r = sw_oci_manifest_layers(m.body ? m.body : "", m.len, url, c->refresh_max_size, layers, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < 3 && r >= 0; i++) {
-		const char *ds = layers[i].digest;
 		resp b;
-		char burl[2200];
-		snprintf(burl, sizeof burl, "%s/v2/%s/blobs/%s", o.base, o.repo, ds);
-		if ((r = http_auth_req(&h, "GET", burl, NULL, NULL, 0, (size_t)layers[i].size, &b, err)) < 0)
+		if ((r = get_blob(&h, &o, &layers[i], &b, err)) < 0)
 			break;
-		char bh[SW_SHA256_HEX + 1];
-		sw_sha256_hex(b.body ? b.body : "", b.len, bh);
-		if (b.status != 200)
-			r = sw_err(err, SW_EINVAL, "%s: HTTP status %ld", burl, b.status);
-		else if (b.len != (size_t)layers[i].size || strcmp(bh, ds + 7) != 0)
-			r = sw_err(err, SW_EVERIFY, "%s: blob does not match its digest or size", burl);
-		else
-			r = write_file(dfd, dest, list_files[layers[i].file], b.body ? b.body : "", b.len, err);
+		r = write_file(dfd, dest, list_files[layers[i].file], b.body ? b.body : "", b.len, err);
 		resp_free(&b);
 	}
 	if (r >= 0)
@@ -665,6 +698,105 @@ int sw_fetch(const sw_config *c, const char *dest_dir, const sw_fetch_state *pre
 	if (strncmp(src, "oci://", 6) == 0 || strncmp(src, "oci+http://", 11) == 0)
 		return fetch_oci(c, src, dfd, dest_dir, prev, next, changed, err);
 	return sw_err(err, SW_EINVAL, "[refresh] source '%s': expected file://, https:// or oci://", src);
+}
+
+/* --------------------------------------------------------------- evidence */
+
+/* The evidence of a compiled list (docs/allowlist-format.md "evidence") travels as
+ * an artifact of its own, beside the list's: an artifact with a fourth layer would
+ * be refused by every sigwardd that accepts exactly three. Its tag is derived from
+ * the list manifest's digest, so it names the evidence of exactly that list: a node
+ * pinned to a digest finds it too, and a tag moved on to a newer list cannot pair
+ * it with another list's evidence. It also names the list as its OCI 1.1 subject. */
+#define EVIDENCE_ARTIFACT_TYPE "application/vnd.sigward.allowlist.evidence.v1"
+
+static void evidence_tag(const char *list_digest, char *out, size_t n)
+{
+	snprintf(out, n, "sha256-%s.evidence", list_digest + 7);
+}
+
+static uint64_t evidence_max(const sw_config *c)
+{
+	return c->refresh_max_size < SW_EVIDENCE_MAX ? c->refresh_max_size : SW_EVIDENCE_MAX;
+}
+
+/* The one layer of an evidence artifact's manifest. */
+static int evidence_layer(const char *json, size_t len, const char *what, uint64_t max, sw_oci_layer *l, sw_error *err)
+{
+	yajl_val doc;
+	if (sw_json_tree(json, len, what, &doc, err) < 0)
+		return -SW_EINVAL;
+	static const char *const title[] = { SW_EVIDENCE_NAME };
+	const char *lp[] = { "layers", NULL }, *ap[] = { "artifactType", NULL };
+	yajl_val ls = doc ? yajl_tree_get(doc, lp, yajl_t_array) : NULL, at = doc ? yajl_tree_get(doc, ap, yajl_t_string) : NULL;
+	int r = 0;
+	if (!at || strcmp(ystr(at), EVIDENCE_ARTIFACT_TYPE) != 0 || !ls || YAJL_GET_ARRAY(ls)->len != 1 ||
+	    artifact_layer(YAJL_GET_ARRAY(ls)->values[0], title, 1, max, l) < 0)
+		r = sw_err(err, SW_EINVAL, "%s: not a sigward evidence artifact (one layer titled '" SW_EVIDENCE_NAME
+			   "', sha256, at most %llu bytes)", what, (unsigned long long)max);
+	yajl_tree_free(doc);
+	return r;
+}
+
+int sw_fetch_evidence(const sw_config *c, const char *dest_dir, const char *list_digest, sw_error *err)
+{
+	const char *src = c->refresh_source;
+	if (!src || (strncmp(src, "oci://", 6) != 0 && strncmp(src, "oci+http://", 11) != 0))
+		return 0;
+	if (!list_digest || !sw_is_sha256_digest(list_digest, strlen(list_digest)))
+		return sw_err(err, SW_EINVAL, "%s: no list manifest digest to find the evidence by", src);
+	oci_ref o;
+	int r = parse_oci(src, &o, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int dfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sw_err_errno(err, errno, "%s: cannot open", dest_dir);
+	http h;
+	char key[sizeof auth_cache.key];
+	if ((r = oci_open(c, &o, &h, key, NULL, err)) < 0)
+		return r;
+	char tag[100], url[2200];
+	evidence_tag(list_digest, tag, sizeof tag);
+	snprintf(url, sizeof url, "%s/v2/%s/manifests/%s", o.base, o.repo, tag);
+	static const char *const accept[] = { "Accept: " OCI_MANIFEST_TYPE, NULL };
+	resp m = { 0 }, b = { 0 };
+	sw_oci_layer l;
+	if ((r = http_auth_req(&h, "GET", url, accept, NULL, 0, MANIFEST_MAX, &m, err)) < 0)
+		goto out;
+	if (m.status == 404)  /* a list pushed without evidence (or by an older push) */
+		goto out;
+	if (m.status != 200) {
+		r = sw_err(err, SW_EINVAL, "%s: HTTP status %ld", url, m.status);
+		goto out;
+	}
+	if ((r = evidence_layer(m.body ? m.body : "", m.len, url, evidence_max(c), &l, err)) < 0 ||
+	    (r = get_blob(&h, &o, &l, &b, err)) < 0)
+		goto out;
+	r = write_file(dfd, dest_dir, SW_EVIDENCE_NAME, b.body ? b.body : "", b.len, err);
+	/* The registry is not trusted with the evidence either: it is kept only when
+	 * its SHA-256 is the list's anchor entry, which the list's signatures cover
+	 * once sw_list_install has verified this same list. Anything else is dropped. */
+	if (r >= 0) {
+		sw_list lst;
+		if ((r = sw_list_open_dir(dest_dir, &lst, err)) >= 0) {
+			sw_evidence ev;
+			r = sw_evidence_open(&lst, &ev, err);
+			sw_evidence_free(&ev);
+		}
+		sw_list_close(&lst);
+		if (r == 0)
+			r = sw_err(err, SW_EINVAL, "%s/%s: vanished", dest_dir, SW_EVIDENCE_NAME);
+	}
+	if (r < 0)
+		(void)unlinkat(dfd, SW_EVIDENCE_NAME, 0);
+	else
+		r = 1;
+out:
+	resp_free(&b);
+	resp_free(&m);
+	http_free(&h);
+	return r;
 }
 
 /* ------------------------------------------------------------------- push */
@@ -702,6 +834,49 @@ static int push_blob(http *h, const oci_ref *o, const void *data, size_t len, ch
 	return 0;
 }
 
+/* PUT a manifest under ref (a tag) of o's repository. */
+static int put_manifest(http *h, const oci_ref *o, const char *ref, const char *man, size_t len, sw_error *err)
+{
+	char murl[2200];
+	snprintf(murl, sizeof murl, "%s/v2/%s/manifests/%s", o->base, o->repo, ref);
+	static const char *const hdr[] = { "Content-Type: " OCI_MANIFEST_TYPE, NULL };
+	resp rr = { 0 };
+	int r = http_auth_req(h, "PUT", murl, hdr, man, len, 64 * 1024, &rr, err);
+	if (r >= 0 && rr.status != 201)
+		r = sw_err(err, SW_EINVAL, "%s: manifest upload answered HTTP %ld: %.200s", murl, rr.status,
+			   rr.body ? rr.body : "");
+	resp_free(&rr);
+	return r;
+}
+
+/* The evidence of the list whose manifest is `list` (when src_dir has one), as
+ * the artifact sw_fetch_evidence reads. */
+static int push_evidence(http *h, const sw_config *c, const oci_ref *o, int sfd, const char *src_dir,
+			 const char *cfg_digest, const char *list, size_t list_len, sw_error *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", src_dir, SW_EVIDENCE_NAME);
+	int r = sw_read_file_at(sfd, SW_EVIDENCE_NAME, evidence_max(c), what, &data, &len, err);
+	if (r == -ENOENT)
+		return 0;
+	char digest[SW_DIGEST_STR], hex[SW_SHA256_HEX + 1], list_digest[SW_DIGEST_STR], tag[100], man[2048];
+	if (r < 0 || (r = push_blob(h, o, data, len, digest, err)) < 0)
+		return r;
+	sw_sha256_hex(list, list_len, hex);
+	snprintf(list_digest, sizeof list_digest, "sha256:%s", hex);
+	int m = snprintf(man, sizeof man,
+			 "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MANIFEST_TYPE "\",\"artifactType\":\"" EVIDENCE_ARTIFACT_TYPE "\","
+			 "\"config\":{\"mediaType\":\"" SW_ARTIFACT_CONFIG_TYPE "\",\"digest\":\"%s\",\"size\":2},"
+			 "\"layers\":[{\"mediaType\":\"" SW_ARTIFACT_LAYER_TYPE "\",\"digest\":\"%s\",\"size\":%zu,"
+			 "\"annotations\":{\"org.opencontainers.image.title\":\"" SW_EVIDENCE_NAME "\"}}],"
+			 "\"subject\":{\"mediaType\":\"" OCI_MANIFEST_TYPE "\",\"digest\":\"%s\",\"size\":%zu}}",
+			 cfg_digest, digest, len, list_digest, list_len);
+	evidence_tag(list_digest, tag, sizeof tag);
+	return put_manifest(h, o, tag, man, (size_t)m, err);
+}
+
 int sw_push(const sw_config *c, const char *src_dir, const char *url, char *digest_out, size_t n, sw_error *err)
 {
 	oci_ref o;
@@ -727,32 +902,30 @@ int sw_push(const sw_config *c, const char *src_dir, const char *url, char *dige
 	static const char cfg[] = "{}";
 	if (r >= 0)
 		r = push_blob(&h, &o, cfg, 2, cfg_digest, err);
+	char man[4096];
+	int m = 0;
 	if (r >= 0) {
-		char man[4096];
-		int m = snprintf(man, sizeof man,
-				 "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MANIFEST_TYPE "\",\"artifactType\":\"" SW_ARTIFACT_TYPE "\","
-				 "\"config\":{\"mediaType\":\"" SW_ARTIFACT_CONFIG_TYPE "\",\"digest\":\"%s\",\"size\":2},\"layers\":[",
-				 cfg_digest);
+		m = snprintf(man, sizeof man,
+			     "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MANIFEST_TYPE "\",\"artifactType\":\"" SW_ARTIFACT_TYPE "\","
+			     "\"config\":{\"mediaType\":\"" SW_ARTIFACT_CONFIG_TYPE "\",\"digest\":\"%s\",\"size\":2},\"layers\":[",
+			     cfg_digest);
 		for (int i = 0; i < 3; i++)
 			m += snprintf(man + m, sizeof man - (size_t)m,
 				      "%s{\"mediaType\":\"" SW_ARTIFACT_LAYER_TYPE "\",\"digest\":\"%s\",\"size\":%zu,"
 				      "\"annotations\":{\"org.opencontainers.image.title\":\"%s\"}}",
 				      i ? "," : "", digests[i], sizes[i], list_files[i]);
 		m += snprintf(man + m, sizeof man - (size_t)m, "]}");
-		char murl[2200];
-		snprintf(murl, sizeof murl, "%s/v2/%s/manifests/%s", o.base, o.repo, o.ref);
-		static const char *const hdr[] = { "Content-Type: " OCI_MANIFEST_TYPE, NULL };
-		resp rr = { 0 };
-		r = http_auth_req(&h, "PUT", murl, hdr, man, (size_t)m, 64 * 1024, &rr, err);
-		if (r >= 0 && rr.status != 201)
-			r = sw_err(err, SW_EINVAL, "%s: manifest upload answered HTTP %ld: %.200s", murl, rr.status,
-				   rr.body ? rr.body : "");
+		/* The evidence before the list: a node that fetches the new list finds
+		 * its evidence already there (it does not look again at an unchanged list). */
+		r = push_evidence(&h, c, &o, sfd, src_dir, cfg_digest, man, (size_t)m, err);
+	}
+	if (r >= 0) {
+		r = put_manifest(&h, &o, o.ref, man, (size_t)m, err);
 		if (r >= 0 && digest_out) {
 			char hex[SW_SHA256_HEX + 1];
 			sw_sha256_hex(man, (size_t)m, hex);
 			snprintf(digest_out, n, "sha256:%s", hex);
 		}
-		resp_free(&rr);
 	}
 	http_free(&h);
 	return r;

@@ -52,7 +52,16 @@ typedef struct sw_fetch_state {
 int sw_fetch(const sw_config *c, const char *dest_dir, const sw_fetch_state *prev, sw_fetch_state *next,
 	     bool *changed, sw_error *err);
 
-/* Upload a list directory as an OCI artifact (the producer side). */
+/* After sw_fetch changed dest_dir from an oci:// source: the list's evidence, an
+ * artifact of its own tagged sha256-<hex of list_digest>.evidence (the list
+ * manifest's digest), into dest_dir/evidence, bounded by max_size. 1 written
+ * (its SHA-256 is the fetched list's anchor entry; sw_list_install verifies the
+ * list), 0 none (not oci://, or no such artifact: 404), <0 dropped (err says
+ * why; nothing written). Never a reason to refuse the list. */
+int sw_fetch_evidence(const sw_config *c, const char *dest_dir, const char *list_digest, sw_error *err);
+
+/* Upload a list directory as an OCI artifact (the producer side), its evidence
+ * (when DIR has one) first, as the artifact sw_fetch_evidence reads. */
 int sw_push(const sw_config *c, const char *src_dir, const char *url, char *digest_out, size_t n, sw_error *err);
 
 /* ---- registry responses (parsed here; exposed for the fuzzers) ---- */

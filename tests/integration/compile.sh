@@ -13,6 +13,9 @@
 #    real hook under runc starts the listed image and refuses a left-out one;
 #  - the evidence is covered by the list's signature: an edited evidence file
 #    is refused;
+#  - `allowlist push` carries the evidence (an artifact of its own beside the
+#    3-layer list) and `sigwardd --once` installs it with the list; a tampered
+#    evidence artifact is dropped with a warning while the list still installs;
 #  - the registry down: nothing written, the old list byte for byte the same;
 #    and the same image compiled from an OCI layout mirror with no registry;
 #  - sigward audit step 5 verifies a running container's image signature again
@@ -225,6 +228,58 @@ OUT=$("$CLI" allowlist evidence --config "$T/sigward.conf" "$T/list" "$V1" 2>&1)
 RC=$?
 [ "$RC" = 0 ] && grep -q "verified again" <<<"$OUT" && ok "allowlist evidence: app:v1's signature verified again offline from the list" ||
 	notok "allowlist evidence" "rc=$RC" "$OUT"
+
+# ---- push carries the evidence; sigwardd installs it with the list ---------------------------
+SWD=$BUILD/daemon/sigwardd
+PT0=$(date +%s%N)
+LREF=oci+http://$REG/sigward/list:prod
+node() { # NAME: a node's config fed from $LREF, its own lists and state
+	mkdir -p "$T/$1/state"
+	rt_conf "$T/$1/sigward.conf" lists_dir="$T/$1/lists" state_dir="$T/$1/state" log_file="$T/$1/decisions.jsonl"
+	printf '[refresh]\nsource = %s\nstaging_dir = %s\nstatus_file = %s\ntimeout = 10s\n' \
+		"$LREF" "$T/$1/staging" "$T/$1/refresh.json" >>"$T/$1/sigward.conf"
+	OUT=$(timeout 60 "$SWD" --config "$T/$1/sigward.conf" --once 2>&1)
+	RC=$?
+}
+OUT=$("$CLI" allowlist push "$T/edited" "$LREF" 2>&1)
+RC=$?
+[ "$RC" = 2 ] && grep -q "not covered by the list" <<<"$OUT" &&
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$R/v2/sigward/list/tags/list")" = 404 ] &&
+	ok "allowlist push refuses a list directory whose evidence is not the list's (exit 2, nothing pushed)" ||
+	notok "push refuses foreign evidence" "rc=$RC" "$OUT"
+PD=$("$CLI" allowlist push "$T/list" "$LREF" 2>"$T/push.err")
+RC=$?
+EVTAG=sha256-${PD#sha256:}.evidence
+EM=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$R/v2/sigward/list/manifests/$EVTAG")
+[ "$RC" = 0 ] && grep -q "with its evidence" "$T/push.err" &&
+	[ "$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$R/v2/sigward/list/manifests/prod" | jq '.layers | length')" = 3 ] &&
+	jq -e --arg d "$PD" --arg h "sha256:$(sha256sum <"$EV" | cut -d' ' -f1)" '.artifactType == "application/vnd.sigward.allowlist.evidence.v1" and
+		.subject.digest == $d and (.layers | length) == 1 and .layers[0].digest == $h' <<<"$EM" >/dev/null &&
+	ok "allowlist push: the list as before (3 layers), the evidence as an artifact of its own ($EVTAG, subject: the list)" ||
+	notok "push with evidence" "rc=$RC" "$(cat "$T/push.err")" "$EM"
+node node1
+[ "$RC" = 0 ] && grep -q "with its evidence" <<<"$OUT" && cmp -s "$T/node1/lists/current/evidence" "$EV" &&
+	ok "sigwardd --once (oci://): the list installed with its evidence, byte for byte" || notok "sigwardd installs the evidence" "rc=$RC" "$OUT"
+OUT=$("$CLI" allowlist evidence --config "$T/node1/sigward.conf" "$T/node1/lists/current" "$V1" 2>&1)
+RC=$?
+[ "$RC" = 0 ] && grep -q "verified again" <<<"$OUT" && ok "on the node: allowlist evidence verifies app:v1's signature again from the fetched evidence" ||
+	notok "allowlist evidence on the node" "rc=$RC" "$OUT"
+# A hostile registry swaps the evidence artifact's layer for an edited file.
+BAD=$T/edited/evidence
+BD=sha256:$(sha256sum <"$BAD" | cut -d' ' -f1)
+LOC=$(curl -s -D - -o /dev/null -X POST "$R/v2/sigward/list/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+case $LOC in /*) LOC=$R$LOC ;; esac
+case $LOC in *\?*) LOC="$LOC&digest=$BD" ;; *) LOC="$LOC?digest=$BD" ;; esac
+curl -s -f -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$BAD" "$LOC" &&
+	jq -c --arg d "$BD" --argjson n "$(stat -c %s "$BAD")" '.layers[0].digest = $d | .layers[0].size = $n' <<<"$EM" |
+	curl -s -f -o /dev/null -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @- \
+		"$R/v2/sigward/list/manifests/$EVTAG" || notok "setup: the tampered evidence artifact"
+node node2
+[ "$RC" = 0 ] && grep -q "evidence dropped (the list is installed without it):.*not covered by the list" <<<"$OUT" &&
+	grep -q "installed gen-" <<<"$OUT" && [ -f "$T/node2/lists/current/manifest" ] && [ ! -e "$T/node2/lists/current/evidence" ] &&
+	ok "a tampered evidence artifact is dropped with a warning; the list installs all the same" ||
+	notok "tampered evidence dropped" "rc=$RC" "$OUT"
+echo "# push and two nodes' refresh: $((($(date +%s%N) - PT0) / 1000000)) ms"
 
 # A mirror for the air-gapped case below: the image and its signature tag in an
 # OCI layout, copied with skopeo while the registry is up.
