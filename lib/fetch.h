@@ -16,6 +16,8 @@
  *                        layers (named by org.opencontainers.image.title), each checked
  *                        against its digest. Anonymous, Basic, or Bearer token auth
  *                        with credentials "user:password" from [refresh] credentials.
+ *                        Then, optionally, the list's evidence: an artifact of its own
+ *                        (sw_fetch_evidence), so the list artifact keeps its 3 layers.
  *
  * Limits: every body is bounded by [refresh] max_size; connect and low-speed
  * timeouts come from [refresh] timeout; only https (or http for oci+http) and no
