@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,20 +30,27 @@
 #define ENT_LEN (SW_SHA256_HEX + 1 + 16 + 1 + 8 + 1)
 #define KIND_MAX 32
 
+/* A copy of the caller's state_dir (its configuration may be freed and
+ * another loaded while the descriptor below stays open). */
+static char index_state_buf[PATH_MAX];
 static const char *index_state_dir;
 static int index_dirfd = -1;   /* <state_dir>/store-index, opened once per process */
 static bool index_dir_tried;
 
 void sw_storeindex_set_dir(const char *state_dir)
 {
-	const char *d = state_dir && *state_dir ? state_dir : NULL;
-	if (d == index_state_dir || (d && index_state_dir && strcmp(d, index_state_dir) == 0))
+	const char *d = state_dir && *state_dir && strlen(state_dir) < sizeof index_state_buf ? state_dir : NULL;
+	if ((!d && !index_state_dir) || (d && index_state_dir && strcmp(d, index_state_dir) == 0))
 		return;
 	if (index_dirfd >= 0)
 		close(index_dirfd);
 	index_dirfd = -1;
 	index_dir_tried = false;
-	index_state_dir = d;
+	index_state_dir = NULL;
+	if (d) {
+		memcpy(index_state_buf, d, strlen(d) + 1);
+		index_state_dir = index_state_buf;
+	}
 }
 
 bool sw_storeindex_enabled(void)
