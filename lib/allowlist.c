@@ -797,7 +797,7 @@ static int cache_lookup(const sw_list *l, const sw_verify_opts *o, const unsigne
 	return 1;
 }
 
-static void cache_store(const sw_list *l, const sw_verify_opts *o, const unsigned char sigs_sha[SW_SHA256_LEN],
+__attribute__((noinline)) static void cache_store(const sw_list *l, const sw_verify_opts *o, const unsigned char sigs_sha[SW_SHA256_LEN],
 			const char *set_digest)
 {
 	char m[SW_SHA256_HEX + 1], s[SW_SHA256_HEX + 1];
@@ -822,12 +822,18 @@ static int verify_signatures(sw_list *l, const sw_verify_opts *o, sw_error *err)
 	if (r < 0)
 		return r;
 	bool cache = o->use_cache && o->state_dir;
-	sw_keyring ids = { 0 };
+	/* The key rings (8 KB each) on the heap: on the stack of every start
+	 * they were pages the kernel had to fault in (bench/PROFILE.md). */
+	sw_keyring *ids = calloc(1, sizeof *ids), *kr = NULL;
+	if (!ids) {
+		r = sw_err_errno(err, ENOMEM, "%s: key ids", o->keys_dir);
+		goto out;
+	}
 	if (cache) {
-		r = sw_keyids_load(o->keys_dir, &ids, err);
+		r = sw_keyids_load(o->keys_dir, ids, err);
 		if (r < 0)
 			goto out;
-		if (cache_lookup(l, o, s.file_sha256, &ids)) {
+		if (cache_lookup(l, o, s.file_sha256, ids)) {
 			r = (int)l->n_signers;
 			goto out;
 		}
@@ -838,16 +844,26 @@ static int verify_signatures(sw_list *l, const sw_verify_opts *o, sw_error *err)
 			   SW_MANIFEST_NAME);
 		goto out;
 	}
-	sw_keyring kr;
-	r = sw_keyring_load(o->keys_dir, &kr, err);
-	if (r < 0)
+	kr = calloc(1, sizeof *kr);
+	if (!kr) {
+		r = sw_err_errno(err, ENOMEM, "%s: keys", o->keys_dir);
 		goto out;
-	r = count_signers(l, &s, &kr, err);
+	}
+	r = sw_keyring_load(o->keys_dir, kr, err);
+	if (r < 0) {
+		free(kr);
+		kr = NULL;
+		goto out;
+	}
+	r = count_signers(l, &s, kr, err);
 	if (r >= (int)o->threshold && cache && o->update_state)
-		cache_store(l, o, s.file_sha256, kr.set_digest);
-	sw_keyring_free(&kr);
+		cache_store(l, o, s.file_sha256, kr->set_digest);
+	sw_keyring_free(kr);
 out:
-	sw_keyring_free(&ids);
+	free(kr);
+	if (ids)
+		sw_keyring_free(ids);
+	free(ids);
 	sigset_free(&s);
 	return r;
 }
