@@ -666,6 +666,77 @@ void sw_imgsig_set_free(sw_imgsig_set *s)
 
 /* --------------------------------------------------------- requirement */
 
+int sw_imgsig_regex_bounded(const char *re, const char **why)
+{
+	if (strlen(re) > SW_IMGSIG_RE_MAX) {
+		*why = "longer than 256 bytes";
+		return -1;
+	}
+	unsigned long weight = 1;
+	bool after_quant = false;   /* the last token was a quantifier */
+	for (const char *p = re; *p; p++) {
+		unsigned long w = 0;
+		bool quant = false;
+		if (*p == '\\') {
+			if (p[1])
+				p++;
+		} else if (*p == '[') {
+			/* A bracket expression: its characters are literal. */
+			const char *q = p + 1;
+			if (*q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']') {
+				if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+					const char *e = strchr(q + 2, q[1]);
+					q = e && e[1] == ']' ? e + 2 : q + 1;
+				} else {
+					q++;
+				}
+			}
+			if (!*q)
+				break;   /* unterminated: regcomp refuses it */
+			p = q;
+		} else if (*p == '*' || *p == '?') {
+			quant = true;
+			w = 1;
+		} else if (*p == '+') {
+			quant = true;
+			w = 2;
+		} else if (*p == '{') {
+			char *end;
+			unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
+			if (*end == ',')
+				hi = end[1] == '}' ? lo : strtoul(end + 1, &end, 10);
+			if (*end == ',')
+				end++;
+			if (lo > 16 || hi > 16) {
+				*why = "an interval bound over 16";
+				return -1;
+			}
+			quant = true;
+			w = (hi > lo ? hi : lo) + 1;
+			const char *close = strchr(p, '}');
+			if (close)
+				p = close;
+		}
+		if (quant) {
+			if (after_quant) {
+				*why = "a quantifier right after another";
+				return -1;
+			}
+			weight *= w;
+			if (weight > 1024) {
+				*why = "too many repetitions ('+' and intervals multiply)";
+				return -1;
+			}
+		}
+		after_quant = quant;
+	}
+	return 0;
+}
+
 int sw_imgsig_identity_compile(sw_imgsig_identity *id, sw_error *err)
 {
 	if (id->compiled)
@@ -674,6 +745,11 @@ int sw_imgsig_identity_compile(sw_imgsig_identity *id, sw_error *err)
 		return sw_err(err, SW_EINVAL, "identity: one of an exact SAN or a SAN pattern, and one of an issuer or an issuer pattern, are needed");
 	char msg[200];
 	int rc;
+	const char *why;
+	if (id->san_regex && sw_imgsig_regex_bounded(id->san_regex, &why) < 0)
+		return sw_err(err, SW_EINVAL, "identity pattern %.200s: %s", id->san_regex, why);
+	if (id->issuer_regex && sw_imgsig_regex_bounded(id->issuer_regex, &why) < 0)
+		return sw_err(err, SW_EINVAL, "issuer pattern %.200s: %s", id->issuer_regex, why);
 	if (id->san_regex && (rc = regcomp(&id->san_re, id->san_regex, REG_EXTENDED)) != 0) {
 		regerror(rc, &id->san_re, msg, sizeof msg);
 		return sw_err(err, SW_EINVAL, "identity pattern %.200s: %s", id->san_regex, msg);

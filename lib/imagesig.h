@@ -154,6 +154,16 @@ typedef struct sw_imgsig_identity {
 } sw_imgsig_identity;
 
 int sw_imgsig_identity_compile(sw_imgsig_identity *id, sw_error *err);
+
+/* Whether a pattern is small enough to hand to regcomp: glibc copies the
+ * subtree of a '+' or an interval once per repetition, so "a++++..." or nested
+ * intervals take memory exponential in their count (a 439-byte policy made it
+ * allocate 2 GB). At most SW_IMGSIG_RE_MAX bytes, no quantifier right after
+ * another (undefined in POSIX EREs anyway), interval bounds of at most 16, and
+ * the product of every '+' (2) and interval bound (treated as nested, the worst
+ * case) at most 1024. 0, or -1 with *why set to a short reason. */
+#define SW_IMGSIG_RE_MAX 256
+int sw_imgsig_regex_bounded(const char *re, const char **why);
 void sw_imgsig_identity_free(sw_imgsig_identity *id);
 
 typedef struct sw_imgsig_requirement {

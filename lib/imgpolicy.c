@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "imagesig.h"
 #include "util.h"
 
 #define ECHO_MAX 128
@@ -97,6 +98,9 @@ static int set_match(const char *path, unsigned line, const char *key, const cha
 		/* Anchored whatever the author wrote: the whole identity must match.
 		 * Not REG_NOSUB: sigstore's whole-string check (sw_ss_re_full) reads
 		 * the match offsets, which REG_NOSUB leaves unset. */
+		const char *why;
+		if (sw_imgsig_regex_bounded(v, &why) < 0)
+			return sw_err(err, SW_EINVAL, "%s:%u: %s: pattern refused: %s", path, line, key, why);
 		_cleanup_free_ char *anch = NULL;
 		if (asprintf(&anch, "^(%s)$", v) < 0)
 			return sw_err_errno(err, ENOMEM, "%s:%u", path, line);

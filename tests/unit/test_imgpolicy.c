@@ -183,6 +183,19 @@ static void test_errors(void **state)
 	      "an exact value and a regex");
 	fails("[policy]\ntrusted_root = r\n[signer x]\nissuer = i\nidentity_regex = (unclosed\n", 5,
 	      "not a POSIX extended regex");
+	/* Patterns regcomp would expand exponentially (fuzz_imgpolicy: 2 GB from
+	 * a 439-byte policy) are refused before it sees them. */
+	fails("[policy]\ntrusted_root = r\n[signer x]\nissuer = i\nidentity_regex = https://++++++++++++x\n", 5,
+	      "pattern refused: a quantifier right after another");
+	fails("[policy]\ntrusted_root = r\n[signer x]\nissuer = i\n"
+	      "identity_regex = ((((((((((((a+)b+)c+)d+)e+)f+)g+)h+)i+)j+)k+)l+)\n", 5,
+	      "pattern refused: too many repetitions");
+	fails("[policy]\ntrusted_root = r\n[signer x]\nissuer = i\nidentity_regex = a{17}\n", 5,
+	      "pattern refused: an interval bound over 16");
+	/* ... while '+' and '*' in brackets or escaped are literals: this pattern
+	 * passes the bound and the policy fails only at line 6. */
+	fails("[policy]\ntrusted_root = r\n[signer x]\nissuer_regex = [+*]{2}(a|b)+c*\\+\\+\\++\nidentity = d\n"
+	      "issuer = x\n", 6, "an exact value and a regex");
 	fails("[signer x]\nissuer = i\nidentity = d\n[repository r/a]\nsigners = x\n", 1,
 	      "keyless, but [policy] sets no trusted_root");
 	fails("[signer x]\nkey = a.pub\n", 0, "no [repository] section");
