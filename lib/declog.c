@@ -124,31 +124,37 @@ static int last_line_hash(int fd, const char *path, char out[SW_SHA256_HEX + 1],
 		memcpy(out, SW_DECLOG_ZERO_HASH, SW_SHA256_HEX + 1);
 		return 0;
 	}
-	/* Bounded: a line plus its newline plus the newline before it. */
-	size_t want = st.st_size < SW_LOG_LINE_MAX + 2 ? (size_t)st.st_size : SW_LOG_LINE_MAX + 2;
-	_cleanup_free_ char *buf = malloc(want);
-	if (!buf)
-		return sw_err_errno(err, ENOMEM, "%s: cannot read the last record", path);
-	off_t off = st.st_size - (off_t)want;
-	size_t got = 0;
-	while (got < want) {
-		ssize_t r = pread(fd, buf + got, want - got, off + (off_t)got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
+	/* Bounded: a line plus its newline plus the newline before it. A record
+	 * is about 1 KB, so 4 KB from the end almost always hold the whole last
+	 * line and the newline before it; only when they do not is the full bound
+	 * read (64 KB copied into fresh pages cost page faults on every start). */
+	size_t full = st.st_size < SW_LOG_LINE_MAX + 2 ? (size_t)st.st_size : SW_LOG_LINE_MAX + 2;
+	size_t want = full < 4096 ? full : 4096;
+	_cleanup_free_ char *buf = NULL;
+	off_t off;
+	size_t start, end;
+	for (;;) {
+		free(buf);
+		buf = malloc(want);
+		if (!buf)
+			return sw_err_errno(err, ENOMEM, "%s: cannot read the last record", path);
+		off = st.st_size - (off_t)want;
+		if (!sw_pread_all(fd, buf, want, (uint64_t)off)) {
+			if (errno == EIO)
+				return sw_err(err, SW_EINVAL, "%s: the decision log shrank while locked", path);
 			return sw_err_errno(err, errno, "%s: cannot read the last record", path);
-		if (r == 0)
-			return sw_err(err, SW_EINVAL, "%s: the decision log shrank while locked", path);
-		got += (size_t)r;
+		}
+		end = want;
+		*torn = buf[end - 1] != '\n';
+		if (!*torn)
+			end--;
+		start = end;
+		while (start > 0 && buf[start - 1] != '\n')
+			start--;
+		if (start > 0 || off == 0 || want == full)
+			break;
+		want = full;    /* the last line starts before these bytes */
 	}
-	size_t end = want;
-	if (buf[end - 1] != '\n')
-		*torn = true;
-	else
-		end--;
-	size_t start = end;
-	while (start > 0 && buf[start - 1] != '\n')
-		start--;
 	if (start == 0 && off > 0)
 		return sw_err(err, SW_ETOOBIG, "%s: the last line is longer than %d bytes", path, SW_LOG_LINE_MAX);
 	sw_sha256_hex(buf + start, end - start, out);

@@ -512,6 +512,42 @@ static void test_torn_write(void **state)
 	free(dir);
 }
 
+/* The appender reads 4 KB from the end first and the full bound (64 KB) only
+ * when the last line starts before them: a last line of 4 095, 4 096, 9 000
+ * and 60 000 bytes (torn or whole) is hashed whole either way. */
+static void test_long_last_line(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = { 10, 4094, 4095, 4096, 9000, 60000 };
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+		for (int torn = 0; torn < 2; torn++) {
+			char *dir = tu_tmpdir();
+			char *log = tu_path(dir, "log");
+			size_t n = sizes[i];
+			char *text = malloc(n + 16);
+			memcpy(text, "first\n", 6);
+			memset(text + 6, 'x', n);
+			if (!torn)
+				text[6 + n] = '\n';
+			tu_write(dir, "log", text, 6 + n + (torn ? 0 : 1));
+			sw_record r = rec("after");
+			sw_error e = { 0 };
+			assert_int_equal(sw_declog_append(log, NULL, &r, &e), 0);
+			size_t nlen;
+			char *now = tu_read(dir, "log", &nlen);
+			char h[SW_SHA256_HEX + 1], want[100];
+			sw_sha256_hex(text + 6, n, h);
+			snprintf(want, sizeof want, "\"prev\":\"%s\"}\n", h);
+			if (strcmp(now + nlen - strlen(want), want) != 0)
+				fail_msg("last line of %zu bytes%s: prev is not its hash", n, torn ? " (torn)" : "");
+			free(now);
+			free(text);
+			free(log);
+			tu_rmrf(dir);
+			free(dir);
+		}
+}
+
 static void test_rotation_continues_chain(void **state)
 {
 	(void)state;
@@ -890,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_tampering),
 		cmocka_unit_test(test_torn_write),
+		cmocka_unit_test(test_long_last_line),
 		cmocka_unit_test(test_rotation_continues_chain),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_concurrent_without_head),
