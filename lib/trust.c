@@ -139,12 +139,9 @@ static int check_stat(const struct stat *st, const char *path, bool on_the_way, 
  * `shown` names that component, so its parent is shown up to the last slash. */
 __attribute__((noinline)) static bool keep_parent(const char *text, size_t len, const char *shown, int dfd, const struct stat *st)
 {
-	char parent[PATH_MAX];
-	snprintf(parent, sizeof parent, "%s", shown);
-	char *slash = strrchr(parent, '/');
-	if (slash)
-		*slash = '\0';
-	return memo_keep(text, len, parent, dfd, st);
+	const char *slash = strrchr(shown, '/');
+	_cleanup_free_ char *parent = strndup(shown, slash ? (size_t)(slash - shown) : strlen(shown));
+	return parent && memo_keep(text, len, parent, dfd, st);
 }
 
 int sw_trust_check_fd(int fd, const char *path, sw_error *err)
@@ -213,20 +210,28 @@ int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
 {
 	if (!path || !*path)
 		return sw_err(err, EINVAL, "empty path");
-	/* What is left to walk, and the path walked so far (for messages). */
-	char rest[PATH_MAX * 2];
-	char shown[PATH_MAX];
+	/* What is left to walk, and the path walked so far (for messages). On
+	 * the heap: freed and handed out again walk after walk, where 12 KB of
+	 * stack were pages faulted in on every start (bench/PROFILE.md). */
+	struct walk_bufs {
+		char rest[PATH_MAX * 2];
+		char shown[PATH_MAX];
+	};
+	_cleanup_free_ struct walk_bufs *wb = malloc(sizeof *wb);
+	if (!wb)
+		return sw_err_errno(err, ENOMEM, "%s", path);
+	char *rest = wb->rest, *shown = wb->shown;
 	if (strlen(path) >= PATH_MAX)
 		return sw_err(err, ENAMETOOLONG, "%.64s...: path too long", path);
 	if (path[0] == '/') {
-		snprintf(rest, sizeof rest, "%s", path);
+		snprintf(rest, sizeof wb->rest, "%s", path);
 	} else {
 		/* A relative path given on a command line (--keys DIR): the working
 		 * directory and every directory above it are part of the walk. */
 		char cwd[PATH_MAX];
 		if (!getcwd(cwd, sizeof cwd))
 			return sw_err_errno(err, errno, "%s: cannot get the working directory", path);
-		snprintf(rest, sizeof rest, "%s/%s", cwd, path);
+		snprintf(rest, sizeof wb->rest, "%s/%s", cwd, path);
 	}
 	shown[0] = '\0';
 
@@ -244,7 +249,7 @@ int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
 		if (dfd < 0)
 			return sw_err_errno(err, errno, "%s: dup", memo[hit].shown);
 		dst = memo[hit].st;
-		snprintf(shown, sizeof shown, "%s", memo[hit].shown);
+		snprintf(shown, sizeof wb->shown, "%s", memo[hit].shown);
 		pos = strlen(memo[hit].key);
 	} else {
 		dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -294,7 +299,7 @@ int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
 			if (slash)
 				*slash = '\0';
 		} else {
-			snprintf(shown + sl, sizeof shown - sl, "/%s", name);
+			snprintf(shown + sl, sizeof wb->shown - sl, "/%s", name);
 		}
 
 		int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -336,7 +341,7 @@ int sw_trust_open(const char *path, sw_trust_kind kind, sw_error *err)
 			target[tl] = '\0';
 			/* Splice the target in front of what is left. */
 			int m = snprintf(next, PATH_MAX * 2, "%s/%s", target, rest + pos);
-			if (m < 0 || (size_t)m >= sizeof rest)
+			if (m < 0 || (size_t)m >= sizeof wb->rest)
 				return sw_err(err, ENAMETOOLONG, "%s: path too long after links", path);
 			memcpy(rest, next, (size_t)m + 1);
 			pos = 0;
