@@ -98,11 +98,6 @@ static yajl_val find_rec(const sw_evidence *ev, const char *type, const char *ke
 	return NULL;
 }
 
-static void copy(char *out, size_t n, const char *s)
-{
-	snprintf(out, n, "%s", s ? s : "");
-}
-
 /* One approval verified again: the stored signature under the stored signer. */
 static int check_one(const sw_evidence *ev, yajl_val ap, const sw_ss_trust *trust, int64_t now, sw_evidence_check *c)
 {
@@ -138,13 +133,13 @@ static int check_one(const sw_evidence *ev, yajl_val ap, const sw_ss_trust *trus
 			    .chain = (char *)sw_ss_jstr(sig, "chain"),
 			    .rekor_bundle = (char *)sw_ss_jstr(sig, "rekor_bundle"),
 			    .timestamp = (char *)sw_ss_jstr(sig, "timestamp") };
-	copy(s.layer, sizeof s.layer, layer);
-	copy(s.source, sizeof s.source, sw_ss_jstr(sig, "source"));
-	copy(s.manifest, sizeof s.manifest, sw_ss_jstr(sig, "manifest"));
+	sw_copy_str(s.layer, sizeof s.layer, layer);
+	sw_copy_str(s.source, sizeof s.source, sw_ss_jstr(sig, "source"));
+	sw_copy_str(s.manifest, sizeof s.manifest, sw_ss_jstr(sig, "manifest"));
 	sw_imgsig_manifest m = { .sigs = &s, .nsigs = 1 };
-	copy(m.digest, sizeof m.digest, signed_digest);
+	sw_copy_str(m.digest, sizeof m.digest, signed_digest);
 	sw_imgsig_set set = { .m = &m, .nm = 1 };
-	copy(set.digest, sizeof set.digest, signed_digest);
+	sw_copy_str(set.digest, sizeof set.digest, signed_digest);
 
 	/* The signer as the list recorded it: its key, or exactly the identity
 	 * and issuer the approval names (not the policy's pattern: the same
@@ -219,15 +214,15 @@ int sw_evidence_reverify(const sw_evidence *ev, const char *digest, int64_t now,
 		}
 		sw_evidence_check *c = &out[(*n)++];
 		memset(c, 0, sizeof *c);
-		copy(c->digest, sizeof c->digest, d);
-		copy(c->signed_digest, sizeof c->signed_digest, sw_ss_jstr(ap, "signed_digest"));
-		copy(c->kind, sizeof c->kind, sw_ss_jstr(ap, "kind"));
-		copy(c->layer, sizeof c->layer, sw_ss_jstr(ap, "layer"));
-		copy(c->signer, sizeof c->signer, sw_ss_jstr(ap, "signer"));
-		copy(c->key_id, sizeof c->key_id, sw_ss_jstr(ap, "key_id"));
-		copy(c->identity, sizeof c->identity, sw_ss_jstr(ap, "identity"));
-		copy(c->issuer, sizeof c->issuer, sw_ss_jstr(ap, "issuer"));
-		copy(c->reference, sizeof c->reference, sw_ss_jstr(ap, "reference"));
+		sw_copy_str(c->digest, sizeof c->digest, d);
+		sw_copy_str(c->signed_digest, sizeof c->signed_digest, sw_ss_jstr(ap, "signed_digest"));
+		sw_copy_str(c->kind, sizeof c->kind, sw_ss_jstr(ap, "kind"));
+		sw_copy_str(c->layer, sizeof c->layer, sw_ss_jstr(ap, "layer"));
+		sw_copy_str(c->signer, sizeof c->signer, sw_ss_jstr(ap, "signer"));
+		sw_copy_str(c->key_id, sizeof c->key_id, sw_ss_jstr(ap, "key_id"));
+		sw_copy_str(c->identity, sizeof c->identity, sw_ss_jstr(ap, "identity"));
+		sw_copy_str(c->issuer, sizeof c->issuer, sw_ss_jstr(ap, "issuer"));
+		sw_copy_str(c->reference, sizeof c->reference, sw_ss_jstr(ap, "reference"));
 		c->log_index = -1;
 		check_one(ev, ap, trust.ntlogs || trust.ncas ? &trust : NULL, now, c);
 	}

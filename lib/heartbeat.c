@@ -113,11 +113,6 @@ static const char *jstr(yajl_val v, const char *key)
 	return x ? YAJL_GET_STRING(x) : NULL;
 }
 
-static void copy(char *dst, size_t n, const char *s)
-{
-	snprintf(dst, n, "%s", s ? s : "");
-}
-
 /* A non-negative integer member; false when absent or not one. yajl keeps
  * numbers as text too, so the text is parsed (the serial is unsigned 64-bit). */
 static bool jnum(yajl_val v, const char *key, uint64_t *out)
@@ -155,14 +150,14 @@ int sw_heartbeat_parse(const char *line, size_t len, const char *what, sw_heartb
 		return sw_err(err, SW_EINVAL, "%s: a heartbeat without a valid interval and tolerance", what);
 	hb->interval = (int64_t)iv;
 	hb->tolerance = (unsigned)tol;
-	copy(hb->host, sizeof hb->host, jstr(v, "host"));
-	copy(hb->version, sizeof hb->version, jstr(v, "version"));
-	copy(hb->mode, sizeof hb->mode, jstr(v, "mode"));
+	sw_copy_str(hb->host, sizeof hb->host, jstr(v, "host"));
+	sw_copy_str(hb->version, sizeof hb->version, jstr(v, "version"));
+	sw_copy_str(hb->mode, sizeof hb->mode, jstr(v, "mode"));
 	const char *ap[] = { "allowlist", NULL };
 	yajl_val al = yajl_tree_get(v, ap, yajl_t_object);
 	if (al) {
 		hb->have_list = true;
-		copy(hb->scope, sizeof hb->scope, jstr(al, "scope"));
+		sw_copy_str(hb->scope, sizeof hb->scope, jstr(al, "scope"));
 		if (!jnum(al, "serial", &hb->serial))
 			hb->serial = 0;
 	}
@@ -173,8 +168,8 @@ int sw_heartbeat_parse(const char *line, size_t len, const char *what, sw_heartb
 		if (!YAJL_IS_OBJECT(x))
 			continue;
 		sw_hb_wiring *o = &hb->wiring[hb->n_wiring++];
-		copy(o->name, sizeof o->name, jstr(x, "name"));
-		copy(o->how, sizeof o->how, jstr(x, "how"));
+		sw_copy_str(o->name, sizeof o->name, jstr(x, "name"));
+		sw_copy_str(o->how, sizeof o->how, jstr(x, "how"));
 		const char *bp[] = { "wired", NULL };
 		o->wired = YAJL_IS_TRUE(yajl_tree_get(x, bp, yajl_t_any));
 	}
@@ -185,12 +180,12 @@ int sw_heartbeat_parse(const char *line, size_t len, const char *what, sw_heartb
 		if (!YAJL_IS_OBJECT(x))
 			return sw_err(err, SW_EINVAL, "%s: a heartbeat canary is not an object", what);
 		sw_canary *o = &hb->canaries[hb->n_canaries++];
-		copy(o->runtime, sizeof o->runtime, jstr(x, "runtime"));
-		copy(o->path, sizeof o->path, jstr(x, "path"));
-		copy(o->enforcer, sizeof o->enforcer, jstr(x, "enforcer"));
-		copy(o->container, sizeof o->container, jstr(x, "container"));
-		copy(o->digest, sizeof o->digest, jstr(x, "digest"));
-		copy(o->detail, sizeof o->detail, jstr(x, "detail"));
+		sw_copy_str(o->runtime, sizeof o->runtime, jstr(x, "runtime"));
+		sw_copy_str(o->path, sizeof o->path, jstr(x, "path"));
+		sw_copy_str(o->enforcer, sizeof o->enforcer, jstr(x, "enforcer"));
+		sw_copy_str(o->container, sizeof o->container, jstr(x, "container"));
+		sw_copy_str(o->digest, sizeof o->digest, jstr(x, "digest"));
+		sw_copy_str(o->detail, sizeof o->detail, jstr(x, "detail"));
 		/* Only the exact word counts as refused: anything else (missing,
 		 * misspelt, from a newer version) is not evidence of a refusal. */
 		const char *res = jstr(x, "result");

@@ -410,6 +410,11 @@ int64_t sw_now(void)
 	return (int64_t)time(NULL);
 }
 
+void sw_copy_str(char *dst, size_t n, const char *s)
+{
+	snprintf(dst, n, "%s", s ? s : "");
+}
+
 char *sw_memdup0(const void *p, size_t n)
 {
 	if (n == SIZE_MAX)

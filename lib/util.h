@@ -166,4 +166,7 @@ int sw_parse_u64(const char *s, size_t len, uint64_t *out);
  * shorten the copy, so the n bytes a parser is then told about are all there. */
 char *sw_memdup0(const void *p, size_t n);
 
+/* s (NULL: "") into dst of n bytes, cut to fit, always terminated. */
+void sw_copy_str(char *dst, size_t n, const char *s);
+
 #endif

@@ -34,12 +34,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void check_err(const sw_error *e)
-{
-	if (!e->msg[0] || strchr(e->msg, '\n'))
-		abort();
-}
-
 static void run_layout(const uint8_t *data, size_t size)
 {
 	const uint8_t *part[MAX_PARTS];

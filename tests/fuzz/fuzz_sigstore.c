@@ -24,12 +24,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void check_err(const sw_error *e)
-{
-	if (!e->msg[0] || strchr(e->msg, '\n'))
-		abort();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)

@@ -10,11 +10,19 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sigstore.h"
 
 #define FZ_SPKI "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE27wtB4jQ+DvCJYTJnh/KzEyFq578vuwZCZvI0OYtutn+hKN31AlBd5USXFelTJMNoWABrasR6+Iofa5XWNiqiQ=="
 #define FZ_LOGID "WN9SlHWCq+zF0H08x6F5zDVQ45P1g9dRFPbXBOvJs5Y="
+
+/* A refusal is one line with a message, never an empty or multi-line one. */
+static inline void check_err(const sw_error *e)
+{
+	if (!e->msg[0] || strchr(e->msg, '\n'))
+		abort();
+}
 
 static inline void fz_ss_fixture(sw_ss_trust *trust, EVP_PKEY **key)
 {
