@@ -11,12 +11,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-/* OpenSSL 3 deprecates the low-level SHA-256 API, but it is the one that computes a
- * digest without fetching a provider implementation. Even the one-shot SHA256()
- * goes through EVP_Q_digest and that fetch: callgrind counted 5.3 of the hook's 6.9
- * million instructions in it, more than everything else on the hot path together. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+#include "sha256.h"
 
 /* st: the descriptor's fstat when the caller already made it, else NULL. */
 static int read_fd(int fd, size_t max, const char *what, const struct stat *st, char **out, size_t *len,
@@ -254,10 +249,10 @@ void sw_chain_next(char chain[SW_DIGEST_STR], const char *diff)
 
 void sw_sha256(const void *data, size_t len, unsigned char out[SW_SHA256_LEN])
 {
-	SHA256_CTX c;
-	SHA256_Init(&c);
-	SHA256_Update(&c, data, len);
-	SHA256_Final(out, &c);
+	sw_sha256_ctx c;
+	sw_sha256_init(&c);
+	sw_sha256_update(&c, data, len);
+	sw_sha256_final(&c, out);
 }
 
 void sw_sha256_hex(const void *data, size_t len, char out[SW_SHA256_HEX + 1])
