@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "declog.h"
+#include "syslogsock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -324,17 +325,13 @@ static const char *flat(const char *s, char *buf, size_t n)
 
 void sw_declog_syslog(const sw_record *r)
 {
-	/* LOG_PID: journald and syslog readers correlate the line with the hook's
-	 * process. No LOG_NDELAY: the connection is made by the one syslog() call
-	 * below and closed right after, nothing is gained by opening it earlier. */
-	openlog("sigward", LOG_PID, LOG_AUTHPRIV);
 	const char *d = r->matched ? r->matched : r->res && r->res->n ? r->res->d[0].digest : "none";
-	char id[256], reason[sizeof r->decision->reason], scope[128];
-	syslog(r->decision && r->decision->verdict == SW_ALLOW ? LOG_INFO : LOG_WARNING,
-	       "container %s %s image %s list %s#%llu: %s",
-	       flat(r->container_id ? r->container_id : "?", id, sizeof id),
-	       r->decision ? sw_verdict_name(r->decision->verdict) : "deny", d,
-	       flat(r->scope ? r->scope : "none", scope, sizeof scope), (unsigned long long)r->serial,
-	       flat(r->decision ? r->decision->reason : "no decision", reason, sizeof reason));
-	closelog();
+	char id[256], reason[sizeof r->decision->reason], scope[128], line[1536];
+	snprintf(line, sizeof line, "container %s %s image %s list %s#%llu: %s",
+		 flat(r->container_id ? r->container_id : "?", id, sizeof id),
+		 r->decision ? sw_verdict_name(r->decision->verdict) : "deny", d,
+		 flat(r->scope ? r->scope : "none", scope, sizeof scope), (unsigned long long)r->serial,
+		 flat(r->decision ? r->decision->reason : "no decision", reason, sizeof reason));
+	/* On the socket sw_sandbox_enter connected (lib/syslogsock.h). */
+	sw_syslog_send(r->decision && r->decision->verdict == SW_ALLOW ? LOG_INFO : LOG_WARNING, line);
 }

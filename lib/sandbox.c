@@ -16,7 +16,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <linux/filter.h>
@@ -27,6 +26,7 @@
 
 #include "config.h"
 #include "sandbox-filter.h" /* generated: lib/sandbox-gen.c */
+#include "syslogsock.h"
 #include "util.h"
 
 /* No capabilities, and no way to get any back.
@@ -80,11 +80,11 @@ int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err)
 
 	/* The one connection deciding makes, made now, before the filter below
 	 * forbids connect(2) (Landlock does not cover connecting to a socket by
-	 * path): syslog, same ident and facility as lib/declog.c's openlog, which
-	 * then finds it connected. sw_sandbox_confine closes it again when the
-	 * configuration says syslog = no. Fails quietly without /dev/log. */
+	 * path): syslog (lib/syslogsock.h), which lib/declog.c then finds
+	 * connected. sw_sandbox_confine closes it again when the configuration
+	 * says syslog = no. Fails quietly without /dev/log. */
 	if (p == SW_SANDBOX_DECIDE)
-		openlog("sigward", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+		(void)sw_syslog_open(SW_SYSLOG_PATH);
 
 	/* The profile's rules (lib/sandbox-rules.h), compiled by libseccomp at
 	 * build time: the same program seccomp_load would hand the kernel, with
@@ -215,7 +215,7 @@ int sw_sandbox_confine_dirs(const char *const *writable, size_t n, bool syslog, 
 {
 	/* connected by sw_sandbox_enter, not wanted */
 	if (!syslog)
-		closelog();
+		sw_syslog_close();
 	int abi = sw_sandbox_landlock_abi();
 	if (abi > 0) {
 		int r = landlock_confine(abi, writable, n, err);

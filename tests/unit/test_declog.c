@@ -14,7 +14,11 @@
 #include <yajl/yajl_tree.h>
 #include <zlib.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "declog.h"
+#include "syslogsock.h"
 
 #define ZERO "0000000000000000000000000000000000000000000000000000000000000000"
 #define DG "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -917,10 +921,78 @@ static void test_log_lock_bounded_without_head(void **state)
 	free(dir);
 }
 
+/* The syslog line: one datagram on the socket sw_sandbox_enter connects, its
+ * priority authpriv.info for an allow and authpriv.warning otherwise, sigward
+ * with the pid, and control bytes of the container id flattened. An adopted
+ * descriptor (what sigward-hook-verify gets from sigward-hook) is used as is;
+ * a socket that is gone loses the line quietly. */
+static void test_syslog_line(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	char path[sizeof ((struct sockaddr_un *)0)->sun_path];
+	assert_true((size_t)snprintf(path, sizeof path, "%s/log.sock", dir) < sizeof path);
+	int srv = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(srv >= 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	memcpy(a.sun_path, path, sizeof path);
+	assert_int_equal(bind(srv, (struct sockaddr *)&a, sizeof a), 0);
+
+	sw_syslog_close();
+	int fd = sw_syslog_open(path);
+	assert_true(fd >= 0);
+	assert_int_equal(sw_syslog_open(path), fd); /* connected once */
+	sw_record r = rec("c1\nforged");
+	sw_declog_syslog(&r);
+	char buf[2048], want[512];
+	ssize_t n = recv(srv, buf, sizeof buf - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	snprintf(want, sizeof want, "<84>sigward[%ld]: container c1?forged deny image none list p#1: "
+		 "image x is not in allowlist p#1", (long)getpid());
+	assert_string_equal(buf, want);
+
+	sw_decision allow = { .verdict = SW_ALLOW, .reason = "image listed" };
+	r.decision = &allow;
+	r.matched = DG;
+	/* Handed over by number, as across sigward-hook's execve. */
+	int dup_fd = dup(fd);
+	sw_syslog_close();
+	assert_true(sw_syslog_adopt(dup_fd));
+	sw_declog_syslog(&r);
+	n = recv(srv, buf, sizeof buf - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	snprintf(want, sizeof want, "<86>sigward[%ld]: container c1?forged allow image " DG " list p#1: image listed",
+		 (long)getpid());
+	assert_string_equal(buf, want);
+
+	/* A regular file is not a syslog socket. */
+	char f[512];
+	snprintf(f, sizeof f, "%s/plain", dir);
+	int pf = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(pf >= 0);
+	assert_false(sw_syslog_adopt(pf));
+	close(pf);
+	assert_int_equal(sw_syslog_fd(), dup_fd);
+
+	/* The receiver gone: nothing sent, nothing breaks. */
+	close(srv);
+	unlink(path);
+	sw_declog_syslog(&r);
+	sw_syslog_close();
+	assert_int_equal(sw_syslog_open(path), -1);
+	sw_declog_syslog(&r); /* no socket at /dev/log either is fine */
+	sw_syslog_close();
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render_fields),
+		cmocka_unit_test(test_syslog_line),
 		cmocka_unit_test(test_render_hostile),
 		cmocka_unit_test(test_render_too_big),
 		cmocka_unit_test(test_chain),
