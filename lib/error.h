@@ -32,6 +32,8 @@ enum {
 	SW_ECONFLICT,       /* sources disagree */
 	SW_EBUSY,           /* a store was being written for the whole read budget:
 	                     * not a policy refusal, a retry of the start will work */
+	SW_ENOCRYPTO,       /* a signature must be checked, and this build (sigward-hook)
+	                     * has no libcrypto: sigward-hook-verify decides */
 };
 
 /* Set err (when non-NULL) and return -code (code 0 becomes -1). */

@@ -7,12 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/core_names.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
-
 #include "cleanup.h"
 #include "trust.h"
 
@@ -151,45 +145,6 @@ static int load_der(int dirfd, const char *dir, const char *name, sw_key *k,
 	return 0;
 }
 
-/* Decode with OpenSSL and apply the algorithm policy. */
-static int decode_key(sw_key *k, const unsigned char *der, size_t der_len, sw_error *err)
-{
-	const unsigned char *p = der;
-	_cleanup_evp_pkey_ EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)der_len);
-	if (!pkey || p != der + der_len) {
-		ERR_clear_error();
-		return sw_err(err, SW_EINVAL, "%s: not a valid public key", k->file);
-	}
-	int id = EVP_PKEY_get_base_id(pkey);
-	if (id == EVP_PKEY_ED25519) {
-		snprintf(k->alg, sizeof k->alg, "ed25519");
-	} else if (id == EVP_PKEY_EC) {
-		char group[64] = "";
-		size_t gl = 0;
-		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &gl))
-			group[0] = '\0';
-		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0) {
-			snprintf(k->alg, sizeof k->alg, "ecdsa-p256");
-		} else if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0) {
-			snprintf(k->alg, sizeof k->alg, "ecdsa-p384");
-		} else {
-			return sw_err(err, SW_EINVAL, "%s: EC curve '%s' is not accepted (P-256 or P-384)",
-				      k->file, group[0] ? group : "unknown");
-		}
-	} else if (id == EVP_PKEY_RSA) {
-		int bits = EVP_PKEY_get_bits(pkey);
-		if (bits < 2048) {
-			return sw_err(err, SW_EINVAL, "%s: RSA key of %d bits is too weak (2048 or more)", k->file, bits);
-		}
-		snprintf(k->alg, sizeof k->alg, "rsa-%d", bits);
-	} else {
-		return sw_err(err, SW_EINVAL, "%s: unsupported key type (Ed25519, ECDSA P-256/P-384 or RSA >= 2048)",
-			      k->file);
-	}
-	k->pkey = TAKE_PTR(pkey);
-	return 0;
-}
-
 static int load_dir(const char *dir, bool decode, sw_keyring *kr, sw_error *err)
 {
 	memset(kr, 0, sizeof *kr);
@@ -236,7 +191,7 @@ static int load_dir(const char *dir, bool decode, sw_keyring *kr, sw_error *err)
 		if (r >= 0) {
 			kr->n++;
 			if (decode)
-				r = decode_key(k, der, der_len, err);
+				r = sw_key_decode(k, der, der_len, err);
 		}
 	}
 	free_names(names, n);
@@ -343,7 +298,7 @@ int sw_key_load_file(const char *path, sw_key *k, sw_error *err)
 	k->file = strdup(path);
 	if (!k->file)
 		return sw_err_errno(err, ENOMEM, "%s", path);
-	r = decode_key(k, der, der_len, err);
+	r = sw_key_decode(k, der, der_len, err);
 	if (r < 0) {
 		free(k->file);
 		k->file = NULL;
@@ -354,62 +309,18 @@ int sw_key_load_file(const char *path, sw_key *k, sw_error *err)
 void sw_key_free(sw_key *k)
 {
 	free(k->file);
-	EVP_PKEY_free(k->pkey);
+	sw_key_release(k);
 	k->file = NULL;
-	k->pkey = NULL;
 }
 
 void sw_keyring_free(sw_keyring *kr)
 {
 	for (size_t i = 0; i < kr->n; i++) {
 		free(kr->keys[i].file);
-		EVP_PKEY_free(kr->keys[i].pkey);
+		sw_key_release(&kr->keys[i]);
 		kr->keys[i].file = NULL;
-		kr->keys[i].pkey = NULL;
 	}
 	kr->n = 0;
-}
-
-static int verify_with(EVP_PKEY *pkey, const EVP_MD *md, int padding,
-		       const unsigned char *sig, size_t sig_len, const void *msg, size_t msg_len)
-{
-	_cleanup_evp_md_ctx_ EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
-	if (!ctx)
-		return -1;
-	bool ready = EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) == 1;
-	/* Accept any salt length: producers' tools differ (openssl uses the
-	 * digest length or the maximum, cosign and KMS the digest length). */
-	if (ready && padding == RSA_PKCS1_PSS_PADDING)
-		ready = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-			EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1 &&
-			EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1;
-	int ok = ready && EVP_DigestVerify(ctx, sig, sig_len, msg, msg_len) == 1;
-	ERR_clear_error();
-	return ok;
-}
-
-int sw_key_verify(const sw_key *k, const unsigned char *sig, size_t sig_len,
-		  const void *msg, size_t msg_len, sw_error *err)
-{
-	EVP_PKEY *pkey = k->pkey;
-	if (!pkey)
-		return sw_err(err, SW_EINVAL, "%s: key not decoded", k->file ? k->file : "key");
-	int id = EVP_PKEY_get_base_id(pkey);
-	int r;
-	if (id == EVP_PKEY_ED25519)
-		r = verify_with(pkey, NULL, 0, sig, sig_len, msg, msg_len);
-	else if (id == EVP_PKEY_EC)
-		r = verify_with(pkey, EVP_sha256(), 0, sig, sig_len, msg, msg_len);
-	else if (id == EVP_PKEY_RSA) {
-		r = verify_with(pkey, EVP_sha256(), RSA_PKCS1_PADDING, sig, sig_len, msg, msg_len);
-		if (r == 0)
-			r = verify_with(pkey, EVP_sha256(), RSA_PKCS1_PSS_PADDING, sig, sig_len, msg, msg_len);
-	} else
-		return sw_err(err, SW_EINVAL, "%s: unsupported key type", k->file);
-	if (r < 0)
-		return sw_err_errno(err, ENOMEM, "%s: verification", k->file);
-	return r;
 }
 
 int sw_sig_lines_verify(const char *text, size_t len, const char *what, const sw_key *k,

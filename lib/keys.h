@@ -74,6 +74,12 @@ int sw_keys_survey(const char *dir, sw_keys_extra *out, size_t max, size_t *n, s
 int sw_pem_pubkey_to_der(const char *pem, size_t len, const char *what,
 			 unsigned char **der, size_t *der_len, sw_error *err);
 
+/* The part that needs libcrypto: lib/keys_ossl.c, or lib/keys_lean.c in
+ * sigward-hook, where each fails with SW_ENOCRYPTO. */
+/* Decode k's DER with OpenSSL into k->pkey and apply the algorithm policy. */
+int sw_key_decode(sw_key *k, const unsigned char *der, size_t der_len, sw_error *err);
+/* Free k->pkey. */
+void sw_key_release(sw_key *k);
 /* 1 when sig is a valid signature of msg by k, 0 when not, <0 on error. */
 int sw_key_verify(const sw_key *k, const unsigned char *sig, size_t sig_len,
 		  const void *msg, size_t msg_len, sw_error *err);
