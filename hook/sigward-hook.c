@@ -5,6 +5,18 @@
  * The runtime passes the container state on stdin. Exit 0 allows the start; a
  * non-zero exit aborts it, and the one line on stderr is what the user sees in the
  * runtime's error. Any failure on the way denies (fail closed), except in warn mode.
+ *
+ * Two binaries from this file. sigward-hook (SW_HOOK_HANDOFF) is built without
+ * libcrypto: linking it at all made every start ~0.25 ms slower (bench/PROFILE.md),
+ * and a start needs none of it once the list's signatures were checked and that
+ * result cached in state_dir. When they must be checked (a new list, or
+ * verify_cache = no), it hands the start, before recording anything, to
+ * sigward-hook-verify beside it: execveat(2) inside its sandbox, the state on a
+ * pipe as stdin, the syslog socket by number (--handed-off=FD). The verifier
+ * inherits the seccomp filter, no capabilities, no_new_privs, the locked
+ * securebits, the Landlock domain and the remaining alarm, stacks its own
+ * sandbox over them, and decides the start from the beginning. Run directly (as a
+ * hook of its own), sigward-hook-verify is the whole hook in one process.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +25,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -21,7 +35,14 @@
 #include "oci.h"
 #include "sandbox.h"
 #include "trust.h"
+#include "syslogsock.h"
 #include "util.h"
+
+#ifdef SW_HOOK_HANDOFF
+#define SW_SANDBOX_PROFILE SW_SANDBOX_HANDOFF
+#else
+#define SW_SANDBOX_PROFILE SW_SANDBOX_DECIDE
+#endif
 
 static void usage(FILE *f)
 {
@@ -89,13 +110,136 @@ static int selftest_run(void)
 	return 3;
 }
 
+#ifdef SW_HOOK_HANDOFF
+#define VERIFIER_NAME "sigward-hook-verify"
+
+/* What the handoff needs: the verifier (open O_PATH before the confinement, which
+ * allows executing it and nothing else), the state as read, the arguments. */
+typedef struct handoff {
+	int exe_fd;
+	char exe[4096];
+	const char *text;
+	size_t len;
+	int argc;
+	char **argv;
+	bool tried;
+} handoff;
+
+/* sigward-hook-verify in the directory of this binary. */
+static int handoff_prepare(handoff *h, sw_error *e)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return sw_err_errno(e, errno, "cannot find this binary's directory (/proc/self/exe)");
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return sw_err(e, SW_EINVAL, "/proc/self/exe: %s: not a path", self);
+	*slash = '\0';
+	if ((size_t)snprintf(h->exe, sizeof h->exe, "%s/" VERIFIER_NAME, self) >= sizeof h->exe)
+		return sw_err(e, SW_EINVAL, "%s: path too long", self);
+	h->exe_fd = open(h->exe, O_PATH | O_CLOEXEC);
+	if (h->exe_fd < 0)
+		return sw_err_errno(e, errno, "%s: cannot open", h->exe);
+	return 0;
+}
+
+/* The sw_enforce_req handoff: returns only when the handoff failed. */
+static int handoff_exec(void *arg, sw_error *e)
+{
+	handoff *h = arg;
+	if (h->tried)
+		return sw_err(e, SW_EINVAL, "%s: already tried", h->exe);
+	h->tried = true;
+	if (h->exe_fd < 0)
+		return sw_err(e, SW_EINVAL, "%s", h->exe[0] ? h->exe : VERIFIER_NAME " not found");
+	/* Who can replace the verifier decides every new list's first start: it
+	 * must be root's and writable by no one else, like a key. */
+	int tfd = sw_trust_open(h->exe, SW_TRUST_FILE, e);
+	if (tfd < 0)
+		return tfd;
+	struct stat a, b;
+	bool same = fstat(tfd, &a) == 0 && fstat(h->exe_fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	close(tfd);
+	if (!same)
+		return sw_err(e, SW_EINVAL, "%s: replaced during the start", h->exe);
+
+	/* The state, as read, on a pipe that becomes stdin. */
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return sw_err_errno(e, errno, "pipe");
+	if (h->len > 65536 && fcntl(p[1], F_SETPIPE_SZ, (int)h->len) < 0) {
+		int err = errno;
+		close(p[0]);
+		close(p[1]);
+		return sw_err_errno(e, err, "a pipe for %zu bytes of state", h->len);
+	}
+	size_t off = 0;
+	while (off < h->len) {
+		ssize_t w = write(p[1], h->text + off, h->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int err = errno;
+			close(p[0]);
+			close(p[1]);
+			return sw_err_errno(e, err, "writing the state to the verifier's pipe");
+		}
+		off += (size_t)w;
+	}
+	close(p[1]);
+	if (dup2(p[0], STDIN_FILENO) < 0) {
+		int err = errno;
+		close(p[0]);
+		return sw_err_errno(e, err, "dup2");
+	}
+	close(p[0]);
+
+	int sfd = sw_syslog_fd();
+	if (sfd >= 0 && fcntl(sfd, F_SETFD, 0) < 0)
+		sfd = -1;
+	char handed[32];
+	snprintf(handed, sizeof handed, "--handed-off=%d", sfd);
+	char *args[64];
+	int n = 0;
+	args[n++] = (char *)VERIFIER_NAME;
+	args[n++] = handed;
+	for (int i = 1; i < h->argc && n < (int)SW_ARRAY_SIZE(args) - 1; i++)
+		args[n++] = h->argv[i];
+	args[n] = NULL;
+	extern char **environ;
+	syscall(__NR_execveat, h->exe_fd, "", args, environ, AT_EMPTY_PATH);
+	return sw_err_errno(e, errno, "%s: cannot execute", h->exe);
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	const char *config_file = NULL;
 	bool selftest = false;
+	bool handed_off = false;
+	if (argc > 64) {
+		fprintf(stderr, "sigward: denied container (unknown): sigward-hook: too many arguments\n");
+		return 1;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			config_file = argv[++i];
+#ifndef SW_HOOK_HANDOFF
+		/* From sigward-hook: the syslog socket it connected, or -1. */
+		else if (i == 1 && strncmp(argv[i], "--handed-off=", 13) == 0) {
+			handed_off = true;
+			char *end;
+			long fd = strtol(argv[i] + 13, &end, 10);
+			if (*end || fd < -1 || fd > 1024) {
+				fprintf(stderr, "sigward: denied container (unknown): " "sigward-hook-verify: bad %s\n", argv[i]);
+				return 1;
+			}
+			if (fd >= 0 && !sw_syslog_adopt((int)fd))
+				fprintf(stderr, "sigward-hook-verify: descriptor %ld is no socket: no syslog line\n", fd);
+		}
+#endif
 		else if (strncmp(argv[i], "--config=", 9) == 0)
 			config_file = argv[i] + 9;
 		else if (strcmp(argv[i], "--help") == 0) {
@@ -120,7 +264,10 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_alarm };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
-	alarm(SW_DECIDE_TIMEOUT_S);
+	/* Handed off: what is left of sigward-hook's alarm (it survives execve). */
+	unsigned left = alarm(SW_DECIDE_TIMEOUT_S);
+	if (handed_off && left > 0)
+		alarm(left);
 	/* One start, milliseconds: the trust walks may start from directories
 	 * this process already walked to (lib/trust.h). */
 	sw_trust_memo_enable();
@@ -128,7 +275,7 @@ int main(int argc, char **argv)
 	/* Everything from here on parses input that workloads and the network
 	 * influence: do it without capabilities and with a syscall allow-list. */
 	sw_error e = { 0 };
-	if (sw_sandbox_enter(SW_SANDBOX_DECIDE, &e) < 0)
+	if (sw_sandbox_enter(SW_SANDBOX_PROFILE, &e) < 0)
 		return deny_early(NULL, &e);
 	if (selftest)
 		return selftest_run();
@@ -142,6 +289,15 @@ int main(int argc, char **argv)
 	_cleanup_(sw_config_free) sw_config cfg = { 0 };
 	sw_error ce = { 0 };
 	int cr = sw_config_load(&cfg, config_file, &ce);
+#ifdef SW_HOOK_HANDOFF
+	handoff h = { .exe_fd = -1, .text = text, .len = len, .argc = argc, .argv = argv };
+	sw_error he = { 0 };
+	/* Not finding the verifier refuses nothing yet: only a start that needs it. */
+	if (handoff_prepare(&h, &he) < 0)
+		snprintf(h.exe, sizeof h.exe, "%s", he.msg);
+	else
+		sw_sandbox_allow_exec(h.exe_fd);
+#endif
 	/* From here on, write nowhere but beneath the configuration's state_dir
 	 * and log directory (nowhere without a configuration): Landlock where the
 	 * kernel has it. Before parsing anything the runtime sent. */
@@ -160,6 +316,10 @@ int main(int argc, char **argv)
 
 	/* 2-5. Resolve, verify, decide, record. */
 	sw_enforce_req req = { .config = &cfg, .container_id = st.id, .bundle = st.bundle, .runtime = "hook" };
+#ifdef SW_HOOK_HANDOFF
+	req.handoff = handoff_exec;
+	req.handoff_arg = &h;
+#endif
 	sw_enforce_result res;
 	sw_enforce(&req, &res);
 

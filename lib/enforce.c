@@ -75,6 +75,14 @@ static void list_step(const sw_enforce_req *req, sw_enforce_result *out, sw_deci
 	sw_error e = { 0 };
 	sw_list l = { .dirfd = -1 };
 	int r = open_verified(req, out, &l, &e);
+	if (r == -SW_ENOCRYPTO && req->handoff) {
+		sw_list_close(&l);
+		sw_error he = { 0 };
+		r = req->handoff(req->handoff_arg, &he); /* returns only when it failed */
+		r = sw_err(&e, he.code ? he.code : SW_EVERIFY, "list %s: its signatures must be checked, and "
+			   "handing that to sigward-hook-verify failed: %s", out->list_path[0] ? out->list_path : "?",
+			   he.msg[0] ? he.msg : "unknown error");
+	}
 	out->list_rc = r;
 	if (r < 0) {
 		copy_msg(out->list_msg, sizeof out->list_msg, &e);

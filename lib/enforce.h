@@ -36,6 +36,14 @@ typedef struct sw_enforce_req {
 	const char *bundle;          /* absolute path of the bundle directory */
 	const char *runtime;         /* "hook", "sigward-runc", "check": recorded in the log */
 	bool dry_run;                /* `sigward check`: no serial raise, no cache write, no log */
+	/* sigward-hook, built without libcrypto: called when the list must have its
+	 * signatures checked (SW_ENOCRYPTO: no verification cache entry yet, or
+	 * verify_cache = no), before anything is recorded. It hands the start to
+	 * sigward-hook-verify and does not return; when it does return, err says
+	 * why the handoff failed and the start is decided on that as a list error
+	 * (denied in enforce mode), and recorded. */
+	int (*handoff)(void *arg, sw_error *err);
+	void *handoff_arg;
 } sw_enforce_req;
 
 typedef struct sw_enforce_result {

@@ -76,7 +76,8 @@ int main(int argc, char **argv)
 		     " * do not edit. The sandbox's seccomp programs, loaded as they are by\n"
 		     " * lib/sandbox.c. */\n\n",
 		v->major, v->minor, v->micro);
-	if (emit(out, "sw_filter_decide", SW_SANDBOX_DECIDE) < 0 || emit(out, "sw_filter_fetch", SW_SANDBOX_FETCH) < 0) {
+	if (emit(out, "sw_filter_decide", SW_SANDBOX_DECIDE) < 0 || emit(out, "sw_filter_fetch", SW_SANDBOX_FETCH) < 0 ||
+	    emit(out, "sw_filter_handoff", SW_SANDBOX_HANDOFF) < 0) {
 		fclose(out);
 		unlink(argv[1]);
 		return 1;

@@ -15,6 +15,11 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <asm/prctl.h> /* ARCH_SET_FS */
+#endif
 #include <sys/socket.h>
 
 #include <seccomp.h>
@@ -129,6 +134,33 @@ static inline scmp_filter_ctx sw_sandbox_rules(sw_sandbox_profile p, const char 
 	}
 	if (r >= 0 && p == SW_SANDBOX_FETCH)
 		r = sw_sandbox_add_allow(ctx, fetch_extra, sizeof fetch_extra / sizeof fetch_extra[0], what);
+	if (r >= 0 && p == SW_SANDBOX_HANDOFF) {
+		/* sigward-hook's execveat of sigward-hook-verify: by descriptor only
+		 * (Landlock then allows executing that one file, lib/sandbox.c); a
+		 * path execve(2) still kills. The verifier inherits this filter, no
+		 * capabilities, no_new_privs, the locked securebits and the Landlock
+		 * domain, and stacks the DECIDE filter (no exec at all) over it. */
+		*what = "the handoff rules";
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 1, SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
+		if (r >= 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 0);
+		if (r >= 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(capset), 0);
+		/* glibc's start-up of the static verifier, before its main. */
+		static const int startup[] = { SCMP_SYS(set_tid_address), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+					       SCMP_SYS(alarm) /* the rest of the timeout, main() */ };
+		for (size_t i = 0; r >= 0 && i < sizeof startup / sizeof startup[0]; i++)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, startup[i], 0);
+#ifdef ARCH_SET_FS
+		if (r >= 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl), 1,
+					     SCMP_A0(SCMP_CMP_EQ, ARCH_SET_FS));
+#endif
+		static const int prctl_ok[] = { PR_SET_SECUREBITS, PR_CAP_AMBIENT, PR_SET_NO_NEW_PRIVS };
+		for (size_t i = 0; r >= 0 && i < sizeof prctl_ok / sizeof prctl_ok[0]; i++)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+					     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctl_ok[i]));
+	}
 	if (r < 0) {
 		seccomp_release(ctx);
 		errno = -r;

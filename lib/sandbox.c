@@ -2,6 +2,7 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -64,6 +65,9 @@ void sw_sandbox_filter(sw_sandbox_profile p, struct sock_fprog *prog)
 	if (p == SW_SANDBOX_FETCH) {
 		prog->filter = (struct sock_filter *)sw_filter_fetch;
 		prog->len = SW_ARRAY_SIZE(sw_filter_fetch);
+	} else if (p == SW_SANDBOX_HANDOFF) {
+		prog->filter = (struct sock_filter *)sw_filter_handoff;
+		prog->len = SW_ARRAY_SIZE(sw_filter_handoff);
 	} else {
 		prog->filter = (struct sock_filter *)sw_filter_decide;
 		prog->len = SW_ARRAY_SIZE(sw_filter_decide);
@@ -83,7 +87,7 @@ int sw_sandbox_enter(sw_sandbox_profile p, sw_error *err)
 	 * path): syslog (lib/syslogsock.h), which lib/declog.c then finds
 	 * connected. sw_sandbox_confine closes it again when the configuration
 	 * says syslog = no. Fails quietly without /dev/log. */
-	if (p == SW_SANDBOX_DECIDE)
+	if (p != SW_SANDBOX_FETCH)
 		(void)sw_syslog_open(SW_SYSLOG_PATH);
 
 	/* The profile's rules (lib/sandbox-rules.h), compiled by libseccomp at
@@ -169,6 +173,23 @@ int sw_sandbox_landlock_abi(void)
 	return v > 0 ? (int)v : 0;
 }
 
+static int g_exec_fd = -1;
+
+/* The main program's PT_INTERP (the first object dl_iterate_phdr reports). */
+static int find_interp(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	for (size_t i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_INTERP)
+			*(const char **)data = (const char *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	return 1;
+}
+
+void sw_sandbox_allow_exec(int fd)
+{
+	g_exec_fd = fd;
+}
+
 /* Reading stays allowed everywhere (keys, lists, image stores, bundles live
  * where the configuration says): the read rights are simply not handled, which
  * spares a rule on "/". Every other right the ABI knows is handled, and granted
@@ -192,6 +213,26 @@ static int landlock_confine(int abi, const char *const *writable, size_t n, sw_e
 	if (rfd < 0)
 		return sw_err_errno(err, errno, "sandbox: cannot create the Landlock ruleset (ABI %d)", abi);
 
+	/* The one file sigward-hook may execute (sigward-hook-verify), by the
+	 * descriptor sw_sandbox_allow_exec was given: a rule on a file grants only
+	 * file rights, here execute. Everything else stays unexecutable. */
+	if (g_exec_fd >= 0) {
+		struct landlock_path_beneath_attr pb = { .allowed_access = LANDLOCK_ACCESS_FS_EXECUTE,
+							 .parent_fd = g_exec_fd };
+		if (syscall(__NR_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+			return sw_err_errno(err, errno, "sandbox: cannot add the Landlock rule for the verifier");
+		/* A dynamically linked build (the sanitizers') also opens its ELF
+		 * interpreter for execution: this process's, as both are built
+		 * alike. A static build has none. */
+		const char *interp = NULL;
+		dl_iterate_phdr(find_interp, &interp);
+		if (interp) {
+			_cleanup_close_ int ifd = open(interp, O_PATH | O_CLOEXEC);
+			pb.parent_fd = ifd;
+			if (ifd < 0 || syscall(__NR_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+				return sw_err_errno(err, errno, "sandbox: %s: cannot add the Landlock rule", interp);
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *path = writable[i];
 		if (!path || !*path)

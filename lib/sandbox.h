@@ -51,6 +51,12 @@ struct sw_config;
 typedef enum {
 	SW_SANDBOX_DECIDE,    /* the hook and the wrapper's deciding child */
 	SW_SANDBOX_FETCH,     /* sigwardd's fetch-and-verify: also inet sockets */
+	SW_SANDBOX_HANDOFF,   /* sigward-hook (no libcrypto): DECIDE, plus what handing a
+	                       * start to sigward-hook-verify takes: execveat(2) of a
+	                       * descriptor (AT_EMPTY_PATH only; execve still kills), and
+	                       * for the verifier's own sw_sandbox_enter, which stacks the
+	                       * DECIDE filter: capset, seccomp, and prctl for the
+	                       * securebits, ambient set and no_new_privs only */
 } sw_sandbox_profile;
 
 /* The first step of sw_sandbox_enter, apart for its test: empty every capability
@@ -73,6 +79,10 @@ int sw_sandbox_confine(const struct sw_config *c, sw_error *err);
 /* The same with the writable directories given (missing or NULL ones get no
  * rule). */
 int sw_sandbox_confine_dirs(const char *const *writable, size_t n, bool syslog, sw_error *err);
+
+/* For sigward-hook: the next confinement also allows executing the file open
+ * on fd (sigward-hook-verify; O_PATH is enough), and nothing else. */
+void sw_sandbox_allow_exec(int fd);
 
 /* The kernel's Landlock ABI version, 0 when it has none (or it is disabled). */
 int sw_sandbox_landlock_abi(void);

@@ -4,15 +4,16 @@
 # The start path links only what a start needs: no tool code (list builder, log
 # verification and rotated sets, signing, fetching, installing, wiring checks,
 # the audit's report) and no zlib or curl in sigward-hook or sigward-runc
-# (lib/meson.build: libsigward-start vs libsigward-tools).
+# (lib/meson.build: libsigward-start vs libsigward-tools), and sigward-hook no
+# libcrypto at all (sigward-hook-verify has it; hook/sigward-hook.c says why).
 #
-#   startpath-symbols.sh HOOK WRAPPER CLI
+#   startpath-symbols.sh HOOK WRAPPER CLI VERIFIER
 #
 # The CLI links the tools: the same patterns must find its symbols, so a
 # pattern that names nothing (or an nm that reads nothing) fails here too.
 set -uo pipefail
-[ $# = 3 ] || { echo "usage: startpath-symbols.sh HOOK WRAPPER CLI" >&2; exit 2; }
-HOOK=$1 WRAPPER=$2 CLI=$3
+[ $# = 4 ] || { echo "usage: startpath-symbols.sh HOOK WRAPPER CLI VERIFIER" >&2; exit 2; }
+HOOK=$1 WRAPPER=$2 CLI=$3 VERIFIER=$4
 
 # Function and data symbols that belong to the tools.
 TOOLS='^(sw_build_|sw_declog_verify|sw_declog_set_|sw_declog_plain$|sw_list_install$|sw_list_verify_full$|sw_list_check_entries$|sw_installed_serial$|sw_list_sign$|sw_signer_|sw_keygen$|sw_fetch$|sw_push$|sw_registry_token$|sw_ociimage_|sw_tar_|sw_wiring_|sw_audit|sw_report|gzread$|gzdopen$|inflate$|curl_easy_)'
@@ -22,7 +23,7 @@ syms() { # BINARY: its defined symbol names
 }
 
 fail=0
-for b in "$HOOK" "$WRAPPER"; do
+for b in "$HOOK" "$WRAPPER" "$VERIFIER"; do
 	n=$(syms "$b" | grep -c '^sw_')
 	if [ "$n" -lt 20 ]; then
 		echo "not ok - $b: nm shows $n sw_ symbols (stripped or unreadable)"
@@ -37,6 +38,24 @@ for b in "$HOOK" "$WRAPPER"; do
 		echo "ok - $(basename "$b"): $n sw_ symbols, none of the tools'"
 	fi
 done
+
+# libcrypto: none of it in sigward-hook; the same pattern finds it in the
+# verifier, so it names real symbols.
+CRYPTO='^(EVP_|OPENSSL_|OSSL_|SHA256_Init$|d2i_PUBKEY$|ERR_clear_error$)'
+bad=$(syms "$HOOK" | grep -E "$CRYPTO" | sort -u | head -20 | tr '\n' ' ')
+if [ -n "$bad" ]; then
+	echo "not ok - $HOOK links libcrypto: $bad"
+	fail=1
+else
+	echo "ok - $(basename "$HOOK"): no libcrypto symbol"
+fi
+n=$(syms "$VERIFIER" | grep -cE "$CRYPTO")
+if [ "$n" -ge 100 ]; then
+	echo "ok - $(basename "$VERIFIER") links libcrypto ($n symbols: the pattern names real code)"
+else
+	echo "not ok - $VERIFIER: only $n libcrypto symbols: the check would pass on nothing"
+	fail=1
+fi
 
 # The patterns must match what the tools really define.
 # (The list is read once into a variable: `nm | grep -q` under pipefail fails
