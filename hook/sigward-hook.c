@@ -105,6 +105,17 @@ static int selftest_run(void)
 	if (abi > 0 && r == 0)
 		return 3;
 	char *const args[] = { (char *)"/bin/true", NULL };
+#ifdef SW_HOOK_HANDOFF
+	/* This profile lets a descriptor be executed (the handoff); Landlock lets
+	 * only sigward-hook-verify be, and none was named here. */
+	if (abi > 0) {
+		extern char **environ;
+		int tfd = open(args[0], O_PATH | O_CLOEXEC);
+		if (tfd >= 0)
+			syscall(__NR_execveat, tfd, "", args, environ, AT_EMPTY_PATH);
+		fprintf(stderr, "sigward-hook: sandbox: execveat of %s: refused (%s)\n", args[0], strerror(errno));
+	}
+#endif
 	execv(args[0], args);
 	fprintf(stderr, "sigward-hook: execve was not stopped by the sandbox\n");
 	return 3;

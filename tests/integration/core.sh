@@ -336,6 +336,52 @@ done
 "$SW" log verify --state-dir "$NODE/state" "$NODE/decisions.jsonl" >/dev/null && [ "$lines" = "$CONC" ] &&
 	ok "the chain stays intact with $CONC concurrent records" || nok "the chain stays intact with $CONC concurrent records" "lines=$lines"
 
+# ---- the handoff to sigward-hook-verify (issue 17) ---------------------------------------
+# sigward-hook has no libcrypto: a list whose signatures were not yet checked (a new
+# generation, or verify_cache = no) is decided by sigward-hook-verify beside it. Both
+# copied into a directory of this test's, so the verifier can be taken away.
+mkdir -p "$T/hd" && cp "$HOOK" "$B/hook/sigward-hook-verify" "$T/hd/"
+HOOK_SAVED=$HOOK; HOOK=$T/hd/sigward-hook
+mklist ho1 test 1 1d "$GOOD"; sign lists-src/ho1 k1
+mklist ho2 test 2 1d "$GOOD"; sign lists-src/ho2 k1
+node; install_list ho1
+mv "$T/hd/sigward-hook-verify" "$T/hd/verify.away"
+bundle ho signed "$(ann "$GOOD")"; start "$BUNDLE"
+expect_refused "without the verifier, a listed image of a new list is refused (its signatures unchecked)" \
+	"its signatures must be checked, and handing that to sigward-hook-verify failed"
+[ ! -e "$NODE/state/verified" ] && [ "$(jq -r .decision "$NODE/decisions.jsonl" | tail -1)" = deny ] &&
+	ok "that refusal is recorded, and nothing is cached as verified" || nok "that refusal is recorded, nothing cached" "$(ls "$NODE/state")"
+mv "$T/hd/verify.away" "$T/hd/sigward-hook-verify"
+bundle ho signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_run "with the verifier beside it, the same start runs"
+last=$(tail -1 "$NODE/decisions.jsonl")
+jq -e --arg k "$(keyid keys/k1.pub)" '.decision == "allow" and .signers == [$k] and .runtime == "hook"' <<<"$last" >/dev/null &&
+	ok "the verifier's allow is recorded with the signer" || nok "the verifier's allow is recorded with the signer" "$last"
+mv "$T/hd/sigward-hook-verify" "$T/hd/verify.away"
+bundle ho signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_run "once checked, sigward-hook alone allows the listed image"
+bundle hob unsigned "$(ann "$BAD")"; start "$BUNDLE"; expect_refused "and alone refuses an unlisted one" "image $BAD is not in allowlist test#1"
+install_list ho2
+bundle ho signed "$(ann "$GOOD")"; start "$BUNDLE"
+expect_refused "a new generation is not allowed without its signatures checked" "handing that to sigward-hook-verify failed"
+mv "$T/hd/verify.away" "$T/hd/sigward-hook-verify"
+# Who can write the verifier decides every new list's first start: one that others
+# can write is refused like such a key.
+chmod 0666 "$T/hd/sigward-hook-verify"
+bundle ho signed "$(ann "$GOOD")"; start "$BUNDLE"
+expect_refused "a verifier writable by others is not run" "sigward-hook-verify"
+chmod 0755 "$T/hd/sigward-hook-verify"
+bundle ho signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_run "the new generation runs once the verifier checked it"
+"$SW" log verify --state-dir "$NODE/state" "$NODE/decisions.jsonl" >/dev/null &&
+	[ "$(wc -l < "$NODE/decisions.jsonl")" = 7 ] && ok "the two binaries' records form one chain" ||
+	nok "the two binaries' records form one chain" "$(wc -l < "$NODE/decisions.jsonl") lines"
+# verify_cache = no: every start is the verifier's.
+node; install_list ho1
+sed -i 's/^syslog = no$/syslog = no\nverify_cache = no/' "$NODE/sigward.conf"
+for i in 1 2; do bundle hn signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_run "verify_cache = no: start $i runs (checked by the verifier)"; done
+mv "$T/hd/sigward-hook-verify" "$T/hd/verify.away"
+bundle hn signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_refused "verify_cache = no: without the verifier, refused" "sigward-hook-verify"
+mv "$T/hd/verify.away" "$T/hd/sigward-hook-verify"
+HOOK=$HOOK_SAVED
+
 # ---- the shipped binary's sandbox (issue 14 #6) -----------------------------------------
 # sigward-hook --sandbox-selftest confines itself as without a configuration, then
 # tries a new socket and a directory in / (root's, 0755), then execve: each must be
@@ -346,8 +392,9 @@ ABI=$(python3 -c 'import ctypes; print(max(0, ctypes.CDLL(None).syscall(444, Non
 ( "$HOOK" --sandbox-selftest 2> "$T/selftest.err"; echo $? > "$T/selftest.rc" ) 2>/dev/null
 rc=$(cat "$T/selftest.rc")
 if [ "$rc" = 159 ] && grep -q "a new socket: refused" "$T/selftest.err" && ! ls -d /sigward-selftest.* >/dev/null 2>&1 &&
-	{ [ "$ABI" = 0 ] || grep -q "Landlock ABI $ABI: creating /sigward-selftest\.[0-9]*: refused" "$T/selftest.err"; }; then
-	ok "sigward-hook --sandbox-selftest: no socket, nothing created in / (Landlock ABI $ABI), execve killed"
+	{ [ "$ABI" = 0 ] || { grep -q "Landlock ABI $ABI: creating /sigward-selftest\.[0-9]*: refused" "$T/selftest.err" &&
+		grep -q "execveat of /bin/true: refused" "$T/selftest.err"; }; }; then
+	ok "sigward-hook --sandbox-selftest: no socket, nothing created in / (Landlock ABI $ABI), no execveat but the verifier's, execve killed"
 else
 	nok "sigward-hook --sandbox-selftest" "rc=$rc $(cat "$T/selftest.err")"
 fi
