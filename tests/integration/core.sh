@@ -382,6 +382,36 @@ bundle hn signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_refused "verify_cache
 mv "$T/hd/verify.away" "$T/hd/sigward-hook-verify"
 HOOK=$HOOK_SAVED
 
+# The syslog line of each binary: the verifier sends on the socket sigward-hook
+# connected before its sandbox (passed by number; the sandbox refuses a new
+# connection). A private /dev with a listening /dev/log; the hook run directly.
+if [ "$RT" = runc ]; then
+	node; install_list ho1
+	sed -i 's/^syslog = no$/syslog = yes/' "$NODE/sigward.conf"
+	bundle hs signed "$(ann "$GOOD")"
+	printf '{"ociVersion":"1.0.2","id":"sw-syslog-%s","status":"creating","pid":1,"bundle":"%s"}' "$$" "$BUNDLE" > "$T/hs.state"
+	cat > "$T/listen.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[2], "w").close()                # ready
+s.settimeout(10)
+with open(sys.argv[1], "w") as out:
+    for _ in range(2):
+        out.write(s.recv(4096).decode() + "\n"); out.flush()
+PY
+	rm -f "$T/syslog.out" "$T/syslog.ready"
+	timeout 30 unshare -m bash -c '
+		mount -t tmpfs none /dev || exit 9
+		python3 "$1/listen.py" "$1/syslog.out" "$1/syslog.ready" & L=$!
+		for i in $(seq 100); do [ -e "$1/syslog.ready" ] && break; sleep 0.05; done
+		for i in 1 2; do "$2" --config "$3" < "$1/hs.state" || echo "hook exit $?" >&2; done
+		wait $L' sh "$T" "$HOOK" "$NODE/sigward.conf" 2> "$T/syslog.err"
+	n=$(grep -c "^<86>sigward\[[0-9]*\]: container sw-syslog-$$ allow image $GOOD list test#1: " "$T/syslog.out" 2>/dev/null)
+	[ "$n" = 2 ] && [ "$(wc -l < "$NODE/decisions.jsonl")" = 2 ] &&
+		ok "syslog: the verifier's line (first start) and sigward-hook's (second) both arrive" ||
+		nok "syslog: both binaries' lines arrive" "$n lines: $(cat "$T/syslog.out" "$T/syslog.err" 2>/dev/null | head -4)"
+fi
 # ---- the shipped binary's sandbox (issue 14 #6) -----------------------------------------
 # sigward-hook --sandbox-selftest confines itself as without a configuration, then
 # tries a new socket and a directory in / (root's, 0755), then execve: each must be
