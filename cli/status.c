@@ -87,7 +87,19 @@ static void check_hooks(const char *dir, wiring *w)
 	yajl_val hp = v ? yajl_tree_get(v, p, yajl_t_string) : NULL;
 	if (hp && strstr(sval(hp), "sigward-hook")) {
 		w->hooks_present = true;
-		snprintf(w->hooks_msg, sizeof w->hooks_msg, "%s: runs %s", w->hooks, sval(hp));
+		/* sigward-hook hands the starts that need a list's signatures
+		 * checked to sigward-hook-verify beside it: without it, every new
+		 * list's first start is refused. */
+		char verifier[4096];
+		const char *slash = strrchr(sval(hp), '/');
+		snprintf(verifier, sizeof verifier, "%.*ssigward-hook-verify", slash ? (int)(slash - sval(hp) + 1) : 0,
+			 sval(hp));
+		if (access(verifier, X_OK) == 0)
+			snprintf(w->hooks_msg, sizeof w->hooks_msg, "%s: runs %s", w->hooks, sval(hp));
+		else
+			snprintf(w->hooks_msg, sizeof w->hooks_msg,
+				 "%s: runs %.300s, but %.300s is missing: a new list's starts will be refused", w->hooks,
+				 sval(hp), verifier);
 	} else {
 		snprintf(w->hooks_msg, sizeof w->hooks_msg, "%s: present but does not run sigward-hook", w->hooks);
 	}

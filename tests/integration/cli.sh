@@ -525,6 +525,18 @@ run $SW status --config "$C" "${W[@]}" --json
 jq -e '.mode == "enforce" and .list.valid and .list.serial == 1 and (.keys | length) == 4 and .refresh.last_result == "installed" and
 	.wiring.hooks_d.ok and .wiring.containerd.ok and .wiring.docker.ok and .decisions_24h.allow == 2 and .decisions_24h.deny == 5 and .exit == 0' \
 	<<<"$OUT" >/dev/null && ok "status --json" || nok "status --json" "$OUT"
+# sigward-hook without sigward-hook-verify beside it: status says a new list's
+# starts will be refused.
+mkdir -p lonely && cp "$HOOK" lonely/sigward-hook
+cp wire/hooks.d/sigward.json hooks.keep
+sed -i "s|\"path\":\"[^\"]*\"|\"path\":\"$PWD/lonely/sigward-hook\"|" wire/hooks.d/sigward.json
+run $SW status --config "$C" "${W[@]}" --json
+jq -e '.wiring.hooks_d.detail | test("sigward-hook-verify is missing: a new list.s starts will be refused")' <<<"$OUT" >/dev/null &&
+	ok "status: a hook without its verifier is named" || nok "status: a hook without its verifier" "$(jq -c .wiring.hooks_d <<<"$OUT")"
+mv hooks.keep wire/hooks.d/sigward.json
+run $SW status --config "$C" "${W[@]}" --json
+jq -e '.wiring.hooks_d.detail | test("missing") | not' <<<"$OUT" >/dev/null &&
+	ok "status: the built hook has its verifier" || nok "status: the built hook has its verifier" "$(jq -c .wiring.hooks_d <<<"$OUT")"
 # What the decision sandbox holds on this kernel: the Landlock ABI the kernel
 # answers (landlock_create_ruleset is syscall 444 on every architecture), in text
 # and JSON (issue 14 #6, docs/security.md).

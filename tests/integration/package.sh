@@ -70,7 +70,7 @@ if timeout 900 bash "$SRC/packaging/build-rpm.sh" "$T/rpm" > "$T/rpm.log" 2>&1; 
 	rpm_files=$(rpm -qlp "$RPM" 2>/dev/null | sed 's/\.gz$//')
 	deb_files=$(dpkg -c "$DEB" | awk '{print $6}' | sed 's|^\.||; s|/$||; s/\.gz$//')
 	missing=
-	for f in /usr/bin/sigward /usr/bin/sigward-runc /usr/sbin/sigwardd /usr/libexec/sigward/sigward-hook \
+	for f in /usr/bin/sigward /usr/bin/sigward-runc /usr/sbin/sigwardd /usr/libexec/sigward/sigward-hook /usr/libexec/sigward/sigward-hook-verify \
 		/usr/share/containers/oci/hooks.d/sigward.json /etc/sigward/sigward.conf /etc/logrotate.d/sigward \
 		/usr/lib/sigward/sigward.conf.d/00-package-defaults.conf /usr/share/man/man1/sigward.1 \
 		/usr/share/man/man5/sigward.conf.5 /usr/share/man/man8/sigward-hook.8 /usr/share/man/man8/sigward-runc.8 \
@@ -98,7 +98,7 @@ else
 	echo "$pass passed, $fail failed"
 	exit 1
 fi
-for f in /usr/bin/sigward /usr/bin/sigward-runc /usr/sbin/sigwardd /usr/libexec/sigward/sigward-hook \
+for f in /usr/bin/sigward /usr/bin/sigward-runc /usr/sbin/sigwardd /usr/libexec/sigward/sigward-hook /usr/libexec/sigward/sigward-hook-verify \
 	 /usr/share/containers/oci/hooks.d/sigward.json /etc/sigward/sigward.conf /lib/systemd/system/sigwardd.service \
 	 /usr/share/man/man8/sigwardd.8.gz /usr/share/man/man8/sigward-runc.8.gz; do
 	[ -e "$f" ] || nok "installed: $f"
