@@ -128,13 +128,20 @@ static int selftest_run(void)
  * allows executing it and nothing else), the state as read, the arguments. */
 typedef struct handoff {
 	int exe_fd;
-	char exe[4096];
+	char *exe;          /* its path (malloc'ed), or why it was not found */
 	const char *text;
 	size_t len;
 	int argc;
 	char **argv;
 	bool tried;
 } handoff;
+
+static void handoff_done(handoff *h)
+{
+	free(h->exe);
+	if (h->exe_fd >= 0)
+		close(h->exe_fd);
+}
 
 /* sigward-hook-verify in the directory of this binary. */
 static int handoff_prepare(handoff *h, sw_error *e)
@@ -148,8 +155,10 @@ static int handoff_prepare(handoff *h, sw_error *e)
 	if (!slash)
 		return sw_err(e, SW_EINVAL, "/proc/self/exe: %s: not a path", self);
 	*slash = '\0';
-	if ((size_t)snprintf(h->exe, sizeof h->exe, "%s/" VERIFIER_NAME, self) >= sizeof h->exe)
-		return sw_err(e, SW_EINVAL, "%s: path too long", self);
+	if (asprintf(&h->exe, "%s/" VERIFIER_NAME, self) < 0) {
+		h->exe = NULL;
+		return sw_err_errno(e, ENOMEM, "%s", self);
+	}
 	h->exe_fd = open(h->exe, O_PATH | O_CLOEXEC);
 	if (h->exe_fd < 0)
 		return sw_err_errno(e, errno, "%s: cannot open", h->exe);
@@ -164,7 +173,7 @@ static int handoff_exec(void *arg, sw_error *e)
 		return sw_err(e, SW_EINVAL, "%s: already tried", h->exe);
 	h->tried = true;
 	if (h->exe_fd < 0)
-		return sw_err(e, SW_EINVAL, "%s", h->exe[0] ? h->exe : VERIFIER_NAME " not found");
+		return sw_err(e, SW_EINVAL, "%s", h->exe ? h->exe : VERIFIER_NAME " not found");
 	/* Who can replace the verifier decides every new list's first start: it
 	 * must be root's and writable by no one else, like a key. */
 	int tfd = sw_trust_open(h->exe, SW_TRUST_FILE, e);
@@ -301,12 +310,13 @@ int main(int argc, char **argv)
 	sw_error ce = { 0 };
 	int cr = sw_config_load(&cfg, config_file, &ce);
 #ifdef SW_HOOK_HANDOFF
-	handoff h = { .exe_fd = -1, .text = text, .len = len, .argc = argc, .argv = argv };
+	_cleanup_(handoff_done) handoff h = { .exe_fd = -1, .text = text, .len = len, .argc = argc, .argv = argv };
 	sw_error he = { 0 };
 	/* Not finding the verifier refuses nothing yet: only a start that needs it. */
-	if (handoff_prepare(&h, &he) < 0)
-		snprintf(h.exe, sizeof h.exe, "%s", he.msg);
-	else
+	if (handoff_prepare(&h, &he) < 0) {
+		free(h.exe);
+		h.exe = strdup(he.msg);
+	} else
 		sw_sandbox_allow_exec(h.exe_fd);
 #endif
 	/* From here on, write nowhere but beneath the configuration's state_dir

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "declog.h"
@@ -11,6 +12,14 @@
 static void copy_msg(char *dst, size_t n, const sw_error *e)
 {
 	snprintf(dst, n, "%s", e->msg[0] ? e->msg : "unknown error");
+}
+
+/* An empty result: the large arrays at its end are read only up to their
+ * counts, so they are left as they are (sw_enforce_result). */
+static void result_reset(sw_enforce_result *out)
+{
+	memset(out, 0, offsetof(sw_enforce_result, signers));
+	sw_resolution_reset(&out->res);
 }
 
 /* Step 2: config.json and the sources. */
@@ -64,7 +73,7 @@ static int open_verified(const sw_enforce_req *req, sw_enforce_result *out, sw_l
 	out->from_cache = l->from_cache;
 	if (r >= 0) {
 		out->n_signers = l->n_signers;
-		memcpy(out->signers, l->signers, sizeof out->signers);
+		memcpy(out->signers, l->signers, out->n_signers * sizeof out->signers[0]);
 	}
 	return r;
 }
@@ -115,7 +124,7 @@ static void list_step(const sw_enforce_req *req, sw_enforce_result *out, sw_deci
 
 void sw_enforce_digest(const sw_config *c, const char *digest, sw_enforce_result *out)
 {
-	memset(out, 0, sizeof *out);
+	result_reset(out);
 	sw_enforce_req req = { .config = c, .container_id = "check", .runtime = "check", .dry_run = true };
 	sw_decision_input in = { .mode = c->mode, .container_id = req.container_id, .res = &out->res };
 	sw_error e = { 0 };
@@ -136,7 +145,7 @@ void sw_enforce_digest(const sw_config *c, const char *digest, sw_enforce_result
 static void decide_pass(const sw_enforce_req *req, bool exhaustive, sw_enforce_result *out)
 {
 	const sw_config *c = req->config;
-	memset(out, 0, sizeof *out);
+	result_reset(out);
 	sw_decision_input in = {
 		.mode = c->mode,
 		.container_id = req->container_id,

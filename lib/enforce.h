@@ -48,7 +48,6 @@ typedef struct sw_enforce_req {
 
 typedef struct sw_enforce_result {
 	sw_decision decision;
-	sw_resolution res;
 	int resolve_rc;
 	char resolve_msg[SW_ERROR_MAX];
 	int list_rc;
@@ -57,13 +56,16 @@ typedef struct sw_enforce_result {
 	char scope[SW_SCOPE_MAX + 1];
 	uint64_t serial;
 	int64_t expires;
-	char signers[SW_MAX_KEYS][SW_KEYID_HEX];
 	size_t n_signers;
 	bool from_cache;
 	char matched[SW_DIGEST_STR];
 	char matched_ref[SW_REF_MAX + 1];
 	int log_rc;                  /* <0 when the decision could not be logged */
 	char log_msg[SW_ERROR_MAX];
+	/* Last, and read only up to their counts (n_signers, res.n): a start
+	 * clears everything before them (sw_enforce), not their 10 KB. */
+	char signers[SW_MAX_KEYS][SW_KEYID_HEX];
+	sw_resolution res;
 } sw_enforce_result;
 
 void sw_enforce(const sw_enforce_req *req, sw_enforce_result *out);

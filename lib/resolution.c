@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 static bool is_digest(const char *d)
@@ -106,4 +107,9 @@ int sw_resolution_check(const sw_resolution *r, sw_error *err)
 				      r->d[first[0]].source, r->d[first[0]].digest,
 				      r->d[first[s]].source, r->d[first[s]].digest);
 	return 0;
+}
+
+void sw_resolution_reset(sw_resolution *r)
+{
+	memset(r, 0, offsetof(sw_resolution, d));
 }

@@ -33,7 +33,6 @@ typedef struct sw_found {
 } sw_found;
 
 typedef struct sw_resolution {
-	sw_found d[SW_RESOLVE_MAX];
 	size_t n;
 	char reference[512];        /* an image reference when a source named one ("" if none) */
 	char looked_at[512];        /* sources consulted, ", "-separated, for the "no digest" error */
@@ -42,7 +41,13 @@ typedef struct sw_resolution {
 	 * not allowed on it is decided again with `exhaustive` (enforce.c). */
 	bool partial;
 	bool exhaustive;            /* input: every source reports all it knows */
+	sw_found d[SW_RESOLVE_MAX]; /* last: only d[0..n) is ever read */
 } sw_resolution;
+
+/* Empty r: everything before d[] zeroed. d[] (6 KB) is written entry by entry
+ * and read only up to n, so it is not cleared: clearing it touched pages of the
+ * hook's stack on every start (bench/PROFILE.md). */
+void sw_resolution_reset(sw_resolution *r);
 
 /* Add one digest ("sha256:<64 lowercase hex>") from a source (deduplicated per
  * source). A malformed digest, a source name or kind that does not fit (a cut

@@ -139,7 +139,8 @@ int sw_resolve_exhaustive(const sw_config *c, const char *id, const char *bundle
 static int resolve_with(const sw_config *c, const char *id, const char *bundle_path,
 			const sw_bundle *b, bool exhaustive, sw_resolution *r, sw_error *err)
 {
-	*r = (sw_resolution){ .exhaustive = exhaustive };
+	sw_resolution_reset(r);
+	r->exhaustive = exhaustive;
 	/* Store files are read through their indexes in root-only state_dir
 	 * (storeindex.h); without one, parsed whole. */
 	sw_storeindex_set_dir(c->state_dir);
