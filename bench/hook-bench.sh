@@ -4,8 +4,9 @@
 # as ratios to a static no-op process timed in the same interleaved run.
 #
 # usage: bench/hook-bench.sh [BUILD_DIR] [RUNS]
-# Targets (enforcement core issue): hook@10k <= 3x the no-op; hook@1M <= 1.1x hook@10k
-# (issue 17; it was 1.2x before the list index, bench/PROFILE.md).
+# Targets (issue 17): hook@10k <= 1.8x the no-op (it was 2.3x; 1.6x since sigward-hook
+# has no libcrypto); hook@1M <= 1.1x hook@10k (it was 1.2x before the list index,
+# bench/PROFILE.md).
 # Exit 1 when a target is missed. (Instruction counts with callgrind need a build
 # whose hook does not enter its seccomp sandbox: valgrind's own system calls are
 # outside the allow-list.)
@@ -83,7 +84,7 @@ R10K=$(ratio hook-10k)
 R1M=$(ratio hook-1m)
 SCALE=$(awk -v a="$R1M" -v b="$R10K" 'BEGIN { printf "%.2f", a / b }')
 echo
-echo "hook-10k / noop       = ${R10K}x (target <= 3)"
+echo "hook-10k / noop       = ${R10K}x (target <= 1.8)"
 echo "hook-1m  / hook-10k   = ${SCALE}x (target <= 1.1)"
 # The same by CPU time (user + system of each run): steadier than wall time
 # on a machine other work keeps busy; bench/PROFILE.md says where it goes.
@@ -120,6 +121,6 @@ PY
 fi
 
 fail=0
-awk -v r="$R10K" 'BEGIN { exit !(r <= 3.0) }' || { echo "hook-bench: target missed: hook-10k is ${R10K}x the no-op" >&2; fail=1; }
+awk -v r="$R10K" 'BEGIN { exit !(r <= 1.8) }' || { echo "hook-bench: target missed: hook-10k is ${R10K}x the no-op" >&2; fail=1; }
 awk -v r="$SCALE" 'BEGIN { exit !(r <= 1.1) }' || { echo "hook-bench: target missed: 1M entries is ${SCALE}x 10k" >&2; fail=1; }
 exit $fail
