@@ -382,6 +382,22 @@ bundle hn signed "$(ann "$GOOD")"; start "$BUNDLE"; expect_refused "verify_cache
 mv "$T/hd/verify.away" "$T/hd/sigward-hook-verify"
 HOOK=$HOOK_SAVED
 
+# A state as large as the hook reads (SW_STATE_MAX, 1 MiB) reaches the verifier
+# whole: the pipe is sized for it (F_SETPIPE_SZ) before it is written.
+if [ "$RT" = runc ]; then
+	node; install_list ho1
+	bundle hl signed "$(ann "$GOOD")"
+	python3 -c 'import json, sys; print(json.dumps({"ociVersion": "1.0.2", "id": sys.argv[1], "status": "creating",
+		"pid": 1, "bundle": sys.argv[2], "annotations": {"pad": "x" * 1048000}}))' "sw-big-$$" "$BUNDLE" > "$T/big.state"
+	[ "$(stat -c %s "$T/big.state")" -gt 1048000 ] || nok "the large state is large"
+	if "$HOOK" --config "$NODE/sigward.conf" < "$T/big.state" && [ -e "$NODE/state/verified" ] &&
+		jq -e --arg id "sw-big-$$" 'select(.container == $id) | .decision == "allow"' "$NODE/decisions.jsonl" >/dev/null; then
+		ok "a 1 MiB state goes through the handoff whole (allowed by the verifier)"
+	else
+		nok "a 1 MiB state goes through the handoff" "$(tail -1 "$NODE/decisions.jsonl" | head -c 300)"
+	fi
+fi
+
 # The syslog line of each binary: the verifier sends on the socket sigward-hook
 # connected before its sandbox (passed by number; the sandbox refuses a new
 # connection). A private /dev with a listening /dev/log; the hook run directly.
