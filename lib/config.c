@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "trust.h"
-#include "cleanup.h"
 #include "util.h"
 
 /* Same rule as the allowlist manifest's scope (allowlist.c), so a node can never be
@@ -598,37 +597,33 @@ static int list_dropins(const char *const *dirs, unsigned n_dirs, dropin_set *s,
 				return fd;
 			return sw_err_errno(err, -fd, "%s: cannot open directory", dirs[d]);
 		}
-		_cleanup_closedir_ DIR *dir = fdopendir(fd);
-		if (!dir) {
-			int e = errno;
-			close(fd);
-			return sw_err_errno(err, e, "%s: cannot open directory", dirs[d]);
-		}
+		_cleanup_close_ int dfd = fd;
+		sw_dirents dir;
+		sw_dirents_init(&dir, dfd);
 		for (;;) {
-			errno = 0;
-			struct dirent *de = readdir(dir);
-			if (!de) {
+			const char *entry = sw_dirents_next(&dir);
+			if (!entry) {
 				if (errno)
 					return sw_err_errno(err, errno, "%s: cannot read directory", dirs[d]);
 				break;
 			}
-			if (!dropin_name_ok(de->d_name))
+			if (!dropin_name_ok(entry))
 				continue;
 			bool seen = false;
 			for (unsigned i = 0; i < s->n && !seen; i++)
-				seen = strcmp(s->d[i].name, de->d_name) == 0;
+				seen = strcmp(s->d[i].name, entry) == 0;
 			if (seen)
 				continue;   /* masked by the same name in a higher-precedence dir */
 			if (s->n == SW_CONFIG_MAX_FILES)
 				return sw_err(err, SW_ETOOBIG, "%s: too many drop-in files (more than %d in all)",
 					      dirs[d], SW_CONFIG_MAX_FILES);
 			bool masked;
-			int r = is_mask(fd, dirs[d], de->d_name, &masked, err);
+			int r = is_mask(dfd, dirs[d], entry, &masked, err);
 			if (r < 0)
 				return r;
-			char *name = strdup(de->d_name);
+			char *name = strdup(entry);
 			if (!name)
-				return sw_err_errno(err, ENOMEM, "%s/%s", dirs[d], de->d_name);
+				return sw_err_errno(err, ENOMEM, "%s/%s", dirs[d], entry);
 			s->d[s->n++] = (dropin){ .name = name, .dir = d, .masked = masked };
 		}
 	}

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -147,34 +148,34 @@ static int load_der(int dirfd, const char *dir, const char *name, sw_key *k,
 
 static int load_dir(const char *dir, bool decode, sw_keyring *kr, sw_error *err)
 {
-	memset(kr, 0, sizeof *kr);
+	memset(kr, 0, offsetof(sw_keyring, keys));
 	/* Who can add a file here can add a trusted key: root's only. */
 	_cleanup_close_ int dfd = sw_trust_open(dir, SW_TRUST_DIR, err);
 	if (dfd < 0)
 		return -dfd == EPERM ? dfd : sw_err_errno(err, -dfd, "%s: cannot open keys directory", dir);
-	DIR *d = sw_dir_stream(dfd);
-	if (!d)
-		return sw_err_errno(err, errno, "%s: cannot read keys directory", dir);
+	sw_dirents d;
+	sw_dirents_init(&d, dfd);
 	char *names[SW_MAX_KEYS];
 	size_t n = 0;
-	struct dirent *de;
+	const char *name;
 	int r = 0;
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".pub") != 0)
+	while ((name = sw_dirents_next(&d))) {
+		size_t l = strlen(name);
+		if (name[0] == '.' || l < 5 || strcmp(name + l - 4, ".pub") != 0)
 			continue;
 		if (n == SW_MAX_KEYS) {
 			r = sw_err(err, SW_ETOOBIG, "%s: more than %d keys", dir, SW_MAX_KEYS);
 			break;
 		}
-		names[n] = strdup(de->d_name);
+		names[n] = strdup(name);
 		if (!names[n]) {
 			r = sw_err_errno(err, ENOMEM, "%s", dir);
 			break;
 		}
 		n++;
 	}
-	closedir(d);
+	if (r >= 0 && errno)
+		r = sw_err_errno(err, errno, "%s: cannot read keys directory", dir);
 	if (r < 0) {
 		free_names(names, n);
 		return r;
@@ -187,6 +188,7 @@ static int load_dir(const char *dir, bool decode, sw_keyring *kr, sw_error *err)
 		_cleanup_free_ unsigned char *der = NULL;
 		size_t der_len = 0;
 		sw_key *k = &kr->keys[kr->n];
+		*k = (sw_key){ 0 };
 		r = load_der(dfd, dir, names[i], k, &der, &der_len, err);
 		if (r >= 0) {
 			kr->n++;

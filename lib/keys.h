@@ -39,10 +39,12 @@ typedef struct sw_key {
 } sw_key;
 
 typedef struct sw_keyring {
-	sw_key keys[SW_MAX_KEYS];
 	size_t n;
 	/* SHA-256 over the sorted key ids: changes whenever the trusted set changes. */
 	char set_digest[SW_SHA256_HEX + 1];
+	/* Last: only keys[0..n) is set or read (a load clears each entry as it
+	 * fills it, not the 7.7 KB: fresh pages on every start). */
+	sw_key keys[SW_MAX_KEYS];
 } sw_keyring;
 
 /* Read every *.pub in dir (sorted by name), PEM -> DER -> id; no OpenSSL decoding. */

@@ -6,10 +6,14 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "sha256.h"
 
@@ -479,6 +483,51 @@ int sw_flock_wait(int fd, int op, unsigned timeout_ms)
 		if (!sw_deadline_pause(&d))
 			return -ETIMEDOUT;
 	}
+}
+
+void sw_dirents_init(sw_dirents *d, int dirfd)
+{
+	d->fd = dirfd;
+	d->pos = d->len = 0;
+	d->started = false;
+}
+
+/* struct linux_dirent64, as getdents64(2) writes it. */
+struct sw_dirent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+const char *sw_dirents_next(sw_dirents *d)
+{
+	if (!d->started) {
+		d->started = true;
+		if (lseek(d->fd, 0, SEEK_SET) < 0)
+			return NULL;
+	}
+	if (d->pos >= d->len) {
+		long n;
+		do
+			n = syscall(SYS_getdents64, d->fd, d->buf, sizeof d->buf);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return NULL;
+		}
+		d->len = (size_t)n;
+		d->pos = 0;
+	}
+	const struct sw_dirent64 *e = (const struct sw_dirent64 *)(d->buf + d->pos);
+	if (e->reclen < offsetof(struct sw_dirent64, name) + 1 || d->pos + e->reclen > d->len) {
+		errno = EIO; /* not what the kernel writes */
+		return NULL;
+	}
+	d->pos += e->reclen;
+	return e->name;
 }
 
 DIR *sw_dir_stream(int dirfd)

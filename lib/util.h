@@ -70,6 +70,23 @@ int sw_open_subdir(int dirfd, const char *name, const char *what, int *out, sw_e
  * errno set on failure. Close with closedir. */
 DIR *sw_dir_stream(int dirfd);
 
+/* The entries of an open directory, read with getdents64(2) into this small
+ * buffer: the start path's directories (keys, drop-ins) hold a few entries, and
+ * fdopendir(3) cost a descriptor copy, three more system calls and a 32 KB buffer
+ * each. Reads dirfd from its start (it shares its offset with any dup); the
+ * caller keeps dirfd. */
+typedef struct sw_dirents {
+	int fd;
+	size_t pos, len;
+	bool started;
+	char buf[1024] __attribute__((aligned(8)));
+} sw_dirents;
+
+void sw_dirents_init(sw_dirents *d, int dirfd);
+/* The next entry's name, "." and ".." included; NULL at the end (errno 0) or on
+ * a read error (errno set). */
+const char *sw_dirents_next(sw_dirents *d);
+
 /* Write data to dir/name atomically: temp file in dir, fsync, rename, fsync dir. */
 int sw_write_file_atomic_at(int dirfd, const char *dirpath, const char *name,
 			    const void *data, size_t len, mode_t mode, sw_error *err);
