@@ -38,6 +38,8 @@
 #include "syslogsock.h"
 #include "util.h"
 
+extern char **environ;
+
 #ifdef SW_HOOK_HANDOFF
 #define SW_SANDBOX_PROFILE SW_SANDBOX_HANDOFF
 #else
@@ -109,7 +111,6 @@ static int selftest_run(void)
 	/* This profile lets a descriptor be executed (the handoff); Landlock lets
 	 * only sigward-hook-verify be, and none was named here. */
 	if (abi > 0) {
-		extern char **environ;
 		int tfd = open(args[0], O_PATH | O_CLOEXEC);
 		if (tfd >= 0)
 			syscall(__NR_execveat, tfd, "", args, environ, AT_EMPTY_PATH);
@@ -228,7 +229,6 @@ static int handoff_exec(void *arg, sw_error *e)
 	for (int i = 1; i < h->argc && n < (int)SW_ARRAY_SIZE(args) - 1; i++)
 		args[n++] = h->argv[i];
 	args[n] = NULL;
-	extern char **environ;
 	syscall(__NR_execveat, h->exe_fd, "", args, environ, AT_EMPTY_PATH);
 	return sw_err_errno(e, errno, "%s: cannot execute", h->exe);
 }
@@ -253,7 +253,7 @@ int main(int argc, char **argv)
 			char *end;
 			long fd = strtol(argv[i] + 13, &end, 10);
 			if (*end || fd < -1 || fd > 1024) {
-				fprintf(stderr, "sigward: denied container (unknown): " "sigward-hook-verify: bad %s\n", argv[i]);
+				fprintf(stderr, "sigward: denied container (unknown): sigward-hook-verify: bad %s\n", argv[i]);
 				return 1;
 			}
 			if (fd >= 0 && !sw_syslog_adopt((int)fd))

@@ -29,10 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	sw_error e = { 0 };
-	char *doc = sw_memdup0(data + 1, size - 1);
-	size_t len = size - 1;
-	if (!doc)
-		abort();
+	size_t len;
+	char *doc = fz_doc(data, size, &len);
 	switch (data[0] % 5) {
 	case 0: {
 		sw_ss_bundle b;

@@ -8,14 +8,26 @@
 #ifndef SW_FUZZ_SS_H
 #define SW_FUZZ_SS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sigstore.h"
+#include "util.h"
 
 #define FZ_SPKI "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE27wtB4jQ+DvCJYTJnh/KzEyFq578vuwZCZvI0OYtutn+hKN31AlBd5USXFelTJMNoWABrasR6+Iofa5XWNiqiQ=="
 #define FZ_LOGID "WN9SlHWCq+zF0H08x6F5zDVQ45P1g9dRFPbXBOvJs5Y="
+
+/* The input after its first byte (which picks the case), NUL-terminated. */
+static inline char *fz_doc(const uint8_t *data, size_t size, size_t *len)
+{
+	char *doc = sw_memdup0(data + 1, size - 1);
+	if (!doc)
+		abort();
+	*len = size - 1;
+	return doc;
+}
 
 /* A refusal is one line with a message, never an empty or multi-line one. */
 static inline void check_err(const sw_error *e)
